@@ -35,6 +35,7 @@ SCENARIO_DIR = os.path.join(HERE, "scenarios")
 
 DNS_ADDR = "127.0.53.1"
 REDIS_ADDR = "127.0.63.79"
+SENDER_ADDR = "127.0.0.25"
 REDIS_PORT = 6379
 HOST_NET = ipaddress.ip_network("127.1.0.0/16")
 
@@ -84,7 +85,7 @@ def scenario_path(name):
     return path
 
 
-def load_scenario(path):
+def load_scenario(path, depth=0):
     """Read and validate one scenario file; return a normalized dict."""
     with open(path, "rb") as fp:
         try:
@@ -92,13 +93,14 @@ def load_scenario(path):
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError("%s: %s" % (path, exc)) from None
     where = os.path.basename(path)
-    _check_keys(raw, {"description", "seed", "redis", "zone", "policy_host", "mx", "tarpit", "expect"}, where)
+    _check_keys(raw, {"description", "seed", "redis", "sender", "include", "zone", "policy_host", "mx", "expect"}, where)
     sc = {
         "name": os.path.splitext(os.path.basename(path))[0],
         "path": os.path.abspath(path),
         "description": _get(raw, "description", str, "", where),
         "seed": _get(raw, "seed", str, "", where),
         "redis": _get(raw, "redis", bool, False, where),
+        "sender": _get(raw, "sender", bool, False, where),
         "zones": [], "policy_hosts": [], "mx": [], "tarpits": [], "expect": [],
     }
     for i, z in enumerate(raw.get("zone", [])):
@@ -174,6 +176,20 @@ def load_scenario(path):
         sc["expect"].append({"domain": _fqdn(_get(e, "domain", str, "", w)), "verdict": verdict,
                              "reasons": _get(e, "reasons", list, [], w),
                              "note": _get(e, "note", str, "", w)})
+    # include = ["other", ...]: merge other scenarios into this world.
+    for inc in _get(raw, "include", list, [], where):
+        if not isinstance(inc, str):
+            raise ScenarioError("%s: include takes scenario names" % where)
+        if depth > 4:
+            raise ScenarioError("%s: includes nest too deep" % where)
+        other = load_scenario(scenario_path(inc), depth + 1)
+        for key in ("zones", "policy_hosts", "mx", "expect"):
+            sc[key] += other[key]
+        sc["redis"] = sc["redis"] or other["redis"]
+        sc["sender"] = sc["sender"] or other["sender"]
+    names = [z["name"] for z in sc["zones"]]
+    if len(names) != len(set(names)):
+        raise ScenarioError("%s: a zone is declared twice" % where)
     return sc
 
 
@@ -411,6 +427,28 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
+MX_MAIN = """\
+virtual_mailbox_domains = {domains}
+virtual_mailbox_base = {mail}
+virtual_mailbox_maps = regexp:{etc}/vmailbox
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+virtual_minimum_uid = 100
+smtpd_tls_security_level = may
+smtpd_tls_loglevel = 1
+"""
+
+SENDER_MAIN = """\
+smtp_tls_security_level = may
+smtp_tls_CAfile = {ca}
+smtp_tls_loglevel = 1
+smtp_address_preference = ipv4
+smtpd_relay_restrictions = permit_mynetworks, reject
+virtual_mailbox_domains =
+bounce_queue_lifetime = 0
+"""
+
+
 class World:
     def __init__(self, sc, top):
         self.sc = sc
@@ -418,7 +456,7 @@ class World:
         self.procs = []
         self.tarpits = []
         self.next_host = 1
-        self.hosts = {}        # name -> address
+        self.want_tcp = set()  # (address, port) that must listen before tests run
         self.info = {"scenario": sc["name"], "description": sc["description"], "dir": top,
                      "dns": DNS_ADDR, "zones": [], "policy_hosts": [], "mx": [], "tarpits": [],
                      "expect": sc["expect"], "redis": None}
@@ -455,6 +493,8 @@ class World:
         self._start_smtp()
         if self.sc["redis"]:
             self._start_redis()
+        if self.sc["sender"] or os.environ.get("STS_WORLD_SENDER"):
+            self._start_sender()
         self._wait_ready()
         self._finish_dns()
         self._write_configs()
@@ -702,9 +742,20 @@ http {{
         smtp = [mx for mx in self.sc["mx"] if mx["behaviour"] == "smtp"]
         if not smtp:
             return
-        self.postfix_mx = self._postfix_instance("mx", smtp)
+        self.postfix_mx = self._postfix_instance("mx", smtp, MX_MAIN)
 
-    def _postfix_instance(self, tag, listeners):
+    def _start_sender(self):
+        """The sending side: a Postfix that relays mail from 127.0.0.0/8 to
+        the world's MX hosts through the world's DNS. Tests add
+        smtpd_milters etc. with postconf -c and postfix reload."""
+        etc = self._postfix_instance("sender", [], SENDER_MAIN.replace("{ca}", self.pki.ca_file),
+                                     "%s:25 inet n - n - - smtpd\n" % SENDER_ADDR)
+        self.want_tcp.add((SENDER_ADDR, 25))
+        os.makedirs(os.path.join(self.top, "postfix-sender", "mail"), exist_ok=True)
+        self.info["sender"] = {"address": SENDER_ADDR, "port": 25, "config_directory": etc,
+                               "maillog": self.info["postfix_sender"]["maillog"]}
+
+    def _postfix_instance(self, tag, listeners, extra_main="", extra_master=""):
         d = os.path.join(self.top, "postfix-" + tag)
         etc, spool, data, mail = (os.path.join(d, x) for x in ("etc", "spool", "data", "mail"))
         for x in (etc, spool, data, mail):
@@ -727,28 +778,18 @@ mydestination =
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_peername_lookup = no
-virtual_mailbox_domains = {domains}
-virtual_mailbox_base = {mail}
-virtual_mailbox_maps = regexp:{etc}/vmailbox
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-virtual_minimum_uid = 100
 alias_maps =
 alias_database =
 local_recipient_maps =
 biff = no
 maillog_file = {d}/maillog
 maillog_file_prefixes = {top}
-smtpd_tls_security_level = may
-smtpd_tls_loglevel = 1
-smtpd_tls_cert_file = {cert}
-smtpd_tls_key_file = {key}
-""".format(spool=spool, data=data, tag=tag, domains=domains, mail=mail, etc=etc, d=d, top=self.top,
-           cert=listeners[0]["tls"]["chain"], key=listeners[0]["tls"]["key"]))
+""".format(spool=spool, data=data, tag=tag, d=d, top=self.top)
+                     + extra_main.format(domains=domains, mail=mail, etc=etc))
         with open(os.path.join(etc, "vmailbox"), "w") as fp:
             # domain/user/ : one Maildir per recipient
             fp.write("/^([^@]+)@(.+)$/ $2/$1/\n")
-        master = POSTFIX_MASTER_BASE
+        master = POSTFIX_MASTER_BASE + extra_master
         for mx in listeners:
             master += ("%s:25 inet n - n - - smtpd -o myhostname=%s -o smtpd_tls_cert_file=%s "
                        "-o smtpd_tls_key_file=%s -o smtpd_tls_security_level=%s\n" %
@@ -767,6 +808,7 @@ smtpd_tls_key_file = {key}
             raise RuntimeError("postfix (%s) failed to start; see %s and %s/maillog" %
                                (tag, out.name, d))
         self.info["postfix_" + tag] = {"config_directory": etc, "maillog": os.path.join(d, "maillog"),
+                                       "spool": spool,
                                        "mail": mail}
         return etc
 
@@ -780,7 +822,7 @@ smtpd_tls_key_file = {key}
         self.info["redis"] = {"address": REDIS_ADDR, "port": REDIS_PORT}
 
     def _wait_ready(self):
-        want_tcp = set()
+        want_tcp = self.want_tcp
         for ph in self.sc["policy_hosts"]:
             if ph["behaviour"] != "refuse":
                 want_tcp.add((ph["addr"], 443))
@@ -839,7 +881,7 @@ smtpd_tls_key_file = {key}
         return e
 
     def down(self):
-        for etc in [self.info.get("postfix_mx", {}).get("config_directory")]:
+        for etc in [self.info.get("postfix_" + t, {}).get("config_directory") for t in ("mx", "sender")]:
             if etc:
                 subprocess.call(["postfix", "-c", etc, "stop"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
