@@ -430,7 +430,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 MX_MAIN = """\
 virtual_mailbox_domains = {domains}
 virtual_mailbox_base = {mail}
-virtual_mailbox_maps = regexp:{etc}/vmailbox
+virtual_mailbox_maps = static:maildir/
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 virtual_minimum_uid = 100
@@ -786,9 +786,6 @@ maillog_file = {d}/maillog
 maillog_file_prefixes = {top}
 """.format(spool=spool, data=data, tag=tag, d=d, top=self.top)
                      + extra_main.format(domains=domains, mail=mail, etc=etc))
-        with open(os.path.join(etc, "vmailbox"), "w") as fp:
-            # domain/user/ : one Maildir per recipient
-            fp.write("/^([^@]+)@(.+)$/ $2/$1/\n")
         master = POSTFIX_MASTER_BASE + extra_master
         for mx in listeners:
             master += ("%s:25 inet n - n - - smtpd -o myhostname=%s -o smtpd_tls_cert_file=%s "
@@ -799,7 +796,7 @@ maillog_file_prefixes = {top}
             fp.write(master)
         # Postfix waits for config files younger than a few seconds.
         past = time.time() - 10
-        for f in ("main.cf", "master.cf", "vmailbox"):
+        for f in ("main.cf", "master.cf"):
             os.utime(os.path.join(etc, f), (past, past))
         with open(os.path.join(self.top, "logs", "postfix-%s-start.out" % tag), "w") as out:
             rc = subprocess.call(["postfix", "-c", etc, "start"], stdout=out, stderr=subprocess.STDOUT,
@@ -807,7 +804,9 @@ maillog_file_prefixes = {top}
         if rc != 0:
             raise RuntimeError("postfix (%s) failed to start; see %s and %s/maillog" %
                                (tag, out.name, d))
+        # Every message an MX host accepts lands in one Maildir: mail/maildir/new.
         self.info["postfix_" + tag] = {"config_directory": etc, "maillog": os.path.join(d, "maillog"),
+                                       "maildir": os.path.join(mail, "maildir"),
                                        "spool": spool,
                                        "mail": mail}
         return etc
