@@ -1,0 +1,603 @@
+/*
+ * NAME
+ *	route 3
+ * SUMMARY
+ *	the engine: discovery, policy, MX, DANE, probes, verdict
+ * DESCRIPTION
+ *	See route.h. This module orchestrates and keeps time; every rule it
+ *	applies is cited where it is applied, and every protocol detail
+ *	lives in the module that owns it (txt.c, policy.c, dns.c, fetch.c,
+ *	probe.c).
+ *
+ *	Threads: route_check() runs the per-MX-host work (address lookup,
+ *	TLSA lookup, probe) on up to opts.probe_parallel short-lived worker
+ *	threads that take hosts from a shared index. Each worker writes
+ *	only its own VERDICT_HOST; the VERDICT's shared fields are written
+ *	after the workers are joined.
+ */
+
+#define _GNU_SOURCE			/* strcasestr */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "clock.h"
+#include "dns.h"
+#include "domain.h"
+#include "fetch.h"
+#include "log.h"
+#include "policy.h"
+#include "probe.h"
+#include "route.h"
+#include "status.h"
+#include "str.h"
+#include "text.h"
+#include "txt.h"
+#include "verdict.h"
+
+#define ROUTE_PATH_MAX		1024
+#define ROUTE_MIN_TTL		300	/* warn below this (seed 002) */
+#define ROUTE_WORKERS_MAX	16
+
+struct ROUTE {
+    ROUTE_OPTS opts;
+    char    helo[256];
+    char    ca_file[ROUTE_PATH_MAX];
+    char    ca_path[ROUTE_PATH_MAX];
+    DNS    *dns;
+    CACHE  *cache;
+};
+
+/* Per-host work shared by the workers of one route_check(). */
+
+typedef struct ROUTE_HOSTS {
+    ROUTE  *route;
+    VERDICT *v;
+    const POLICY *policy;		/* null: no MTA-STS policy */
+    long long deadline;
+    pthread_mutex_t lock;
+    int     next;			/* next host index to take */
+    int     temp[VERDICT_HOSTS_MAX];	/* failure may be transient */
+    int     candidate[VERDICT_HOSTS_MAX];	/* probed for a route */
+    int     addr_ttl[VERDICT_HOSTS_MAX];
+} ROUTE_HOSTS;
+
+/* Milliseconds left before the deadline, capped, never negative. */
+
+static int route_left(long long deadline, int cap)
+{
+    long long left = deadline - clock_mono_ms();
+
+    if (left <= 0)
+	return (0);
+    return (left < cap ? (int) left : cap);
+}
+
+int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
+{
+    ROUTE  *r = 0;
+    PROBE_OPTS popts;
+    int     status = STATUS_FAIL;
+
+    *out = 0;
+    if ((r = calloc(1, sizeof(*r))) == 0) {
+	why_set(why, "out of memory");
+	goto done;
+    }
+    r->opts = *opts;
+    (void) str_copy(r->helo, sizeof(r->helo), opts->helo_name ? opts->helo_name : "");
+    (void) str_copy(r->ca_file, sizeof(r->ca_file), opts->ca_file ? opts->ca_file : "");
+    (void) str_copy(r->ca_path, sizeof(r->ca_path), opts->ca_path ? opts->ca_path : "");
+    r->opts.helo_name = r->helo;
+    r->opts.ca_file = r->ca_file;
+    r->opts.ca_path = r->ca_path;
+    if (r->opts.probe_parallel < 1)
+	r->opts.probe_parallel = 1;
+    if (r->opts.probe_parallel > ROUTE_WORKERS_MAX)
+	r->opts.probe_parallel = ROUTE_WORKERS_MAX;
+    if ((status = dns_create(&opts->dns, &r->dns, why)) != STATUS_OK)
+	goto done;
+    memset(&r->opts.dns, 0, sizeof(r->opts.dns));	/* the caller's; used only above */
+    if ((status = fetch_init(why)) != STATUS_OK)
+	goto done;
+    memset(&popts, 0, sizeof(popts));
+    popts.ca_file = r->ca_file;
+    popts.ca_path = r->ca_path;
+    if ((status = probe_init(&popts, why)) != STATUS_OK)
+	goto done;
+    if ((status = cache_create(opts->cache_entries > 0 ? opts->cache_entries : 10000,
+			       &r->cache, why)) != STATUS_OK)
+	goto done;
+    *out = r;
+    r = 0;
+    status = STATUS_OK;
+
+done:
+    route_free(&r);
+    return (status);
+}
+
+void    route_free(ROUTE **rp)
+{
+    ROUTE  *r;
+
+    if (rp == 0 || (r = *rp) == 0)
+	return;
+    dns_free(&r->dns);
+    cache_free(&r->cache);
+    free(r);
+    *rp = 0;
+}
+
+/* Map a probe reason to a verdict reason; say whether it may be transient. */
+
+static int route_probe_reason(int probe_reason, int *temp)
+{
+    *temp = 0;
+    switch (probe_reason) {
+    case PROBE_OK:
+	return (REASON_NONE);
+    case PROBE_STARTTLS_NOT_SUPPORTED:
+	return (REASON_STARTTLS_NOT_SUPPORTED);
+    case PROBE_CERT_HOST_MISMATCH:
+	return (REASON_CERT_HOST_MISMATCH);
+    case PROBE_CERT_EXPIRED:
+	return (REASON_CERT_EXPIRED);
+    case PROBE_CERT_NOT_TRUSTED:
+	return (REASON_CERT_NOT_TRUSTED);
+    case PROBE_TLSA_INVALID:
+	return (REASON_TLSA_INVALID);
+    case PROBE_UNREACHABLE:
+	*temp = 1;
+	return (REASON_UNREACHABLE);
+    case PROBE_TIMEOUT:
+	*temp = 1;
+	return (REASON_TIMEOUT);
+    case PROBE_PROTOCOL:
+	*temp = 1;
+	return (REASON_PROTOCOL);
+    default:
+	return (REASON_VALIDATION_FAILURE);
+    }
+}
+
+/* RFC 7672 §3.1: only DANE-TA(2) and DANE-EE(3) are usable for SMTP. */
+
+static int route_tlsa_usable(const DNS_TLSA *tlsa)
+{
+    int     i;
+
+    for (i = 0; i < tlsa->count; i++)
+	if (tlsa->rr[i].usage == 2 || tlsa->rr[i].usage == 3)
+	    return (1);
+    return (0);
+}
+
+/* One MX host: address, TLSA, probe. Writes only h and its slots in hs. */
+
+static void route_host(ROUTE_HOSTS *hs, int idx)
+{
+    ROUTE  *r = hs->route;
+    VERDICT_HOST *h = &hs->v->host[idx];
+    DNS_ADDR *addr = 0;
+    DNS_TLSA *tlsa = 0;
+    PROBE_OPTS popts;
+    PROBE_RESULT res;
+    WHY     why;
+    int     st;
+    int     i;
+
+    why.text[0] = 0;
+    if (route_left(hs->deadline, 1) == 0) {
+	h->reason = REASON_NOT_PROBED;
+	hs->temp[idx] = 1;
+	goto done;
+    }
+    /* RFC 8461 §4.1: the MX host name is matched against the policy. */
+    if (hs->policy && hs->policy->mode != POLICY_MODE_NONE)
+	h->listed = policy_match(hs->policy, h->name);
+
+    st = dns_addr(r->dns, h->name, route_left(hs->deadline, r->opts.dns_timeout_ms), &addr, &why);
+    if (st != STATUS_OK) {
+	h->reason = REASON_DNS_ERROR;
+	hs->temp[idx] = (st == STATUS_RETRY);
+	(void) text_sanitize(h->detail, sizeof(h->detail), why_text(&why));
+	goto done;
+    }
+    hs->addr_ttl[idx] = addr->info.ttl;
+    if (addr->info.cname[0])
+	(void) text_sanitize(h->cname, sizeof(h->cname), addr->info.cname);
+
+    /*
+     * RFC 7672 §2.2.2: TLSA records are looked up only when the MX RRset
+     * and the host's address records are DNSSEC-secure.
+     */
+    if (hs->v->mx_secure && addr->info.security == DNS_SECURE) {
+	st = dns_tlsa(r->dns, h->name, r->opts.probe_port,
+		      route_left(hs->deadline, r->opts.dns_timeout_ms), &tlsa, &why);
+	if (st == STATUS_OK && tlsa->info.security == DNS_SECURE && route_tlsa_usable(tlsa)) {
+	    h->dane = 1;
+	} else if (st == STATUS_RETRY) {
+	    /* RFC 7672 §2.1.1: a bogus or failed TLSA lookup is never a downgrade. */
+	    h->dane = 1;
+	    h->reason = REASON_DNSSEC_INVALID;
+	    hs->temp[idx] = 1;
+	    (void) text_sanitize(h->detail, sizeof(h->detail), why_text(&why));
+	    goto done;
+	}
+    }
+    /* RFC 8461 §2: a host with usable TLSA records is decided by DANE. */
+    hs->candidate[idx] = h->dane || h->listed;
+    if (!hs->candidate[idx]) {
+	if (hs->policy && hs->policy->mode != POLICY_MODE_NONE) {
+	    h->reason = REASON_MX_NOT_LISTED;
+	    (void) snprintf(h->detail, sizeof(h->detail), "not listed in the MTA-STS policy");
+	} else {
+	    h->reason = REASON_NONE;
+	}
+	goto done;
+    }
+    memset(&popts, 0, sizeof(popts));
+    popts.port = r->opts.probe_port;
+    popts.connect_timeout_ms = r->opts.probe_connect_timeout_ms;
+    popts.read_timeout_ms = r->opts.probe_read_timeout_ms;
+    popts.deadline_ms = hs->deadline;
+    popts.helo_name = r->helo;
+    popts.ca_file = r->ca_file[0] ? r->ca_file : 0;
+    popts.ca_path = r->ca_path[0] ? r->ca_path : 0;
+    popts.allow_private = r->opts.allow_private;
+    memset(&res, 0, sizeof(res));
+    (void) probe_mx(&popts, h->name, addr->addr, addr->count, h->dane ? tlsa : 0, &res);
+    h->reason = route_probe_reason(res.reason, &hs->temp[idx]);
+    h->passed = (res.reason == PROBE_OK);
+    (void) text_sanitize(h->detail, sizeof(h->detail), res.detail);
+    (void) text_sanitize(h->address, sizeof(h->address), res.address);
+    (void) text_sanitize(h->tls_version, sizeof(h->tls_version), res.tls_version);
+    (void) text_sanitize(h->cert_issuer, sizeof(h->cert_issuer), res.issuer);
+    h->cert_not_after = (time_t) res.not_after;
+    for (i = 0; i < res.name_count && i < 8; i++)
+	(void) text_sanitize(h->cert_names[i], sizeof(h->cert_names[i]), res.names[i]);
+    h->cert_name_count = i;
+    h->probe_ms = res.elapsed_ms;
+
+done:
+    dns_addr_free(&addr);
+    dns_tlsa_free(&tlsa);
+}
+
+static void *route_worker(void *arg)
+{
+    ROUTE_HOSTS *hs = (ROUTE_HOSTS *) arg;
+    int     idx;
+
+    for (;;) {
+	(void) pthread_mutex_lock(&hs->lock);
+	idx = hs->next < hs->v->host_count ? hs->next++ : -1;
+	(void) pthread_mutex_unlock(&hs->lock);
+	if (idx < 0)
+	    return (0);
+	route_host(hs, idx);
+    }
+}
+
+/* Run route_host() for every host on up to probe_parallel threads. */
+
+static void route_hosts(ROUTE_HOSTS *hs)
+{
+    pthread_t tid[ROUTE_WORKERS_MAX];
+    int     started = 0;
+    int     want = hs->route->opts.probe_parallel;
+    int     i;
+
+    if (want > hs->v->host_count)
+	want = hs->v->host_count;
+    for (i = 0; i < want; i++)
+	if (pthread_create(&tid[started], 0, route_worker, hs) == 0)
+	    started++;
+    if (started == 0)				/* no threads: do it here */
+	(void) route_worker(hs);
+    for (i = 0; i < started; i++)
+	(void) pthread_join(tid[i], 0);
+}
+
+/* Fetch and parse the policy; on failure set *reason and v->detail. */
+
+static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadline, int *reason)
+{
+    char    host[300];
+    DNS_ADDR *addr = 0;
+    FETCH_OPTS fopts;
+    FETCH_RESULT res;
+    CACHE_POLICY put;
+    POLICY *policy = 0;
+    WHY     why;
+    long long t0 = clock_mono_ms();
+    int     st;
+
+    why.text[0] = 0;
+    memset(&res, 0, sizeof(res));
+    (void) snprintf(host, sizeof(host), "mta-sts.%s", v->domain);
+    st = dns_addr(r->dns, host, route_left(deadline, r->opts.dns_timeout_ms), &addr, &why);
+    if (st != STATUS_OK) {
+	/* RFC 8460 §4.3.2.2: the policy host is unreachable. */
+	*reason = REASON_STS_FETCH_ERROR;
+	(void) snprintf(v->detail, sizeof(v->detail), "%s: %s", host, why_text(&why));
+	goto done;
+    }
+    v->policy_host_ttl = addr->info.ttl;
+    memset(&fopts, 0, sizeof(fopts));
+    fopts.connect_timeout_ms = r->opts.fetch_connect_timeout_ms;
+    fopts.timeout_ms = r->opts.fetch_timeout_ms;
+    fopts.deadline_ms = deadline;
+    fopts.ca_file = r->ca_file[0] ? r->ca_file : 0;
+    fopts.ca_path = r->ca_path[0] ? r->ca_path : 0;
+    fopts.allow_private = r->opts.allow_private;
+    st = fetch_policy(&fopts, v->domain, addr->addr, addr->count, &res);
+    if (st != STATUS_OK) {
+	*reason = res.reason == FETCH_ERR_WEBPKI ? REASON_STS_WEBPKI_INVALID :
+	    res.reason == FETCH_ERR_INVALID ? REASON_STS_POLICY_INVALID : REASON_STS_FETCH_ERROR;
+	(void) text_sanitize(v->detail, sizeof(v->detail), res.detail);
+	goto done;
+    }
+    if (policy_parse(res.body, res.len, &policy, &why) != STATUS_OK) {
+	*reason = REASON_STS_POLICY_INVALID;
+	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&why));
+	goto done;
+    }
+    /* RFC 8461 §5.1: remember the policy for max_age (trust on first use). */
+    memset(&put, 0, sizeof(put));
+    (void) str_copy(put.txt_id, sizeof(put.txt_id), id);
+    put.fetched = clock_now();
+    put.max_age = policy->max_age;
+    put.body = res.body;
+    put.len = res.len;
+    if (cache_policy_put(r->cache, v->domain, &put) != STATUS_OK)
+	log_warn("%s: cannot cache the MTA-STS policy", v->domain);
+
+done:
+    v->fetch_ms += (long) (clock_mono_ms() - t0);
+    fetch_result_clear(&res);
+    dns_addr_free(&addr);
+    return (policy);
+}
+
+/*
+ * MTA-STS discovery and policy. Returns the policy in force (fetched or
+ * cached), or null. *reason is set when a policy was announced but
+ * could not be obtained, or discovery failed temporarily.
+ */
+static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reason)
+{
+    char    name[300];
+    DNS_TXT *txt = 0;
+    TXT_RECORD rec;
+    CACHE_POLICY cached;
+    POLICY *policy = 0;
+    WHY     why;
+    int     have_cache;
+    int     txt_temp = 0;
+    int     st;
+
+    why.text[0] = 0;
+    *reason = REASON_NONE;
+    have_cache = (cache_policy_get(r->cache, v->domain, &cached) == STATUS_OK);
+
+    /* RFC 8461 §3.1: the TXT record at _mta-sts.<domain>. */
+    (void) snprintf(name, sizeof(name), "_mta-sts.%s", v->domain);
+    st = dns_txt(r->dns, name, route_left(deadline, r->opts.dns_timeout_ms), &txt, &why);
+    if (st == STATUS_OK) {
+	v->txt_ttl = txt->info.ttl;
+	st = txt_select((const char *const *) txt->text, txt->len, (size_t) txt->count, &rec, &why);
+	if (st == STATUS_OK) {
+	    v->has_txt = 1;
+	    (void) str_copy(v->txt_id, sizeof(v->txt_id), rec.id);
+	} else if (st == STATUS_INVAL) {
+	    /* RFC 8461 §3.1: then assume the domain has no available policy. */
+	    verdict_warn(v, "%s TXT ignored: %s", name, why_text(&why));
+	}
+    } else if (st == STATUS_RETRY) {
+	txt_temp = 1;
+	(void) snprintf(v->detail, sizeof(v->detail), "%s TXT: %s", name, why_text(&why));
+    }
+    if (v->has_txt && v->txt_ttl < ROUTE_MIN_TTL)
+	verdict_warn(v, "%s TXT has a TTL of %d s; under %d s, a DNS outage soon loses the policy",
+		     name, v->txt_ttl, ROUTE_MIN_TTL);
+
+    if (v->has_txt && have_cache && strcmp(cached.txt_id, v->txt_id) == 0) {
+	/* RFC 8461 §3.3: the id is unchanged, so the cached policy is current. */
+	(void) policy_parse(cached.body, cached.len, &policy, 0);
+	v->policy_cached = 1;
+    } else if (v->has_txt) {
+	policy = route_fetch(r, v, v->txt_id, deadline, reason);
+	if (policy == 0 && have_cache) {
+	    /* RFC 8461 §5.1: a fresh cached policy stays in force. */
+	    verdict_warn(v, "policy refresh failed (%s: %s); the cached policy stays in force",
+			 verdict_reason_name(*reason), v->detail);
+	    *reason = REASON_NONE;
+	    v->detail[0] = 0;
+	    (void) policy_parse(cached.body, cached.len, &policy, 0);
+	    v->policy_cached = 1;
+	}
+    } else if (have_cache) {
+	/* RFC 8461 §5.1 and §10.2: neither a failed nor a missing TXT lookup removes a cached policy. */
+	verdict_warn(v, "%s; the cached policy stays in force until it expires",
+		     txt_temp ? "TXT lookup failed" : "no MTA-STS TXT record");
+	v->detail[0] = 0;
+	(void) policy_parse(cached.body, cached.len, &policy, 0);
+	v->policy_cached = 1;
+    } else if (txt_temp) {
+	*reason = REASON_DNS_ERROR;
+    }
+    if (policy) {
+	int     i;
+
+	v->has_policy = 1;
+	v->policy_mode = policy->mode;
+	v->policy_max_age = policy->max_age;
+	v->policy_mx_count = policy->mx_count;
+	for (i = 0; i < policy->mx_count && i < 16; i++)
+	    (void) text_sanitize(v->policy_mx[i], sizeof(v->policy_mx[i]), policy->mx[i]);
+    }
+    if (have_cache)
+	cache_policy_clear(&cached);
+    dns_txt_free(&txt);
+    return (policy);
+}
+
+/* RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>. */
+
+static void route_tlsrpt(ROUTE *r, VERDICT *v, long long deadline)
+{
+    char    name[300];
+    DNS_TXT *txt = 0;
+    int     i;
+
+    (void) snprintf(name, sizeof(name), "_smtp._tls.%s", v->domain);
+    if (dns_txt(r->dns, name, route_left(deadline, r->opts.dns_timeout_ms), &txt, 0) != STATUS_OK)
+	return;
+    for (i = 0; i < txt->count; i++) {
+	if (strncmp(txt->text[i], "v=TLSRPTv1", 10) == 0) {
+	    (void) text_sanitize(v->tlsrpt, sizeof(v->tlsrpt), txt->text[i]);
+	    break;
+	}
+    }
+    dns_txt_free(&txt);
+}
+
+int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT **out, WHY *why)
+{
+    char    domain[DOMAIN_MAX + 1];
+    VERDICT *v = 0;
+    DNS_MX *mx = 0;
+    POLICY *policy = 0;
+    ROUTE_HOSTS *hs = 0;
+    WHY     dwhy;
+    long long t0 = clock_mono_ms();
+    long long deadline = t0 + (budget_ms > 0 ? budget_ms : 1);
+    long long t1;
+    int     reason = REASON_NONE;
+    int     any_pass = 0, any_temp = 0, any_candidate = 0, any_dane = 0;
+    int     status;
+    int     st;
+    int     i;
+
+    *out = 0;
+    dwhy.text[0] = 0;
+    if ((status = domain_normalize(in, domain, sizeof(domain), why)) != STATUS_OK)
+	goto done;
+    if ((v = verdict_create(domain)) == 0 || (hs = calloc(1, sizeof(*hs))) == 0) {
+	why_set(why, "out of memory");
+	status = STATUS_RETRY;
+	goto done;
+    }
+    status = STATUS_OK;
+
+    /* MX records, RFC 5321 §5.1 (dns.c sorts them and finds null and implicit MX). */
+    st = dns_mx(r->dns, domain, route_left(deadline, r->opts.dns_timeout_ms), &mx, &dwhy);
+    if (st == STATUS_RETRY) {
+	v->verdict = VERDICT_TEMPORARY;
+	v->reason = strcasestr(why_text(&dwhy), "bogus") || strcasestr(why_text(&dwhy), "dnssec") ?
+	    REASON_DNSSEC_INVALID : REASON_DNS_ERROR;
+	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&dwhy));
+	goto verdict;
+    }
+    if (st != STATUS_OK) {
+	v->verdict = VERDICT_NO_POLICY;
+	verdict_warn(v, "%s has no MX record and no address: %s", domain, why_text(&dwhy));
+	goto verdict;
+    }
+    if (mx->null_mx) {
+	/* RFC 7505 §3: a domain with a null MX accepts no mail. */
+	v->verdict = VERDICT_NULL_MX;
+	goto verdict;
+    }
+    v->mx_secure = (mx->info.security == DNS_SECURE);
+    v->implicit_mx = mx->implicit;
+    for (i = 0; i < mx->count; i++)
+	if (verdict_add_host(v, mx->host[i].name, mx->host[i].pref) == 0) {
+	    verdict_warn(v, "only the first %d MX hosts are checked", VERDICT_HOSTS_MAX);
+	    break;
+	}
+
+    policy = route_policy(r, v, deadline, &reason);
+    v->dns_ms = (long) (clock_mono_ms() - t0) - v->fetch_ms;
+
+    /* Most domains: no policy, no DNSSEC. Nothing to probe. */
+    if (policy == 0 && !v->mx_secure) {
+	v->verdict = reason != REASON_NONE ? VERDICT_TEMPORARY : VERDICT_NO_POLICY;
+	v->reason = reason;
+	goto verdict;
+    }
+    if (policy && policy->mode == POLICY_MODE_NONE && !v->mx_secure) {
+	v->verdict = VERDICT_NONE;
+	goto verdict;
+    }
+
+    t1 = clock_mono_ms();
+    hs->route = r;
+    hs->v = v;
+    hs->policy = policy;
+    hs->deadline = deadline;
+    (void) pthread_mutex_init(&hs->lock, 0);
+    route_hosts(hs);
+    (void) pthread_mutex_destroy(&hs->lock);
+    v->probe_ms = (long) (clock_mono_ms() - t1);
+
+    for (i = 0; i < v->host_count; i++) {
+	VERDICT_HOST *h = &v->host[i];
+
+	if (h->cname[0])
+	    /* RFC 2181 §10.3: an MX target must not be an alias (seed 001). */
+	    verdict_warn(v, "MX %s is a CNAME for %s; senders verify the certificate against %s",
+			 h->name, h->cname, h->name);
+	if (h->dane)
+	    any_dane = 1;
+	if (!hs->candidate[i] && h->reason != REASON_DNSSEC_INVALID && h->reason != REASON_DNS_ERROR
+	    && h->reason != REASON_NOT_PROBED)
+	    continue;
+	any_candidate = 1;
+	if (h->passed)
+	    any_pass = 1;
+	else if (hs->temp[i])
+	    any_temp = 1;
+    }
+    v->dane = any_dane;
+
+    if (any_pass) {
+	v->verdict = VERDICT_OK;
+    } else if (policy == 0 && !any_dane) {
+	/* Secure MX but no TLSA anywhere and no policy. */
+	v->verdict = reason != REASON_NONE ? VERDICT_TEMPORARY : VERDICT_NO_POLICY;
+	v->reason = reason;
+    } else if (policy && policy->mode == POLICY_MODE_NONE && !any_dane) {
+	v->verdict = VERDICT_NONE;
+    } else if (any_temp) {
+	v->verdict = VERDICT_TEMPORARY;
+    } else if (any_dane || (policy && policy->mode == POLICY_MODE_ENFORCE)) {
+	v->verdict = VERDICT_ENFORCE_FAIL;
+    } else {
+	v->verdict = VERDICT_TESTING_FAIL;
+    }
+    if (!any_candidate && v->verdict == VERDICT_TEMPORARY && v->reason == REASON_NONE)
+	v->reason = REASON_NOT_PROBED;
+
+verdict:
+    if (v) {
+	if ((flags & ROUTE_TLSRPT) || v->verdict == VERDICT_TESTING_FAIL
+	    || v->verdict == VERDICT_ENFORCE_FAIL)
+	    route_tlsrpt(r, v, deadline);
+	v->total_ms = (long) (clock_mono_ms() - t0);
+	verdict_explain(v);
+	*out = v;
+	v = 0;
+    }
+
+done:
+    policy_free(&policy);
+    dns_mx_free(&mx);
+    free(hs);
+    verdict_free(&v);
+    return (status);
+}

@@ -1,0 +1,80 @@
+#ifndef ROUTE_H_INCLUDED
+#define ROUTE_H_INCLUDED
+
+/*
+ * NAME
+ *	route 3h
+ * SUMMARY
+ *	the engine: can mail to a domain be delivered over a valid TLS
+ *	route, and if not, why not
+ * SYNOPSIS
+ *	#include "route.h"
+ *
+ *	int	route_create(const ROUTE_OPTS *opts, ROUTE **route, WHY *why)
+ *	void	route_free(ROUTE **route)
+ *
+ *	int	route_check(ROUTE *route, const char *domain, int budget_ms,
+ *			int flags, VERDICT **verdict, WHY *why)
+ * DESCRIPTION
+ *	route_create() builds the engine: the resolver (dns.c), libcurl and
+ *	OpenSSL initialization, and the policy cache (cache.c). Call it
+ *	before threads start. route_check() is thread-safe.
+ *
+ *	route_check() answers for one recipient domain, within budget_ms:
+ *	1. normalize the domain (domain.c: IDNA, lowercase, no literals);
+ *	2. MX lookup: null MX (RFC 7505) ends here; no MX means the
+ *	   implicit MX (RFC 5321 section 5.1);
+ *	3. MTA-STS discovery (RFC 8461 section 3.1), fetch (section 3.3) and
+ *	   parse (section 3.2), with the cached policy kept in force when a
+ *	   later TXT lookup or fetch fails (section 5.1);
+ *	4. DANE (RFC 7672): when the MX RRset is DNSSEC-secure, TLSA records
+ *	   of each MX host; a host with usable TLSA records is decided by
+ *	   DANE alone (RFC 8461 section 2: MTA-STS never overrides a DANE
+ *	   failure); a bogus or failed TLSA lookup is temporary;
+ *	5. MX hosts that the policy lists (section 4.1), and DANE hosts, are
+ *	   probed in parallel (probe.c);
+ *	6. the verdict: ok when one host passes; testing-fail or
+ *	   enforce-fail by mode when all fail for good; temporary when it
+ *	   cannot be decided in time or a failure may be transient.
+ *
+ *	flags: ROUTE_TLSRPT also looks up the TLS-RPT record (RFC 8460
+ *	section 3) for every verdict, not only for failures (where it is
+ *	always looked up, for the sender's reply).
+ *
+ *	On STATUS_OK *verdict is a new VERDICT the caller frees with
+ *	verdict_free(). STATUS_INVAL means the domain itself is invalid (why
+ *	says why); nothing else fails: every remote problem is in the
+ *	verdict.
+ */
+
+#include "dns.h"
+#include "fetch.h"
+#include "probe.h"
+#include "verdict.h"
+#include "why.h"
+
+#define ROUTE_TLSRPT	(1<<0)
+
+typedef struct ROUTE ROUTE;
+
+typedef struct ROUTE_OPTS {
+    DNS_OPTS dns;
+    int     dns_timeout_ms;
+    int     fetch_connect_timeout_ms;
+    int     fetch_timeout_ms;
+    int     probe_port;
+    int     probe_connect_timeout_ms;
+    int     probe_read_timeout_ms;
+    int     probe_parallel;
+    const char *helo_name;
+    const char *ca_file;
+    const char *ca_path;
+    int     allow_private;
+    int     cache_entries;
+} ROUTE_OPTS;
+
+extern int route_create(const ROUTE_OPTS *, ROUTE **, WHY *);
+extern void route_free(ROUTE **);
+extern int route_check(ROUTE *, const char *, int, int, VERDICT **, WHY *);
+
+#endif

@@ -1,0 +1,4 @@
+#ifndef SMTPREPLY_H_INCLUDED
+#define SMTPREPLY_H_INCLUDED
+/* being written */
+#endif
