@@ -32,8 +32,11 @@
  *	(empty: the resolvers in /etc/resolv.conf), stub zones, a trust
  *	anchor file (empty: the system root anchor if present), and extra
  *	unbound options ("name: value", e.g. `local-zone: "test." nodefault`)
- *	applied with ub_ctx_set_option() or, for options it cannot set,
- *	through a generated config file. Errors name the bad option.
+ *	in unbound.conf(5) syntax, applied through a generated "server:"
+ *	config file (libunbound 1.17's ub_ctx_set_option() silently ignores
+ *	`local-zone: ... nodefault`). Errors name the bad option. It starts
+ *	one thread; dns_free() stops it and must not be called while a
+ *	lookup is in progress.
  *
  *	Every result carries the answer's DNS_INFO: DNSSEC status
  *	(DNS_SECURE, DNS_INSECURE, DNS_BOGUS with unbound's why_bogus text in
@@ -43,26 +46,42 @@
  *	Status codes: STATUS_OK (data; *out is set), STATUS_NOTFOUND
  *	(NXDOMAIN or NODATA; *out is null and why says which),
  *	STATUS_RETRY (SERVFAIL, timeout, network error, BOGUS),
- *	STATUS_INVAL (bad name). A BOGUS answer is always STATUS_RETRY with
- *	info.security == DNS_BOGUS, never data (RFC 7672 section 2.1.1).
+ *	STATUS_INVAL (bad name: empty label, label over 63 or name over 253
+ *	octets, a character other than letter, digit, "-" or "_"). A BOGUS
+ *	answer is always STATUS_RETRY, never data (RFC 7672 section 2.1.1):
+ *	*out is then set to an empty result (count 0) whose
+ *	info.security == DNS_BOGUS. So the caller frees *out whenever it is
+ *	non-null, whatever the status; on every other non-OK status *out
+ *	is null.
  *
  *	dns_txt() returns each TXT RR of name joined into one string (RFC
  *	8461 section 3.1: the character-strings concatenated without
  *	spaces; txt_join_rdata()), following CNAMEs.
  *
  *	dns_mx() returns the MX RRset sorted by preference (ties in answer
- *	order), targets lowercased without the trailing dot. A single
- *	record "0 ." is reported as null_mx (RFC 7505 section 3). With no
- *	MX RRset (NODATA) but an address for the domain, it returns the
- *	implicit MX (RFC 5321 section 5.1): one entry, the domain itself,
- *	implicit set.
+ *	order), targets lowercased without the trailing dot; malformed
+ *	records and "." targets among other MX records are skipped with a
+ *	warning (none left: STATUS_NOTFOUND). A single record "0 ." is
+ *	reported as null_mx with count 0 (RFC 7505 section 3). With no MX
+ *	RRset (NODATA) but an address for the domain, it returns the
+ *	implicit MX (RFC 5321 section 5.1): one entry with preference 0,
+ *	the domain itself (its canonical name when it is an alias, as
+ *	section 5.1 says), implicit set; without an address, NOTFOUND.
  *
  *	dns_addr() returns the IPv4 and IPv6 addresses of host (A then
- *	AAAA), following CNAMEs; info.cname tells when host is an alias.
+ *	AAAA, queried in parallel), following CNAMEs; info.cname tells when
+ *	host is an alias. info.security is DNS_SECURE only when both
+ *	answers validated. When one type has data and the other fails
+ *	temporarily, the addresses found are returned (logged).
  *
  *	dns_tlsa() looks up _port._tcp.host TLSA (RFC 7672 section 2.2.3:
- *	also at the CNAME-expanded name when host is an alias) and returns
- *	the records with usage, selector, mtype and data.
+ *	when host is an alias reached through a secure CNAME chain, first at
+ *	the CNAME-expanded name, falling back to host only when the
+ *	expanded name has no TLSA RRset) and returns the records with
+ *	usage, selector, mtype and data, unchecked. info.cname is the
+ *	expanded name when the records came from there (it is then the TLSA
+ *	base domain), else empty. count is 0 when the RRset exists but no
+ *	record is well-formed (RFC 7672 section 2.2: unusable, not absent).
  *
  *	Results are allocated; the caller frees them with the matching
  *	dns_*_free(), which sets the pointer to null.

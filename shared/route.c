@@ -16,7 +16,6 @@
  *	after the workers are joined.
  */
 
-#define _GNU_SOURCE			/* strcasestr */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,7 +200,7 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
 
     st = dns_addr(r->dns, h->name, route_left(hs->deadline, r->opts.dns_timeout_ms), &addr, &why);
     if (st != STATUS_OK) {
-	h->reason = REASON_DNS_ERROR;
+	h->reason = (addr && addr->info.security == DNS_BOGUS) ? REASON_DNSSEC_INVALID : REASON_DNS_ERROR;
 	hs->temp[idx] = (st == STATUS_RETRY);
 	(void) text_sanitize(h->detail, sizeof(h->detail), why_text(&why));
 	goto done;
@@ -222,7 +221,7 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
 	} else if (st == STATUS_RETRY) {
 	    /* RFC 7672 §2.1.1: a bogus or failed TLSA lookup is never a downgrade. */
 	    h->dane = 1;
-	    h->reason = REASON_DNSSEC_INVALID;
+	    h->reason = (tlsa && tlsa->info.security == DNS_BOGUS) ? REASON_DNSSEC_INVALID : REASON_DNS_ERROR;
 	    hs->temp[idx] = 1;
 	    (void) text_sanitize(h->detail, sizeof(h->detail), why_text(&why));
 	    goto done;
@@ -398,7 +397,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	    verdict_warn(v, "%s TXT ignored: %s", name, why_text(&why));
 	}
     } else if (st == STATUS_RETRY) {
-	txt_temp = 1;
+	txt_temp = (txt && txt->info.security == DNS_BOGUS) ? REASON_DNSSEC_INVALID : REASON_DNS_ERROR;
 	(void) snprintf(v->detail, sizeof(v->detail), "%s TXT: %s", name, why_text(&why));
     }
     if (v->has_txt && v->txt_ttl < ROUTE_MIN_TTL)
@@ -428,7 +427,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	(void) policy_parse(cached.body, cached.len, &policy, 0);
 	v->policy_cached = 1;
     } else if (txt_temp) {
-	*reason = REASON_DNS_ERROR;
+	*reason = txt_temp;
     }
     if (policy) {
 	int     i;
@@ -455,8 +454,10 @@ static void route_tlsrpt(ROUTE *r, VERDICT *v, long long deadline)
     int     i;
 
     (void) snprintf(name, sizeof(name), "_smtp._tls.%s", v->domain);
-    if (dns_txt(r->dns, name, route_left(deadline, r->opts.dns_timeout_ms), &txt, 0) != STATUS_OK)
+    if (dns_txt(r->dns, name, route_left(deadline, r->opts.dns_timeout_ms), &txt, 0) != STATUS_OK) {
+	dns_txt_free(&txt);			/* a BOGUS answer comes with an empty result */
 	return;
+    }
     for (i = 0; i < txt->count; i++) {
 	if (strncmp(txt->text[i], "v=TLSRPTv1", 10) == 0) {
 	    (void) text_sanitize(v->tlsrpt, sizeof(v->tlsrpt), txt->text[i]);
@@ -498,8 +499,8 @@ int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT 
     st = dns_mx(r->dns, domain, route_left(deadline, r->opts.dns_timeout_ms), &mx, &dwhy);
     if (st == STATUS_RETRY) {
 	v->verdict = VERDICT_TEMPORARY;
-	v->reason = strcasestr(why_text(&dwhy), "bogus") || strcasestr(why_text(&dwhy), "dnssec") ?
-	    REASON_DNSSEC_INVALID : REASON_DNS_ERROR;
+	/* RFC 7672 §2.1.1: a bogus answer is a temporary failure, never a downgrade. */
+	v->reason = (mx && mx->info.security == DNS_BOGUS) ? REASON_DNSSEC_INVALID : REASON_DNS_ERROR;
 	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&dwhy));
 	goto verdict;
     }

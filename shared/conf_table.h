@@ -1,0 +1,164 @@
+#ifndef CONF_TABLE_H_INCLUDED
+#define CONF_TABLE_H_INCLUDED
+
+/*
+ * NAME
+ *	conf_table 3h
+ * SUMMARY
+ *	the configuration parameter table (one row per stsfilter.conf key)
+ * SYNOPSIS
+ *	#include "conf_table.h"
+ *
+ *	#define X(id, name, type, def, min, max, aux, check, desc) ...
+ *	CONF_TABLE(X)
+ * DESCRIPTION
+ *	This is the single list of configuration parameters. conf.h
+ *	expands it once into the enum of key ids (CONF_<id>) and conf.c
+ *	expands it once into the parameter table, so that the two can
+ *	never disagree. Every row must be documented in stsfilter.conf(5);
+ *	tests/check-conf-doc fails the build otherwise, and also compares
+ *	the default given here with the one in the manual page.
+ *
+ *	Columns:
+ * .IP id
+ *	key id suffix: the accessor argument is CONF_<id>.
+ * .IP name
+ *	the parameter name in stsfilter.conf (lowercase_with_underscores).
+ * .IP type
+ *	CONF_T_STRING, CONF_T_INT, CONF_T_BOOL, CONF_T_TIME (seconds;
+ *	units s m h d w), CONF_T_SIZE (bytes; suffixes k m g, binary),
+ *	CONF_T_LIST (comma and/or whitespace separated words),
+ *	CONF_T_OPTLIST (";"-separated items that may contain blanks),
+ *	CONF_T_ENUM (one word out of aux).
+ * .IP def
+ *	the default, written exactly as in the configuration file.
+ * .IP "min, max"
+ *	INT, TIME (seconds), SIZE (bytes): the inclusive range.
+ *	STRING: min is the minimum length (1 = must not be empty); max is
+ *	unused. LIST, OPTLIST: unused (0, 0).
+ * .IP aux
+ *	TIME: the unit of a bare number ("s"). ENUM: the allowed words,
+ *	separated by "|". LIST: when not empty, the allowed words of each
+ *	element, separated by "|". Otherwise "".
+ * .IP check
+ *	an extra syntax check for STRING, LIST and OPTLIST values
+ *	(CONF_CHECK_*, see conf.h); CONF_CHECK_NONE for none.
+ * .IP desc
+ *	a one-line description.
+ *
+ *	Row layout (tests/check-conf-doc parses it): everything up to and
+ *	including the check column on the line that starts with "X(", the
+ *	description on the next line. Defaults must not contain '"'.
+ */
+
+/* *INDENT-OFF* */
+#define CONF_TABLE(X) \
+    /* Resolver (dns.h). */ \
+    X(DNS_FORWARDERS, "dns_forwarders", CONF_T_LIST, "", 0, 0, "", CONF_CHECK_ADDR_PORT, \
+      "recursive resolvers to forward queries to (IP[@port]); empty: /etc/resolv.conf") \
+    X(DNS_STUB_ZONES, "dns_stub_zones", CONF_T_LIST, "", 0, 0, "", CONF_CHECK_STUB_ZONE, \
+      "zones sent to a given authoritative server (zone=IP[@port])") \
+    X(DNS_TRUST_ANCHOR_FILE, "dns_trust_anchor_file", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
+      "DNSSEC trust anchor file; empty: the system root anchor /usr/share/dns/root.key") \
+    X(DNS_RESOLVER_OPTIONS, "dns_resolver_options", CONF_T_OPTLIST, "", 0, 0, "", CONF_CHECK_UNBOUND_OPTION, \
+      "extra libunbound options (name: value), separated by semicolons") \
+    X(DNS_TIMEOUT, "dns_timeout", CONF_T_TIME, "5s", 1, 60, "s", CONF_CHECK_NONE, \
+      "time limit for one DNS lookup") \
+    /* TLS trust store for policy fetches and MX probes. */ \
+    X(TLS_CA_FILE, "tls_ca_file", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
+      "PEM file of trusted CA certificates; empty: the system store") \
+    X(TLS_CA_PATH, "tls_ca_path", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
+      "directory of hashed CA certificates; empty: the system store") \
+    /* Policy fetch (fetch.h). */ \
+    X(POLICY_FETCH_CONNECT_TIMEOUT, "policy_fetch_connect_timeout", CONF_T_TIME, "5s", 1, 60, "s", CONF_CHECK_NONE, \
+      "time limit for connecting to a policy host") \
+    X(POLICY_FETCH_TIMEOUT, "policy_fetch_timeout", CONF_T_TIME, "10s", 1, 300, "s", CONF_CHECK_NONE, \
+      "time limit for one whole policy fetch") \
+    /* MX probes (probe.h). */ \
+    X(PROBE_PORT, "probe_port", CONF_T_INT, "25", 1, 65535, "", CONF_CHECK_NONE, \
+      "TCP port of the MX hosts to probe") \
+    X(PROBE_CONNECT_TIMEOUT, "probe_connect_timeout", CONF_T_TIME, "5s", 1, 60, "s", CONF_CHECK_NONE, \
+      "time limit for connecting to an MX host") \
+    X(PROBE_READ_TIMEOUT, "probe_read_timeout", CONF_T_TIME, "10s", 1, 300, "s", CONF_CHECK_NONE, \
+      "time limit for each SMTP reply and TLS handshake step of a probe") \
+    X(PROBE_HELO_NAME, "probe_helo_name", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_HOSTNAME, \
+      "EHLO name used by probes; empty: the system host name") \
+    X(PROBE_PARALLEL, "probe_parallel", CONF_T_INT, "4", 1, 64, "", CONF_CHECK_NONE, \
+      "maximum number of MX hosts probed at the same time for one domain") \
+    /* Checks. */ \
+    X(CHECK_TIME_BUDGET, "check_time_budget", CONF_T_TIME, "8s", 1, 600, "s", CONF_CHECK_NONE, \
+      "time limit for one complete domain check") \
+    X(ALLOW_PRIVATE_ADDRESSES, "allow_private_addresses", CONF_T_BOOL, "no", 0, 1, "", CONF_CHECK_NONE, \
+      "allow fetching from and probing loopback, private and reserved addresses") \
+    /* Cache. */ \
+    X(CACHE_BACKEND, "cache_backend", CONF_T_ENUM, "lmdb", 0, 0, "memory|lmdb|redis", CONF_CHECK_NONE, \
+      "where policies and check results are cached") \
+    X(CACHE_PATH, "cache_path", CONF_T_STRING, "/var/lib/stsfilter/cache.lmdb", 1, 0, "", CONF_CHECK_NONE, \
+      "LMDB cache file (cache_backend = lmdb)") \
+    X(CACHE_SUCCESS_TTL, "cache_success_ttl", CONF_T_TIME, "1h", 1, 604800, "s", CONF_CHECK_NONE, \
+      "how long a check that found a valid route is cached") \
+    X(CACHE_FAILURE_TTL, "cache_failure_ttl", CONF_T_TIME, "5m", 1, 86400, "s", CONF_CHECK_NONE, \
+      "how long a check that found no valid route is cached") \
+    X(CACHE_NEGATIVE_TTL, "cache_negative_ttl", CONF_T_TIME, "1h", 1, 604800, "s", CONF_CHECK_NONE, \
+      "how long the absence of MTA-STS and DANE for a domain is cached") \
+    X(TXT_RECHECK_INTERVAL, "txt_recheck_interval", CONF_T_TIME, "5m", 0, 86400, "s", CONF_CHECK_NONE, \
+      "minimum time between _mta-sts TXT lookups for a domain with a cached policy") \
+    X(CACHE_MEMORY_ENTRIES, "cache_memory_entries", CONF_T_INT, "100000", 100, 100000000, "", CONF_CHECK_NONE, \
+      "maximum number of entries in the memory cache") \
+    X(CACHE_MEMORY_BYTES, "cache_memory_bytes", CONF_T_SIZE, "64m", 1048576, 1073741824, "", CONF_CHECK_NONE, \
+      "maximum size of the memory cache") \
+    X(REDIS_SERVER, "redis_server", CONF_T_STRING, "127.0.0.1:6379", 1, 0, "", CONF_CHECK_REDIS_SERVER, \
+      "Redis server (host:port or unix:/path; cache_backend = redis)") \
+    X(REDIS_USER, "redis_user", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
+      "Redis ACL user name; empty: the default user") \
+    X(REDIS_PASSWORD, "redis_password", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
+      "Redis password; empty: no AUTH") \
+    X(REDIS_DATABASE, "redis_database", CONF_T_INT, "0", 0, 2147483647, "", CONF_CHECK_NONE, \
+      "Redis database number") \
+    X(REDIS_KEY_PREFIX, "redis_key_prefix", CONF_T_STRING, "stsfilter:", 0, 0, "", CONF_CHECK_NONE, \
+      "prefix of every Redis key") \
+    X(REDIS_CONNECT_TIMEOUT, "redis_connect_timeout", CONF_T_TIME, "1s", 1, 60, "s", CONF_CHECK_NONE, \
+      "time limit for connecting to Redis") \
+    X(REDIS_COMMAND_TIMEOUT, "redis_command_timeout", CONF_T_TIME, "1s", 1, 60, "s", CONF_CHECK_NONE, \
+      "time limit for one Redis command") \
+    /* Daemons. */ \
+    X(MILTER_SOCKET, "milter_socket", CONF_T_STRING, "unix:/run/stsfilter/milter.sock", 1, 0, "", CONF_CHECK_SOCKET, \
+      "where the milter listens (unix:/path or inet:port@host)") \
+    X(SOCKETMAP_SOCKET, "socketmap_socket", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_SOCKET, \
+      "where the socketmap server listens; empty: no socketmap server") \
+    X(USER, "user", CONF_T_STRING, "stsfilter", 1, 0, "", CONF_CHECK_NONE, \
+      "unprivileged user the daemons run as") \
+    X(PID_FILE, "pid_file", CONF_T_STRING, "/run/stsfilter/stsfilter.pid", 0, 0, "", CONF_CHECK_NONE, \
+      "PID file of the daemon; empty: none") \
+    X(SYSLOG_FACILITY, "syslog_facility", CONF_T_ENUM, "mail", 0, 0, "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", CONF_CHECK_NONE, \
+      "syslog facility of the daemons") \
+    X(SYSLOG_NAME, "syslog_name", CONF_T_STRING, "stsfilter", 1, 0, "", CONF_CHECK_NONE, \
+      "syslog identifier of the daemons") \
+    /* Actions. */ \
+    X(ACTION_ENFORCE_FAIL, "action_enforce_fail", CONF_T_ENUM, "defer", 0, 0, "accept|tag|defer|reject", CONF_CHECK_NONE, \
+      "action for a recipient at an enforce-mode domain with no valid route") \
+    X(ACTION_TESTING_FAIL, "action_testing_fail", CONF_T_ENUM, "tag", 0, 0, "accept|tag|defer|reject", CONF_CHECK_NONE, \
+      "action for a recipient at a testing-mode domain with no valid route") \
+    X(ACTION_TEMPORARY, "action_temporary", CONF_T_ENUM, "tag", 0, 0, "accept|tag|defer|reject", CONF_CHECK_NONE, \
+      "action when the check could not finish (timeout, DNS or cache trouble)") \
+    X(ACTION_NULL_MX, "action_null_mx", CONF_T_ENUM, "reject", 0, 0, "accept|tag|defer|reject", CONF_CHECK_NONE, \
+      "action for a recipient at a domain that accepts no mail (null MX)") \
+    X(ACTION_INTERNAL_ERROR, "action_internal_error", CONF_T_ENUM, "accept", 0, 0, "accept|tag|defer|reject", CONF_CHECK_NONE, \
+      "action after an internal error of the filter") \
+    X(MONITOR_MODE, "monitor_mode", CONF_T_BOOL, "no", 0, 1, "", CONF_CHECK_NONE, \
+      "only log and tag: never defer or reject") \
+    X(TAG_HEADER, "tag_header", CONF_T_STRING, "X-MTA-STS-Check", 1, 0, "", CONF_CHECK_HEADER_NAME, \
+      "name of the header added by the tag action") \
+    X(ACT_ON, "act_on", CONF_T_LIST, "authenticated, mynetworks", 0, 0, "authenticated|mynetworks|all", CONF_CHECK_NONE, \
+      "which senders' recipients are checked") \
+    X(MYNETWORKS, "mynetworks", CONF_T_LIST, "127.0.0.0/8, [::1]/128", 0, 0, "", CONF_CHECK_CIDR, \
+      "client networks whose mail is checked when act_on has mynetworks") \
+    X(LOCAL_DOMAINS, "local_domains", CONF_T_LIST, "", 0, 0, "", CONF_CHECK_DOMAIN, \
+      "recipient domains delivered locally, never checked") \
+    X(SKIP_DOMAINS, "skip_domains", CONF_T_LIST, "", 0, 0, "", CONF_CHECK_DOMAIN, \
+      "recipient domains never checked") \
+    X(RECIPIENT_TIME_BUDGET, "recipient_time_budget", CONF_T_TIME, "4s", 1, 120, "s", CONF_CHECK_NONE, \
+      "how long RCPT TO waits for a check before action_temporary applies")
+/* *INDENT-ON* */
+
+#endif
