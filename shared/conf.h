@@ -62,8 +62,9 @@
  *
  *	conf_load() reads and parses path. It returns STATUS_OK with a new
  *	CONF (reference count 1) in *out, STATUS_INVAL (syntax or value
- *	error), STATUS_NOTFOUND (no such file) or STATUS_FAIL (unreadable,
- *	too large), with a reason in why; *out is then null.
+ *	error, file larger than CONF_FILE_MAX), STATUS_NOTFOUND (no such
+ *	file) or STATUS_FAIL (cannot be opened or read, out of memory),
+ *	with a reason in why; *out is then null.
  *
  *	conf_parse() is conf_load() on text in memory; source names it in
  *	messages. Same results (never STATUS_NOTFOUND). Safe to fuzz.

@@ -42,6 +42,8 @@ void    log_set_hook(void (*hook) (int, const char *))
     log_hook = hook;
 }
 
+static void log_vemit(int, const char *, va_list) LOG_PRINTF(2, 0);
+
 static void log_vemit(int sev, const char *fmt, va_list ap)
 {
     char    raw[LOG_LINE_MAX];

@@ -236,7 +236,7 @@ static int probe_build_ctx(const char *ca_file, const char *ca_path, WHY *why)
 {
     SSL_CTX *ctx = 0;
     BIO_METHOD *meth = 0;
-    char    err[256];
+    char    err[200];
     int     status = STATUS_FAIL;
 
     if ((ctx = SSL_CTX_new(TLS_client_method())) == 0) {
@@ -517,7 +517,7 @@ static int probe_reply(PROBE_CONN *conn, SMTPREPLY *reply, const char *what,
 
 static void probe_reply_text(const SMTPREPLY *reply, char *buf, size_t size)
 {
-    char    text[200];
+    char    text[180];
 
     (void) text_sanitize(text, sizeof(text), smtpreply_line(reply, 0));
     (void) snprintf(buf, size, "%d %s", reply->code, text);
@@ -607,14 +607,17 @@ static int probe_verify_cb(int ok, X509_STORE_CTX *sctx)
 
 /* probe_map_error - the RFC 8460 type for the recorded errors */
 
-static int probe_map_error(const PROBE_VERIFY *pv, int dane_failed, PROBE_RESULT *res)
+static int probe_map_error(const PROBE_VERIFY *pv, int dane_failed, const char *mxname,
+			           PROBE_RESULT *res)
 {
     static const int reason[PROBE_CLASS_COUNT] = {
 	PROBE_TLSA_INVALID, PROBE_CERT_NOT_TRUSTED, PROBE_VALIDATION_FAILURE,
 	PROBE_CERT_EXPIRED, PROBE_VALIDATION_FAILURE, PROBE_CERT_HOST_MISMATCH,
     };
-    int     class;
+    const char *what;
     char    more[64];
+    char    name[DNS_NAME_MAX + 1];
+    int     class;
     int     others = 0;
     int     i;
 
@@ -629,19 +632,25 @@ static int probe_map_error(const PROBE_VERIFY *pv, int dane_failed, PROBE_RESULT
 			others > 1 ? "s" : "");
 
     /* RFC 8460 §4.3.2.2.1: DANE in use and no TLSA record matched. */
-    if (dane_failed) {
+    if (dane_failed || class == PROBE_CLASS_DANE) {
 	(void) snprintf(res->detail, sizeof(res->detail),
-			"no TLSA record matches the certificate chain%s%s%s",
-			class < PROBE_CLASS_COUNT ? ": " : "",
-			class < PROBE_CLASS_COUNT ? X509_verify_cert_error_string(pv->err[class]) : "",
-			more);
+			"no TLSA record matches the certificate chain%s", more);
 	return (PROBE_TLSA_INVALID);
     }
     if (class == PROBE_CLASS_COUNT)
 	return (PROBE_OK);
-    (void) snprintf(res->detail, sizeof(res->detail), "%s%s at depth %d%s",
-		    class == PROBE_CLASS_NOTYET ? "certificate not yet valid: " : "",
-		    X509_verify_cert_error_string(pv->err[class]), pv->depth[class], more);
+    what = X509_verify_cert_error_string(pv->err[class]);
+    if (class == PROBE_CLASS_HOST) {
+	/* RFC 6125 §6.4: say which reference identifier was not found. */
+	(void) text_sanitize(name, sizeof(name), mxname);
+	(void) str_copy(res->detail, sizeof(res->detail),
+			"no DNS name in the certificate's subjectAltName matches ");
+	(void) str_append(res->detail, sizeof(res->detail), name);
+	(void) str_append(res->detail, sizeof(res->detail), more);
+    } else {
+	(void) snprintf(res->detail, sizeof(res->detail), "%s at depth %d%s",
+			what, pv->depth[class], more);
+    }
     return (reason[class]);
 }
 
@@ -713,7 +722,7 @@ static void probe_cert_info(X509 *cert, PROBE_RESULT *res)
 
 /* probe_tlsa_usable - RFC 7672 §3.1: DANE-TA(2)/DANE-EE(3), known params */
 
-static int probe_tlsa_usable(const DNS_TLSA_RR *rr)
+int     probe_tlsa_usable(const DNS_TLSA_RR *rr)
 {
     if (rr->usage != 2 && rr->usage != 3)	/* RFC 7672 §3.1.3: not 0, 1 */
 	return (0);
@@ -730,7 +739,7 @@ static int probe_tlsa_usable(const DNS_TLSA_RR *rr)
 static int probe_dane_setup(SSL *ssl, const char *mxname, const DNS_TLSA *tlsa,
 			            PROBE_RESULT *res)
 {
-    char    err[256];
+    char    err[200];
     int     added = 0;
     int     rc;
     int     i;
@@ -769,7 +778,7 @@ static int probe_tls(PROBE_CONN *conn, const char *mxname, const DNS_TLSA *tlsa,
     BIO    *bio = 0;
     X509   *cert = 0;
     long long until;
-    char    err[256];
+    char    err[200];
     char    note[128];
     int     dane = 0;
     int     reason = PROBE_VALIDATION_FAILURE;
@@ -876,8 +885,14 @@ static int probe_tls(PROBE_CONN *conn, const char *mxname, const DNS_TLSA *tlsa,
 	    conn->verify.err[PROBE_CLASS_OTHER] = (int) SSL_get_verify_result(conn->ssl);
 	}
     }
-    reason = probe_map_error(&conn->verify,
-			     dane && SSL_get0_dane_authority(conn->ssl, 0, 0) < 0, res);
+    /*
+     * With DANE, OpenSSL reports X509_V_ERR_DANE_NO_MATCH when no record
+     * matched; an error-free result without an authority fails closed.
+     */
+    for (i = 0; i < PROBE_CLASS_COUNT && !conn->verify.seen[i]; i++)
+	 /* void */ ;
+    reason = probe_map_error(&conn->verify, dane && i == PROBE_CLASS_COUNT
+			     && SSL_get0_dane_authority(conn->ssl, 0, 0) < 0, mxname, res);
     if (reason == PROBE_OK && dane) {
 	uint8_t u, s, m;
 
@@ -1060,7 +1075,7 @@ int     probe_mx(const PROBE_OPTS *opts, const char *mxname,
     long long start = clock_mono_ms();
     long long until;
     WHY     why;
-    char    host[64];
+    char    host[48];			/* INET6_ADDRSTRLEN */
     char    err[128];
     char    note[PROBE_DETAIL_MAX];
     int     port;
@@ -1086,7 +1101,7 @@ int     probe_mx(const PROBE_OPTS *opts, const char *mxname,
 	goto done;
     }
     why.text[0] = 0;
-    if (probe_init(opts, &why) != STATUS_OK) {
+    if ((status = probe_init(opts, &why)) != STATUS_OK) {
 	(void) text_sanitize(res->detail, sizeof(res->detail), why_text(&why));
 	goto done;
     }

@@ -162,14 +162,14 @@ static int route_probe_reason(int probe_reason, int *temp)
     }
 }
 
-/* RFC 7672 §3.1: only DANE-TA(2) and DANE-EE(3) are usable for SMTP. */
+/* A TLSA RRset with at least one usable record (the rule is probe_tlsa_usable()). */
 
 static int route_tlsa_usable(const DNS_TLSA *tlsa)
 {
     int     i;
 
     for (i = 0; i < tlsa->count; i++)
-	if (tlsa->rr[i].usage == 2 || tlsa->rr[i].usage == 3)
+	if (probe_tlsa_usable(&tlsa->rr[i]))
 	    return (1);
     return (0);
 }

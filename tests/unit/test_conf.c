@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -374,6 +375,39 @@ static void test_conf_parse_edges(void **state)
     conf_unref(&conf);
 }
 
+/* test_conf_file_too_large - conf_load() refuses more than CONF_FILE_MAX */
+
+static void test_conf_file_too_large(void **state)
+{
+    const char *tmp = getenv("TMPDIR");
+    char    path[4096];
+    CONF   *conf = 0;
+    WHY     why;
+    FILE   *fp;
+    int     fd;
+    long    n;
+
+    (void) snprintf(path, sizeof(path), "%s/test_conf.XXXXXX", tmp ? tmp : "/tmp");
+    assert_true((fd = mkstemp(path)) >= 0);
+    assert_non_null(fp = fdopen(fd, "w"));
+    /* Exactly CONF_FILE_MAX bytes of comments and one parameter: fine. */
+    for (n = 0; n < CONF_FILE_MAX - 16; n += 16)
+	assert_int_equal(fputs("# 3456789012345\n", fp) >= 0, 1);
+    assert_int_equal(fputs("probe_port = 99\n", fp) >= 0, 1);
+    assert_int_equal(fflush(fp), 0);
+    assert_int_equal(ftell(fp), CONF_FILE_MAX);
+    assert_int_equal(conf_load(path, &conf, &why), STATUS_OK);
+    assert_int_equal(conf_int(conf, CONF_PROBE_PORT), 99);
+    conf_unref(&conf);
+    /* One byte more is refused, not truncated. */
+    assert_int_equal(fputc('\n', fp), '\n');
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(conf_load(path, &conf, &why), STATUS_INVAL);
+    assert_null(conf);
+    assert_non_null(strstr(why.text, "file too large (more than 1048576 bytes)"));
+    assert_int_equal(unlink(path), 0);
+}
+
 /* test_conf_refcount - conf_ref/conf_unref, also from several threads */
 
 #define REF_THREADS	4
@@ -437,6 +471,7 @@ int     main(void)
 	cmocka_unit_test(test_conf_files),
 	cmocka_unit_test(test_conf_print),
 	cmocka_unit_test(test_conf_parse_edges),
+	cmocka_unit_test(test_conf_file_too_large),
 	cmocka_unit_test(test_conf_refcount),
     };
 

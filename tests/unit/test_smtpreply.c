@@ -51,9 +51,9 @@ typedef struct VEC {
 static void test_smtpreply_expand(char *s, size_t size, int lineno)
 {
     char    tmp[INPUT_MAX];
-    char   *open;
+    char   *open = 0;
     char   *close;
-    char   *star;
+    char   *star = 0;
     long    n;
     long    i;
 
