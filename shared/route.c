@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "clock.h"
@@ -86,7 +87,12 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
 	goto done;
     }
     r->opts = *opts;
-    (void) str_copy(r->helo, sizeof(r->helo), opts->helo_name ? opts->helo_name : "");
+    /* Empty probe_helo_name: the system host name, as Postfix's myhostname. */
+    if (opts->helo_name && *opts->helo_name)
+	(void) str_copy(r->helo, sizeof(r->helo), opts->helo_name);
+    else if (gethostname(r->helo, sizeof(r->helo) - 1) != 0 || r->helo[0] == 0)
+	(void) str_copy(r->helo, sizeof(r->helo), "localhost");
+    r->helo[sizeof(r->helo) - 1] = 0;
     (void) str_copy(r->ca_file, sizeof(r->ca_file), opts->ca_file ? opts->ca_file : "");
     (void) str_copy(r->ca_path, sizeof(r->ca_path), opts->ca_path ? opts->ca_path : "");
     r->opts.helo_name = r->helo;
