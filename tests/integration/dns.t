@@ -3,11 +3,12 @@
 # world's Knot DNS, through the driver tests/tools/dns-lookup.
 #
 # One world is brought up: a scenario generated here that includes
-# healthy-enforce, dane-valid, dane-bogus, cert-profiles,
+# healthy-enforce, dane-valid, dane-bogus, dane-bogus-sig, cert-profiles,
 # cname-cert-mismatch, null-mx and implicit-mx. Every lookup runs inside it
 # in one shell command (this script re-invoked with --inside); the checks
 # then read the recorded output. Covered: DNSSEC secure / insecure / BOGUS
-# (RFC 7672 section 2.1.1: BOGUS is a temporary failure), split TXT strings
+# (RFC 7672 section 2.1.1: BOGUS is a temporary failure), one BOGUS RRset
+# (a bad signature) in an otherwise secure zone, split TXT strings
 # joined without spaces (RFC 8461 section 3.1), MX sorted by preference,
 # CNAME reporting, null MX (RFC 7505), implicit MX (RFC 5321 section 5.1),
 # NXDOMAIN and NODATA, TLSA records, a forwarder that never answers
@@ -48,6 +49,9 @@ print(" ".join(json.load(open(os.environ["STS_WORLD_JSON"]))["insecure_zones"]))
     look tlsa-none		"$@" tlsa mx1.good.test 25
     look tlsa-bogus		"$@" tlsa mx.danebogus.test 25
     look mx-bogus		"$@" mx danebogus.test
+    look tlsa-bogus-sig		"$@" tlsa mx.danesig.test 25
+    look mx-bogus-sig		"$@" mx danesig.test
+    look addr-bogus-sig		"$@" addr mx.danesig.test
     look txt-split		"$@" txt split.certs.test
     look txt-sts-split		"$@" txt _mta-sts.certs.test
     look mx-insecure		"$@" mx certs.test
@@ -125,7 +129,7 @@ out=$(mktemp /tmp/sts-dns-out-XXXXXX) || exit 1
 trap 'rm -f "$scenario" "$out"' EXIT
 cat >"$scenario" <<'EOF'
 description = "dns.t: the DNS cases of several scenarios in one world"
-include = ["healthy-enforce", "dane-valid", "dane-bogus", "cert-profiles",
+include = ["healthy-enforce", "dane-valid", "dane-bogus", "dane-bogus-sig", "cert-profiles",
            "cname-cert-mismatch", "null-mx", "implicit-mx"]
 EOF
 
@@ -175,6 +179,16 @@ block mx-bogus | grep -qE '^why: .*DNSSEC validation failed \(BOGUS\): .+[a-z]'
 ok $? "BOGUS MX: the reason carries unbound's why_bogus text" mx-bogus
 lacks mx-bogus '^mx:'
 ok $? "BOGUS MX: no hosts returned" mx-bogus
+
+# One bad signature (dane-bogus-sig): the TLSA RRset of danesig.test was
+# changed after signing; the rest of the zone validates.
+check "TLSA with a bad signature: retry, security bogus" tlsa-bogus-sig "status: retry" "security: bogus"
+lacks tlsa-bogus-sig '^tlsa:'
+ok $? "TLSA with a bad signature: no records returned" tlsa-bogus-sig
+block tlsa-bogus-sig | grep -qE '^why: .*DNSSEC validation failed \(BOGUS\): .*signature'
+ok $? "TLSA with a bad signature: why_bogus names the signature failure" tlsa-bogus-sig
+check "MX of the same zone: ok, secure" mx-bogus-sig "status: ok" "security: secure" "mx: 10 mx.danesig.test"
+check "A of the MX host in the same zone: ok, secure" addr-bogus-sig "status: ok" "security: secure"
 
 # Unsigned zone (cert-profiles): insecure, split TXT strings joined.
 check "split TXT \"part one, \" \"part two\" joined without spaces" txt-split \

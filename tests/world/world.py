@@ -41,7 +41,9 @@ HOST_NET = ipaddress.ip_network("127.1.0.0/16")
 
 CERT_PROFILES = ("valid", "expired", "notyet", "wrongname", "selfsigned",
                  "untrusted", "nointermediate", "wildcard", "cn-only")
-DNSSEC_MODES = ("unsigned", "signed", "bogus-ds")
+DNSSEC_MODES = ("unsigned", "signed", "bogus-ds", "bogus-sig")
+# RR types whose RDATA a bogus-sig zone can alter after signing (_tamper_rdata).
+TAMPER_TYPES = ("A", "AAAA", "CNAME", "MX", "TLSA", "TXT")
 POLICY_BEHAVIOURS = ("serve", "stall", "refuse")
 MX_BEHAVIOURS = ("smtp", "tarpit", "refuse")
 VERDICTS = ("no-policy", "none", "ok", "testing-fail", "enforce-fail",
@@ -105,7 +107,7 @@ def load_scenario(path, depth=0):
     }
     for i, z in enumerate(raw.get("zone", [])):
         w = "%s: zone[%d]" % (where, i)
-        _check_keys(z, {"name", "dnssec", "ttl", "records"}, w)
+        _check_keys(z, {"name", "dnssec", "ttl", "records", "tamper"}, w)
         name = _get(z, "name", str, None, w)
         if not name:
             raise ScenarioError("%s: name is required" % w)
@@ -116,8 +118,9 @@ def load_scenario(path, depth=0):
         for r in records:
             if not isinstance(r, str) or "\n" in r:
                 raise ScenarioError("%s: each record is one zone-file line (string)" % w)
+        tamper = _parse_tamper(_fqdn(name), dnssec, _get(z, "tamper", list, None, w), w)
         sc["zones"].append({"name": _fqdn(name), "dnssec": dnssec,
-                            "ttl": _get(z, "ttl", int, 300, w), "records": records})
+                            "ttl": _get(z, "ttl", int, 300, w), "records": records, "tamper": tamper})
     for i, p in enumerate(raw.get("policy_host", [])):
         w = "%s: policy_host[%d]" % (where, i)
         _check_keys(p, {"domain", "name", "address", "a_record", "cert", "cert_names", "status",
@@ -190,7 +193,64 @@ def load_scenario(path, depth=0):
     names = [z["name"] for z in sc["zones"]]
     if len(names) != len(set(names)):
         raise ScenarioError("%s: a zone is declared twice" % where)
+    _check_tamper(sc, where)
     return sc
+
+
+RECORD_RE = re.compile(r"^(\S+)\s+(?:\d+\s+)?(?:IN\s+)?(?:\d+\s+)?([A-Za-z][A-Za-z0-9]*)\s")
+
+
+def _owner(owner, zone):
+    """A record's owner, relative to zone ("@", "mx") or absolute ("mx.z.test."), as an FQDN."""
+    if owner == "@":
+        return zone
+    if owner.endswith("."):
+        return _fqdn(owner)
+    return _fqdn(owner) + "." + zone
+
+
+def _parse_tamper(zone, dnssec, tamper, w):
+    """tamper = ["OWNER TYPE", ...] of a bogus-sig zone: [(fqdn, TYPE), ...]."""
+    if dnssec != "bogus-sig":
+        if tamper is not None:
+            raise ScenarioError("%s: tamper needs dnssec = \"bogus-sig\"" % w)
+        return []
+    if not tamper:
+        raise ScenarioError("%s: dnssec = \"bogus-sig\" needs tamper = [\"OWNER TYPE\", ...], "
+                            "e.g. [\"_25._tcp.mx TLSA\"]" % w)
+    out = []
+    for t in tamper:
+        f = t.split() if isinstance(t, str) else []
+        if len(f) != 2:
+            raise ScenarioError("%s: each tamper entry is \"OWNER TYPE\", e.g. \"_25._tcp.mx TLSA\" "
+                                "(got %r)" % (w, t))
+        owner, rtype = _owner(f[0], zone), f[1].upper()
+        if rtype not in TAMPER_TYPES:
+            raise ScenarioError("%s: tamper %r: the type must be one of %s" % (w, t, ", ".join(TAMPER_TYPES)))
+        if owner != zone and not owner.endswith("." + zone):
+            raise ScenarioError("%s: tamper %r: %s is not in the zone" % (w, t, owner))
+        if (owner, rtype) in out:
+            raise ScenarioError("%s: tamper %r is listed twice" % (w, t))
+        out.append((owner, rtype))
+    return out
+
+
+def _check_tamper(sc, where):
+    """Every tampered RRset is one the zone serves: a declared record or a host's A record."""
+    for z in sc["zones"]:
+        have = set()
+        for r in z["records"]:
+            m = RECORD_RE.match(r + " ")
+            if m:
+                have.add((_owner(m.group(1), z["name"]), m.group(2).upper()))
+        for host in sc["policy_hosts"] + sc["mx"]:
+            if host["a_record"] and zone_for(sc["zones"], host["name"]) is z:
+                have.add((host["name"], "A"))
+        for owner, rtype in z["tamper"]:
+            if (owner, rtype) not in have:
+                raise ScenarioError("%s: zone %s: tamper \"%s %s\" names no RRset of the zone "
+                                    "(a record in records, or an A record of a host)"
+                                    % (where, z["name"], owner, rtype))
 
 
 # ---------------------------------------------------------------------------
@@ -236,6 +296,28 @@ def zone_for(zones, name):
             if best is None or len(z["name"]) > len(best["name"]):
                 best = z
     return best
+
+
+def _tamper_rdata(rtype, rdata):
+    """The RDATA a bogus-sig zone serves instead of the signed one (README)."""
+    rdata = rdata.strip()
+    if rtype == "TLSA":
+        f = rdata.split()
+        data = "".join(f[3:])
+        return " ".join(f[:3] + [data[:-1] + "%x" % ((int(data[-1], 16) + 1) % 16)])
+    if rtype == "TXT":
+        i = rdata.rfind('"')
+        return rdata[:i] + "x" + rdata[i:] if i > 0 else rdata + ' "x"'
+    if rtype == "MX":
+        pref, host = rdata.split(None, 1)
+        return "%d %s" % ((int(pref) + 1) % 65536, host)
+    if rtype == "A":
+        return "192.0.2.2" if rdata == "192.0.2.1" else "192.0.2.1"
+    if rtype == "AAAA":
+        return "2001:db8::2" if ipaddress.ip_address(rdata) == ipaddress.ip_address("2001:db8::1") else "2001:db8::1"
+    if rtype == "CNAME":
+        return "tampered.invalid." if rdata.lower() != "tampered.invalid." else "tampered2.invalid."
+    raise ScenarioError("cannot tamper with %s records" % rtype)
 
 
 # ---------------------------------------------------------------------------
@@ -570,10 +652,13 @@ class World:
         conf = os.path.join(d, "knot.conf")
         zones_cf = []
         for z in self.sc["zones"]:
-            with open(os.path.join(d, "zones", z["name"] + ".zone"), "w") as fp:
-                fp.write(self._zone_text(z))
+            if z["dnssec"] == "bogus-sig":
+                self._sign_offline(z, d)
+            else:
+                with open(os.path.join(d, "zones", z["name"] + ".zone"), "w") as fp:
+                    fp.write(self._zone_text(z))
             entry = "  - domain: %s\n" % z["name"]
-            if z["dnssec"] != "unsigned":
+            if z["dnssec"] in ("signed", "bogus-ds"):
                 entry += "    dnssec-signing: on\n    dnssec-policy: world\n"
             zones_cf.append(entry)
         with open(conf, "w") as fp:
@@ -607,6 +692,39 @@ zone:
         self.knot_conf = conf
         self.spawn("knotd", ["knotd", "-c", conf])
 
+    def _sign_offline(self, z, d):
+        """bogus-sig: sign the zone with ldns-signzone (one ECDSA P-256 key,
+        NSEC), then change the RDATA of the tampered RRsets and keep their
+        RRSIGs. Knot serves the file as it is (signing off, no semantic
+        checks); validators answer BOGUS for those RRsets only."""
+        keys = os.path.join(d, "keys-" + z["name"])
+        os.makedirs(keys)
+        src = os.path.join(keys, z["name"] + ".unsigned")
+        with open(src, "w") as fp:
+            fp.write(self._zone_text(z))
+        base = sh(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", z["name"]], cwd=keys).strip()
+        now = int(time.time())
+        signed = src + ".signed"
+        sh(["ldns-signzone", "-i", str(now - 3600), "-e", str(now + 14 * 86400), "-f", signed,
+            "-o", z["name"], src, base], cwd=keys)
+        with open(os.path.join(keys, base + ".ds")) as fp:
+            z["ds"] = [" ".join(l.split()) for l in fp if " DS " in " ".join(l.split())]
+        out, done = [], set()
+        with open(signed) as fp:
+            for line in fp:
+                f = line.rstrip("\n").split(None, 4)
+                if len(f) == 5 and (_fqdn(f[0]), f[3]) in z["tamper"]:
+                    new = _tamper_rdata(f[3], f[4])
+                    line = "%s\t%s\t%s\t%s\t%s\n" % (f[0], f[1], f[2], f[3], new)
+                    done.add((_fqdn(f[0]), f[3]))
+                out.append(line)
+        for owner, rtype in z["tamper"]:
+            if (owner, rtype) not in done:
+                raise ScenarioError("zone %s: tamper \"%s %s\": the signed zone has no such RRset"
+                                    % (z["name"], owner, rtype))
+        with open(os.path.join(d, "zones", z["name"] + ".zone"), "w") as fp:
+            fp.write("".join(out))
+
     def _finish_dns(self):
         # Wait until every signed zone is served signed, then write the
         # trust anchors (one DS set per signed zone; no root anchor).
@@ -620,6 +738,9 @@ zone:
                                       "SOA", name], stdout=subprocess.PIPE, text=True).stdout
                 return "RRSIG" in out
             wait_for("zone %s to be signed" % z["name"], signed)
+            if z["dnssec"] == "bogus-sig":
+                anchors += z["ds"]
+                continue
             ds = sh(["keymgr", "-c", self.knot_conf, z["name"], "ds"]).strip().splitlines()
             ds = [l for l in ds if " DS " in l]
             if not ds:
@@ -633,7 +754,8 @@ zone:
             fp.write("".join(l + "\n" for l in anchors))
         for z in self.sc["zones"]:
             self.info["zones"].append({"name": z["name"], "dnssec": z["dnssec"],
-                                       "records": [self._subst(r) for r in z["records"]]})
+                                       "records": [self._subst(r) for r in z["records"]],
+                                       "tamper": [list(t) for t in z["tamper"]]})
 
     # -- HTTPS policy hosts (nginx)
     def _start_tarpits(self):
