@@ -50,6 +50,8 @@ static const char cli_usage_text[] =
 "       stsfilter -h | --help | --version\n"
 "\n"
 "commands:\n"
+"  check [--json] [--ca-file FILE] [--resolver IP[@PORT]] [--trust-anchor FILE] DOMAIN...\n"
+"                                         diagnose delivery over TLS to each domain\n"
 "  config [-n] [NAME...]                  print the configuration in effect\n"
 "                                         (-n: only parameters set in the file)\n"
 "  lint txt RECORD [--json]               check an _mta-sts TXT record\n"
@@ -85,7 +87,7 @@ static int cli_usage(void)
 
 /* cli_load_conf - load the file, or defaults when the default is absent */
 
-static int cli_load_conf(const char *path, int given, CONF **conf)
+int     cli_load_conf(const char *path, int given, CONF **conf)
 {
     WHY     why;
     int     status;
@@ -220,6 +222,8 @@ int     main(int argc, char **argv)
 	ret = cli_config(argc - optind, argv + optind, path, given);
     else if (strcmp(command, "lint") == 0)
 	ret = cli_lint(argc - optind, argv + optind);
+    else if (strcmp(command, "check") == 0)
+	ret = cli_check(argc - optind, argv + optind, path, given);
     else {
 	cli_error("unknown command \"%s\"", command);
 	ret = cli_usage();

@@ -70,7 +70,8 @@ int     str_to_long(const char *s, long min, long max, long *out)
     char   *end;
     long    val;
 
-    if (s == 0 || *s == 0 || *s == ' ' || *s == '\t')
+    /* The number must fill the whole string: strtol() would skip any leading white space. */
+    if (s == 0 || !((*s >= '0' && *s <= '9') || *s == '-' || *s == '+'))
 	return (-1);
     errno = 0;
     val = strtol(s, &end, 10);
