@@ -328,7 +328,7 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     if (st != STATUS_OK) {
 	/* RFC 8460 §4.3.2.2: the policy host is unreachable. */
 	*reason = REASON_STS_FETCH_ERROR;
-	(void) snprintf(v->detail, sizeof(v->detail), "%s: %s", host, why_text(&why));
+	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&why));
 	goto done;
     }
     v->policy_host_ttl = addr->info.ttl;
@@ -592,6 +592,11 @@ int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT 
 
 verdict:
     if (v) {
+	/* Hosts that no policy asked to check are not "not probed". */
+	if (v->verdict == VERDICT_NO_POLICY || v->verdict == VERDICT_NONE || v->verdict == VERDICT_NULL_MX)
+	    for (i = 0; i < v->host_count; i++)
+		if (v->host[i].reason == REASON_NOT_PROBED)
+		    v->host[i].reason = REASON_NONE;
 	if ((flags & ROUTE_TLSRPT) || v->verdict == VERDICT_TESTING_FAIL
 	    || v->verdict == VERDICT_ENFORCE_FAIL)
 	    route_tlsrpt(r, v, deadline);

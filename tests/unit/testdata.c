@@ -18,6 +18,8 @@
 #include "str.h"
 #include "testdata.h"
 
+size_t  testdata_len[TESTDATA_MAX_FIELDS];
+
 static FILE *testdata_open(const char *name)
 {
     const char *dir = getenv("STS_TESTDATA");
@@ -144,7 +146,7 @@ int     testdata_rows(const char *name, char sep,
 	    } else
 		p = 0;
 	    field[nfield] = str_trim(field[nfield]);
-	    (void) testdata_unescape(field[nfield]);
+	    testdata_len[nfield] = testdata_unescape(field[nfield]);
 	    nfield++;
 	    if (p == 0)
 		break;

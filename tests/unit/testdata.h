@@ -28,6 +28,9 @@
  *	and unescaped. It returns the number of rows; row() returning
  *	non-zero stops early.
  *
+ *	testdata_len[] holds the length of each field of the current row
+ *	(fields may contain NUL bytes after unescaping).
+ *
  *	testdata_unescape() rewrites \n, \r, \t, \\, \| and \xHH in place
  *	and returns the new length (the result may contain NUL bytes).
  */
@@ -36,6 +39,7 @@
 
 #define TESTDATA_MAX_FIELDS 16
 
+extern size_t testdata_len[TESTDATA_MAX_FIELDS];
 extern char *testdata_read(const char *, size_t *);
 extern int testdata_rows(const char *, char, int (*) (void *, int, int, char **), void *);
 extern size_t testdata_unescape(char *);
