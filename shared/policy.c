@@ -4,8 +4,12 @@
  * SUMMARY
  *	MTA-STS policy parser and MX pattern matching (RFC 8461 sections
  *	3.2 and 4.1)
+ * SYNOPSIS
+ *	#include "policy.h"
  * DESCRIPTION
- *	See policy.h. The grammar, from RFC 8461 section 3.2:
+ *	See policy.h for the API. policy_parse() and policy_lint() share
+ *	one scanner (policy_lint() with a reporter), so they can never
+ *	disagree. The grammar, from RFC 8461 section 3.2:
  *
  *	sts-policy-record = sts-policy-field *WSP
  *	                    *(sts-policy-term sts-policy-field *WSP)
@@ -18,15 +22,42 @@
  *	sts-policy-ext-name  = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
  *	sts-policy-ext-value = sts-policy-vchar
  *	                       [*(%x20 / sts-policy-vchar) sts-policy-vchar]
+ *	sts-policy-vchar     = %x21-7E / UTF8-2 / UTF8-3 / UTF8-4
  *	sts-policy-term      = LF / CRLF
  *
- *	Where this parser departs from a literal reading, it says so:
- *	- version, mode and max_age are "required once": a repeated one
- *	  makes the policy invalid (some implementations take the first);
- *	- empty lines are not in the grammar; they carry no field, so they
- *	  are skipped (policy_lint() warns);
- *	- an mx pattern may end in one dot, which is ignored (section 4.1
- *	  matching ignores trailing dots).
+ *	Where the RFC is silent, or implementations differ, this parser
+ *	follows the grammar and says so:
+ *
+ *	version, mode and max_age are "required once" (grammar comments):
+ *	a repeated one makes the policy invalid, even with the same value.
+ *	(Some implementations take the first, some the last; refusing is
+ *	the only reading that cannot be wrong.)
+ *
+ *	Empty lines are not in the grammar (every term is followed by a
+ *	field), so an empty line, also a trailing one ("...\n\n"), makes
+ *	the policy invalid. So does leading white space on a line, a CR
+ *	that is not followed by LF, and a name that is not an ext-name.
+ *
+ *	Extension fields are checked against the grammar (name, and a
+ *	value of printable ASCII, SP and well-formed UTF-8 without
+ *	leading or trailing space) and then ignored; policy_lint() warns.
+ *
+ *	max_age has 1 to 10 digits (more is invalid, a sign or blank is
+ *	invalid); values over 31557600 are clamped (policy_lint() warns),
+ *	computed without overflow on any long.
+ *
+ *	An mx pattern may end in one dot, which is not in the RFC 5321
+ *	Domain syntax but is ignored in section 4.1 matching: it is
+ *	accepted, stripped, and policy_lint() warns. Patterns are stored
+ *	in lowercase. A repeated pattern (compared case-insensitively) is
+ *	kept once; policy_lint() warns. More than POLICY_MX_MAX distinct
+ *	patterns make the policy invalid (never truncated).
+ *
+ *	A NUL byte anywhere, or a body over POLICY_BODY_MAX octets, makes
+ *	the policy invalid.
+ *
+ *	Out of memory is reported as an error (STATUS_INVAL), so that a
+ *	policy is never half-parsed.
  */
 
 #include <stdio.h>
@@ -36,13 +67,30 @@
 #include "policy.h"
 #include "status.h"
 #include "str.h"
+#include "why.h"
 
+/* RFC 5234 Appendix B.1 core rules; locale-independent. */
 #define POLICY_IS_ALPHA(c)	(((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
 #define POLICY_IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
 #define POLICY_IS_WSP(c)	((c) == ' ' || (c) == '\t')
 #define POLICY_LOWER(c)		(((c) >= 'A' && (c) <= 'Z') ? (c) - 'A' + 'a' : (c))
 
-/* The state of one policy_lint() run. */
+ /* RFC 8461 §3.2: sts-policy-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
+#define POLICY_NAME_MAX		32
+#define POLICY_NAME_FIRST(c)	(POLICY_IS_ALPHA(c) || POLICY_IS_DIGIT(c))
+#define POLICY_NAME_CHAR(c)	(POLICY_IS_ALPHA(c) || POLICY_IS_DIGIT(c) \
+				 || (c) == '_' || (c) == '-' || (c) == '.')
+
+ /* RFC 1035 §2.3.4: 63-octet labels, 255-octet names (253 in text form). */
+#define POLICY_LABEL_MAX	63
+#define POLICY_NAME_TEXT_MAX	253
+
+ /* RFC 8461 §3.2: "weeks or greater" is expected; warn under one day. */
+#define POLICY_MAX_AGE_LOW	86400L
+
+#define POLICY_MSG_MAX		300
+
+/* The state of one scan. */
 
 typedef struct POLICY_SCAN {
     void    (*report) (void *, int, int, const char *);
@@ -53,6 +101,8 @@ typedef struct POLICY_SCAN {
     int     seen_max_age;
 } POLICY_SCAN;
 
+/* policy_report - count errors and pass a message on */
+
 static void policy_report(POLICY_SCAN *scan, int lineno, int is_error, const char *msg)
 {
     if (is_error)
@@ -60,6 +110,8 @@ static void policy_report(POLICY_SCAN *scan, int lineno, int is_error, const cha
     if (scan->report)
 	scan->report(scan->ctx, lineno, is_error, msg);
 }
+
+/* policy_mode_name - constant name of a mode */
 
 const char *policy_mode_name(int mode)
 {
@@ -75,6 +127,8 @@ const char *policy_mode_name(int mode)
     }
 }
 
+/* policy_free - destroy a policy and clear the pointer */
+
 void    policy_free(POLICY **pp)
 {
     POLICY *p;
@@ -89,36 +143,48 @@ void    policy_free(POLICY **pp)
     *pp = 0;
 }
 
-/*
- * RFC 8461 §3.2: sts-policy-mx-value = ["*."] Domain, with Domain from
- * RFC 5321 §4.1.2: sub-domain *("." sub-domain), sub-domain = Let-dig
- * [Ldh-str]. Labels of 1-63 octets, names of at most 253 (RFC 1035 §2.3.4).
- */
+/* policy_pattern_valid - is this an RFC 8461 mx pattern */
+
 int     policy_pattern_valid(const char *pattern, WHY *why)
 {
-    const char *p = pattern;
-    size_t  len = strlen(pattern);
+    const char *p;
+    size_t  len;
     size_t  label = 0;
+    int     result = STATUS_INVAL;
 
+    if (pattern == 0) {
+	why_set(why, "no mx pattern");
+	goto out;
+    }
+    /* Bounded: anything longer than "*." plus a name plus a dot is too long. */
+    len = strnlen(pattern, POLICY_HOST_MAX + 2);
+    /* Not in RFC 5321 Domain, but RFC 8461 §4.1 matching ignores it: one trailing dot. */
     if (len > 0 && pattern[len - 1] == '.')
-	len--;					/* §4.1: a trailing dot is ignored */
+	len--;
+    p = pattern;
+    /* RFC 8461 §3.2: sts-policy-mx-value = ["*."] Domain */
     if (len >= 2 && p[0] == '*' && p[1] == '.') {
 	p += 2;
 	len -= 2;
     }
     if (len == 0) {
 	why_set(why, "empty mx pattern");
-	return (0);
+	goto out;
     }
-    if (len > 253) {
-	why_set(why, "mx pattern longer than 253 characters");
-	return (0);
+    if (len > POLICY_NAME_TEXT_MAX) {
+	why_set(why, "mx pattern longer than %d characters", POLICY_NAME_TEXT_MAX);
+	goto out;
     }
+
+    /*
+     * RFC 5321 §4.1.2: Domain = sub-domain *("." sub-domain), sub-domain =
+     * Let-dig [Ldh-str], Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig.
+     */
     for (; len > 0; p++, len--) {
 	if (*p == '.') {
 	    if (label == 0 || p[-1] == '-') {
 		why_set(why, "bad mx pattern \"%.100s\": empty label or label ending in \"-\"", pattern);
-		return (0);
+		goto out;
 	    }
 	    label = 0;
 	    continue;
@@ -126,22 +192,27 @@ int     policy_pattern_valid(const char *pattern, WHY *why)
 	if (!POLICY_IS_ALPHA(*p) && !POLICY_IS_DIGIT(*p) && !(*p == '-' && label > 0)) {
 	    why_set(why, "bad mx pattern \"%.100s\": %s", pattern,
 		    *p == '*' ? "a wildcard may only be the whole leftmost label" :
+		    *p == '-' ? "label beginning with \"-\"" :
 		    "only letters, digits, \"-\" and \".\" are allowed");
-	    return (0);
+	    goto out;
 	}
-	if (++label > 63) {
-	    why_set(why, "bad mx pattern \"%.100s\": label longer than 63 characters", pattern);
-	    return (0);
+	if (++label > POLICY_LABEL_MAX) {
+	    why_set(why, "bad mx pattern \"%.100s\": label longer than %d characters",
+		    pattern, POLICY_LABEL_MAX);
+	    goto out;
 	}
     }
     if (label == 0 || p[-1] == '-') {
 	why_set(why, "bad mx pattern \"%.100s\": empty label or label ending in \"-\"", pattern);
-	return (0);
+	goto out;
     }
-    return (1);
+    result = STATUS_OK;
+
+out:
+    return (result);
 }
 
-/* Case-insensitive comparison of a[0..n) and b[0..n). */
+/* policy_eq - case-insensitive comparison of a[0..n) and b[0..n) */
 
 static int policy_eq(const char *a, const char *b, size_t n)
 {
@@ -153,40 +224,111 @@ static int policy_eq(const char *a, const char *b, size_t n)
     return (1);
 }
 
+/* policy_pattern_match - RFC 8461 section 4.1 */
+
 int     policy_pattern_match(const char *pattern, const char *host)
 {
-    size_t  plen = strlen(pattern);
-    size_t  hlen = strlen(host);
+    size_t  plen;
+    size_t  hlen;
     size_t  prefix;
 
-    /* RFC 8461 §4.1: names are compared case-insensitively; a trailing dot is ignored. */
+    if (pattern == 0 || host == 0)
+	return (0);
+    plen = strnlen(pattern, POLICY_HOST_MAX + 2);
+    hlen = strnlen(host, POLICY_HOST_MAX + 2);
+    if (plen > POLICY_HOST_MAX + 1 || hlen > POLICY_HOST_MAX + 1)
+	return (0);
+
+    /* RFC 8461 §4.1: names compare case-insensitively; a trailing dot is ignored (see above). */
     if (plen > 0 && pattern[plen - 1] == '.')
 	plen--;
     if (hlen > 0 && host[hlen - 1] == '.')
 	hlen--;
     if (plen == 0 || hlen == 0)
 	return (0);
-    if (plen >= 2 && pattern[0] == '*' && pattern[1] == '.') {
-	/* RFC 8461 §4.1: a wildcard matches exactly one leftmost label. */
+
+    /* RFC 8461 §4.1: a wildcard matches exactly one leftmost label. */
+    if (plen > 2 && pattern[0] == '*' && pattern[1] == '.') {
 	if (hlen <= plen - 1 || !policy_eq(host + hlen - (plen - 1), pattern + 1, plen - 1))
 	    return (0);
 	prefix = hlen - (plen - 1);
-	return (prefix > 0 && memchr(host, '.', prefix) == 0);
+	return (memchr(host, '.', prefix) == 0);
     }
     return (plen == hlen && policy_eq(pattern, host, plen));
 }
+
+/* policy_match - does any mx pattern of the policy match host */
 
 int     policy_match(const POLICY *policy, const char *host)
 {
     int     i;
 
+    if (policy == 0 || host == 0)
+	return (0);
     for (i = 0; i < policy->mx_count; i++)
 	if (policy_pattern_match(policy->mx[i], host))
 	    return (1);
     return (0);
 }
 
-/* Add a pattern, lowercase, without its trailing dot. */
+/* policy_utf8_len - length of one RFC 3629 §4 UTF8-2/3/4 sequence at s, or 0 */
+
+static size_t policy_utf8_len(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xbf;
+    size_t  need;
+    size_t  i;
+
+    /* RFC 3629 §4: no overlongs, no surrogates, nothing above U+10FFFF. */
+    if (c >= 0xc2 && c <= 0xdf)
+	need = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+	need = 3;
+	if (c == 0xe0)
+	    lo = 0xa0;
+	else if (c == 0xed)
+	    hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+	need = 4;
+	if (c == 0xf0)
+	    lo = 0x90;
+	else if (c == 0xf4)
+	    hi = 0x8f;
+    } else
+	return (0);
+    if (len < need || s[1] < lo || s[1] > hi)
+	return (0);
+    for (i = 2; i < need; i++)
+	if (s[i] < 0x80 || s[i] > 0xbf)
+	    return (0);
+    return (need);
+}
+
+/* policy_ext_value_ok - RFC 8461 §3.2 sts-policy-ext-value (already trimmed of WSP) */
+
+static int policy_ext_value_ok(const char *value, size_t len)
+{
+    const unsigned char *v = (const unsigned char *) value;
+    size_t  i = 0;
+    size_t  n;
+
+    /* sts-policy-vchar [*(%x20 / sts-policy-vchar) sts-policy-vchar]: no CTLs, no TAB inside. */
+    if (len == 0 || v[0] == ' ' || v[len - 1] == ' ')
+	return (0);
+    while (i < len) {
+	if (v[i] >= 0x20 && v[i] <= 0x7e) {
+	    i++;
+	} else if (v[i] >= 0x80 && (n = policy_utf8_len(v + i, len - i)) > 0) {
+	    i += n;
+	} else
+	    return (0);
+    }
+    return (1);
+}
+
+/* policy_add_mx - add a validated pattern, lowercase, without its trailing dot */
 
 static int policy_add_mx(POLICY *p, const char *value, size_t len)
 {
@@ -194,8 +336,6 @@ static int policy_add_mx(POLICY *p, const char *value, size_t len)
     char   *copy;
     size_t  i;
 
-    if (len > 0 && value[len - 1] == '.')
-	len--;
     if ((copy = malloc(len + 1)) == 0)
 	return (-1);
     for (i = 0; i < len; i++)
@@ -210,51 +350,151 @@ static int policy_add_mx(POLICY *p, const char *value, size_t len)
     return (0);
 }
 
-/* One "name: value" line (without its terminator). */
+/* policy_max_age - RFC 8461 §3.2 max_age value */
+
+static void policy_max_age(POLICY_SCAN *scan, POLICY *p, int lineno,
+			           const char *v, size_t vlen)
+{
+    char    msg[POLICY_MSG_MAX];
+    long    age = 0;
+    int     clamped = 0;
+    size_t  i;
+
+    /* RFC 8461 §3.2: sts-policy-max-age-value = 1*10(DIGIT); no sign, no blanks. */
+    if (vlen < 1 || vlen > 10) {
+	policy_report(scan, lineno, 1, "max_age must be 1 to 10 digits");
+	return;
+    }
+    for (i = 0; i < vlen; i++) {
+	if (!POLICY_IS_DIGIT(v[i])) {
+	    policy_report(scan, lineno, 1, "max_age must be 1 to 10 digits");
+	    return;
+	}
+	/* Stop accumulating once over the cap: no overflow even with a 32-bit long. */
+	if (!clamped) {
+	    age = age * 10 + (v[i] - '0');
+	    if (age > POLICY_MAX_AGE_MAX)
+		clamped = 1;
+	}
+    }
+    /* RFC 8461 §3.2: max_age is at most 31557600; larger values are clamped. */
+    if (clamped) {
+	(void) snprintf(msg, sizeof(msg), "max_age %.*s is over %ld and is treated as %ld",
+			(int) vlen, v, POLICY_MAX_AGE_MAX, POLICY_MAX_AGE_MAX);
+	policy_report(scan, lineno, 0, msg);
+	age = POLICY_MAX_AGE_MAX;
+    } else if (age < POLICY_MAX_AGE_LOW) {
+	/* RFC 8461 §3.2: values of weeks or greater are expected. */
+	policy_report(scan, lineno, 0, "max_age is under one day; RFC 8461 expects weeks or more");
+    }
+    p->max_age = age;
+}
+
+/* policy_mx - RFC 8461 §3.2 mx value */
+
+static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
+		              const char *v, size_t vlen)
+{
+    char    msg[POLICY_MSG_MAX];
+    char    value[POLICY_HOST_MAX + 2];
+    size_t  nlen;
+    int     i;
+    WHY     why;
+
+    if (vlen > POLICY_HOST_MAX + 1) {
+	policy_report(scan, lineno, 1, "mx pattern longer than 255 characters");
+	return;
+    }
+    memcpy(value, v, vlen);
+    value[vlen] = 0;
+    why.text[0] = 0;
+    if (policy_pattern_valid(value, &why) != STATUS_OK) {
+	policy_report(scan, lineno, 1, why.text);
+	return;
+    }
+    nlen = vlen;
+    if (value[nlen - 1] == '.') {
+	nlen--;
+	policy_report(scan, lineno, 0, "mx pattern ends in \".\" (not in the RFC 5321 Domain syntax; ignored)");
+    }
+    for (i = 0; i < p->mx_count; i++) {
+	if (strlen(p->mx[i]) == nlen && policy_eq(p->mx[i], value, nlen)) {
+	    (void) snprintf(msg, sizeof(msg), "duplicate mx pattern %s (kept once)", p->mx[i]);
+	    policy_report(scan, lineno, 0, msg);
+	    return;
+	}
+    }
+    if (p->mx_count >= POLICY_MX_MAX) {
+	(void) snprintf(msg, sizeof(msg), "more than %d mx patterns", POLICY_MX_MAX);
+	policy_report(scan, lineno, 1, msg);
+	return;
+    }
+    if (policy_add_mx(p, value, nlen) != 0)
+	policy_report(scan, lineno, 1, "out of memory");
+}
+
+/* policy_line - one "name: value" line, without its terminator */
 
 static void policy_line(POLICY_SCAN *scan, POLICY *p, int lineno, const char *line, size_t len)
 {
-    char    msg[300];
-    char    value[POLICY_HOST_MAX + 2];
-    const char *colon = memchr(line, ':', len);
-    size_t  name_len, vlen, i;
+    char    msg[POLICY_MSG_MAX];
+    size_t  name_len;
+    size_t  vlen;
+    size_t  i;
     const char *v;
-    WHY     why;
 
-    if (colon == 0) {
+    /* RFC 8461 §3.2: sts-policy-ext-name, which also covers the four keywords. */
+    if (len == 0 || !POLICY_NAME_FIRST(line[0])) {
+	policy_report(scan, lineno, 1, len == 0 ? "empty line (not allowed by the RFC 8461 grammar)" :
+		      POLICY_IS_WSP(line[0]) ? "line begins with white space" :
+		      "line does not begin with a field name");
+	return;
+    }
+    for (name_len = 1; name_len < len && POLICY_NAME_CHAR(line[name_len]); name_len++)
+	 /* void */ ;
+    if (name_len >= len || line[name_len] != ':') {
 	policy_report(scan, lineno, 1, "line is not \"name: value\"");
 	return;
     }
-    name_len = (size_t) (colon - line);
-    v = colon + 1;
+    if (name_len > POLICY_NAME_MAX) {
+	(void) snprintf(msg, sizeof(msg), "field name longer than %d characters", POLICY_NAME_MAX);
+	policy_report(scan, lineno, 1, msg);
+	return;
+    }
+    /* RFC 8461 §3.2: field-delim = ":" *WSP; the field is followed by *WSP. */
+    v = line + name_len + 1;
     vlen = len - name_len - 1;
-    /* field-delim = ":" *WSP; then *WSP after the value (sts-policy-record). */
     while (vlen > 0 && POLICY_IS_WSP(*v))
 	v++, vlen--;
     while (vlen > 0 && POLICY_IS_WSP(v[vlen - 1]))
 	vlen--;
     for (i = 0; i < vlen; i++) {
-	if ((unsigned char) v[i] < 0x20 || (unsigned char) v[i] == 0x7f) {
-	    policy_report(scan, lineno, 1, "control character in value");
+	if ((unsigned char) v[i] < 0x20 && v[i] != '\t') {
+	    policy_report(scan, lineno, 1, v[i] == '\r' ? "CR not followed by LF" :
+			  "control character in value");
 	    return;
 	}
     }
 
     /* RFC 8461 §3.2: field names are case-sensitive ("Mode" is an extension field). */
     if (name_len == 7 && memcmp(line, "version", 7) == 0) {
+	/* RFC 8461 §3.2: version is required once; a repeat is invalid (see above). */
 	if (scan->seen_version++) {
-	    policy_report(scan, lineno, 1, "version given more than once (required once, RFC 8461 section 3.2)");
+	    policy_report(scan, lineno, 1, "version given more than once");
 	    return;
 	}
+	/* RFC 8461 §3.2: sts-policy-version-value = %s"STSv1" */
 	if (vlen != 5 || memcmp(v, "STSv1", 5) != 0)
 	    policy_report(scan, lineno, 1, "version must be STSv1");
 	return;
     }
     if (name_len == 4 && memcmp(line, "mode", 4) == 0) {
+	/* RFC 8461 §3.2: mode is required once; a repeat is invalid (see above). */
 	if (scan->seen_mode++) {
-	    policy_report(scan, lineno, 1, "mode given more than once (required once, RFC 8461 section 3.2)");
+	    policy_report(scan, lineno, 1, "mode given more than once");
 	    return;
 	}
+	/* RFC 8461 §3.2: %s"testing" / %s"enforce" / %s"none" */
 	if (vlen == 7 && memcmp(v, "enforce", 7) == 0)
 	    p->mode = POLICY_MODE_ENFORCE;
 	else if (vlen == 7 && memcmp(v, "testing", 7) == 0)
@@ -266,149 +506,109 @@ static void policy_line(POLICY_SCAN *scan, POLICY *p, int lineno, const char *li
 	return;
     }
     if (name_len == 7 && memcmp(line, "max_age", 7) == 0) {
-	long    age = 0;
-
+	/* RFC 8461 §3.2: max_age is required once; a repeat is invalid (see above). */
 	if (scan->seen_max_age++) {
-	    policy_report(scan, lineno, 1, "max_age given more than once (required once, RFC 8461 section 3.2)");
+	    policy_report(scan, lineno, 1, "max_age given more than once");
 	    return;
 	}
-	/* RFC 8461 §3.2: max_age = 1*10(DIGIT) */
-	if (vlen < 1 || vlen > 10) {
-	    policy_report(scan, lineno, 1, "max_age must be 1 to 10 digits");
-	    return;
-	}
-	for (i = 0; i < vlen; i++) {
-	    if (!POLICY_IS_DIGIT(v[i])) {
-		policy_report(scan, lineno, 1, "max_age must be 1 to 10 digits");
-		return;
-	    }
-	    /* 10 digits fit in a long on every platform we build for (LP64). */
-	    age = age * 10 + (v[i] - '0');
-	}
-	/* RFC 8461 §3.2: max_age is at most 31557600; clamp larger values. */
-	if (age > POLICY_MAX_AGE_MAX) {
-	    (void) snprintf(msg, sizeof(msg), "max_age %ld is over %ld and is treated as %ld",
-			    age, POLICY_MAX_AGE_MAX, POLICY_MAX_AGE_MAX);
-	    policy_report(scan, lineno, 0, msg);
-	    age = POLICY_MAX_AGE_MAX;
-	} else if (age < 86400) {
-	    /* RFC 8461 §3.2: values of weeks or greater are recommended. */
-	    policy_report(scan, lineno, 0, "max_age is under one day; RFC 8461 recommends weeks or more");
-	}
-	p->max_age = age;
+	policy_max_age(scan, p, lineno, v, vlen);
 	return;
     }
     if (name_len == 2 && memcmp(line, "mx", 2) == 0) {
-	if (vlen > POLICY_HOST_MAX) {
-	    policy_report(scan, lineno, 1, "mx pattern longer than 255 characters");
-	    return;
-	}
-	memcpy(value, v, vlen);
-	value[vlen] = 0;
-	why.text[0] = 0;
-	if (!policy_pattern_valid(value, &why)) {
-	    policy_report(scan, lineno, 1, why.text);
-	    return;
-	}
-	for (i = 0; i < (size_t) p->mx_count; i++) {
-	    size_t  plen = strlen(p->mx[i]);
-	    size_t  nlen = vlen - (vlen > 0 && value[vlen - 1] == '.');
-
-	    if (plen == nlen && policy_eq(p->mx[i], value, nlen)) {
-		(void) snprintf(msg, sizeof(msg), "duplicate mx pattern %s", p->mx[i]);
-		policy_report(scan, lineno, 0, msg);
-		return;
-	    }
-	}
-	if (p->mx_count >= POLICY_MX_MAX) {
-	    policy_report(scan, lineno, 1, "more than 256 mx patterns");
-	    return;
-	}
-	if (policy_add_mx(p, value, vlen) != 0)
-	    policy_report(scan, lineno, 1, "out of memory");
+	/* RFC 8461 §3.2: mx may be given more than once. */
+	policy_mx(scan, p, lineno, v, vlen);
 	return;
     }
-    /* RFC 8461 §3.2: sts-policy-ext-name; unknown fields are ignored. */
-    if (name_len < 1 || name_len > 32 || !(POLICY_IS_ALPHA(line[0]) || POLICY_IS_DIGIT(line[0]))) {
-	policy_report(scan, lineno, 1, "bad field name");
-	return;
-    }
-    for (i = 1; i < name_len; i++) {
-	if (!POLICY_IS_ALPHA(line[i]) && !POLICY_IS_DIGIT(line[i])
-	    && line[i] != '_' && line[i] != '-' && line[i] != '.') {
-	    policy_report(scan, lineno, 1, "bad field name");
-	    return;
-	}
-    }
-    if (vlen == 0) {
-	policy_report(scan, lineno, 1, "empty value");
+    /* RFC 8461 §3.2: other fields are extensions; checked, then ignored. */
+    if (!policy_ext_value_ok(v, vlen)) {
+	policy_report(scan, lineno, 1, vlen == 0 ? "empty value" :
+		      "bad character in value (tab, control or malformed UTF-8)");
 	return;
     }
     (void) snprintf(msg, sizeof(msg), "unknown field \"%.*s\" ignored", (int) name_len, line);
     policy_report(scan, lineno, 0, msg);
 }
 
+/* policy_lint - parse, reporting every problem */
+
 int     policy_lint(const char *body, size_t len, POLICY **out,
 		            void (*report) (void *, int, int, const char *), void *ctx)
 {
     POLICY_SCAN scan;
     POLICY *p = 0;
-    const char *line, *nl, *end = body + len;
+    const char *nl;
+    size_t  pos;
     size_t  llen;
+    size_t  next;
     int     lineno = 0;
-    int     status = STATUS_INVAL;
+    int     result = STATUS_INVAL;
 
-    *out = 0;
+    if (out)
+	*out = 0;
     memset(&scan, 0, sizeof(scan));
     scan.report = report;
     scan.ctx = ctx;
-    /* RFC 8461 §3.3: a body over 64 KiB makes the policy invalid; never truncated. */
+    if (body == 0 && len > 0) {
+	policy_report(&scan, 0, 1, "no policy body");
+	goto out;
+    }
+    /* RFC 8461 §3.3: a body over 64 KiB is invalid; never truncated. */
     if (len > POLICY_BODY_MAX) {
 	policy_report(&scan, 0, 1, "policy is larger than 64 KiB");
-	goto done;
+	goto out;
     }
-    if (memchr(body, 0, len) != 0) {
-	policy_report(&scan, 0, 1, "policy contains a NUL byte");
-	goto done;
+    if (len == 0) {
+	policy_report(&scan, 0, 1, "empty policy");
+	goto out;
     }
     if ((p = calloc(1, sizeof(*p))) == 0) {
 	policy_report(&scan, 0, 1, "out of memory");
-	goto done;
+	goto out;
     }
     p->mode = -1;
-    for (line = body; line < end; line = nl + 1) {
+
+    /* Lines, by offset: never form a pointer past body + len. */
+    for (pos = 0; pos < len; pos = next) {
 	lineno++;
-	if ((nl = memchr(line, '\n', (size_t) (end - line))) == 0)
-	    nl = end;				/* [sts-policy-term]: optional at the end */
-	llen = (size_t) (nl - line);
-	/* RFC 8461 §3.2: sts-policy-term = LF / CRLF */
-	if (llen > 0 && line[llen - 1] == '\r')
-	    llen--;
-	if (llen == 0) {
-	    if (nl != end)
-		policy_report(&scan, lineno, 0, "empty line (not in the RFC 8461 grammar; ignored)");
+	if ((nl = memchr(body + pos, '\n', len - pos)) != 0) {
+	    llen = (size_t) (nl - (body + pos));
+	    next = pos + llen + 1;
+	    /* RFC 8461 §3.2: sts-policy-term = LF / CRLF */
+	    if (llen > 0 && body[pos + llen - 1] == '\r')
+		llen--;
+	} else {
+	    /* RFC 8461 §3.2: [sts-policy-term]: the last one is optional. */
+	    llen = len - pos;
+	    next = len;
+	}
+	if (memchr(body + pos, 0, llen) != 0) {
+	    policy_report(&scan, lineno, 1, "NUL byte in line");
 	    continue;
 	}
-	policy_line(&scan, p, lineno, line, llen);
+	policy_line(&scan, p, lineno, body + pos, llen);
     }
+
+    /* RFC 8461 §3.2: version, mode and max_age are required. */
     if (!scan.seen_version)
 	policy_report(&scan, 0, 1, "version field missing");
-    if (scan.seen_mode == 0)
+    if (!scan.seen_mode)
 	policy_report(&scan, 0, 1, "mode field missing");
     if (!scan.seen_max_age)
 	policy_report(&scan, 0, 1, "max_age field missing");
-    /* RFC 8461 §3.2: mx is required at least once, except in mode none. */
+    /* RFC 8461 §3.2: mx is required at least once, except when mode is "none". */
     if ((p->mode == POLICY_MODE_ENFORCE || p->mode == POLICY_MODE_TESTING) && p->mx_count == 0)
 	policy_report(&scan, 0, 1, "no mx pattern (required in enforce and testing mode)");
     if (scan.errors == 0) {
-	*out = p;
-	p = 0;
-	status = STATUS_OK;
+	if (out) {
+	    *out = p;
+	    p = 0;
+	}
+	result = STATUS_OK;
     }
 
-done:
+out:
     policy_free(&p);
-    return (status);
+    return (result);
 }
 
 /* policy_parse() keeps the first error. */
@@ -417,6 +617,8 @@ typedef struct POLICY_FIRST {
     WHY    *why;
     int     have;
 } POLICY_FIRST;
+
+/* policy_first_error - reporter that keeps the first error */
 
 static void policy_first_error(void *ctx, int lineno, int is_error, const char *msg)
 {
@@ -430,6 +632,8 @@ static void policy_first_error(void *ctx, int lineno, int is_error, const char *
     else
 	why_set(first->why, "%s", msg);
 }
+
+/* policy_parse - parse, keeping the first error */
 
 int     policy_parse(const char *body, size_t len, POLICY **out, WHY *why)
 {

@@ -46,6 +46,14 @@
  *
  *	policy_free() frees a POLICY and sets the pointer to null.
  *
+ *	policy_pattern_valid() returns STATUS_OK when pattern is an RFC
+ *	8461 section 3.2 mx value, ["*."] Domain (labels of 1-63 LDH
+ *	octets, at most 253 after the "*."; upper case and one trailing
+ *	dot are accepted), else STATUS_INVAL with a reason.
+ *
+ *	policy_parse() and policy_lint() accept a null out (check only);
+ *	policy_lint() accepts a null report.
+ *
  *	policy_pattern_match() implements section 4.1: case-insensitive,
  *	trailing dot ignored on both sides, and a leading "*." matches
  *	exactly one leftmost label. policy_match() is true when any of the

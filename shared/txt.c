@@ -3,159 +3,230 @@
  *	txt 3
  * SUMMARY
  *	MTA-STS TXT record parser (RFC 8461 section 3.1)
+ * SYNOPSIS
+ *	#include "txt.h"
  * DESCRIPTION
- *	See txt.h. The grammar, from RFC 8461 section 3.1:
+ *	See txt.h for the API. This module implements the "_mta-sts" TXT
+ *	record grammar of RFC 8461 section 3.1:
  *
  *	sts-text-record = sts-version 1*(sts-sep sts-field) [sts-sep]
  *	sts-field       = sts-id / sts-extension
  *	sts-version     = %s"v=STSv1"
  *	sts-id          = %s"id=" 1*32(ALPHA / DIGIT)
- *	sts-sep         = *WSP %x3B *WSP
  *	sts-extension   = sts-ext-name "=" sts-ext-value
  *	sts-ext-name    = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
  *	sts-ext-value   = 1*(%x21-3A / %x3C / %x3E-7E)
+ *	sts-sep         = *WSP %x3B *WSP
  *
- *	The grammar allows an id field to repeat; the RFC does not say
- *	which one counts. We refuse a record with two ids, since a sender
- *	cannot know which policy version it announces. The grammar also
- *	requires exactly one id in practice ("id" is what triggers a
- *	refetch), so a record without one is invalid.
+ *	and the wire-format join of RFC 1035 section 3.3.14.
+ *
+ *	Where the RFC is silent or ambiguous:
+ *
+ *	A field named "id" is always the id field, never an extension
+ *	(the ABNF would also let "id=a-b" parse as an extension named
+ *	"id"); an "id" value that is not 1*32(ALPHA / DIGIT) makes the
+ *	record invalid.
+ *
+ *	A record with two or more "id" fields is invalid: the RFC gives
+ *	no rule to pick one, and two ids would make policy refresh
+ *	(section 3.3) ambiguous.
+ *
+ *	The record is matched exactly as the ABNF says: keywords are
+ *	case-sensitive, white space is allowed only around ";", and
+ *	trailing white space without a ";" is invalid.
+ *
+ *	Selection (txt_select) discards every record that does not begin
+ *	with the eight octets "v=STSv1;", literally as section 3.1 says.
+ *	A record like "v=STSv1 ;id=1" matches the ABNF (txt_parse accepts
+ *	it) but is discarded by the selection rule.
+ *
+ *	txt_join_rdata() does not apply TXT_RECORD_MAX: an over-long
+ *	record must still count in the selection (two "v=STSv1;" records
+ *	mean no policy even when one is too long); txt_parse() refuses it.
+ *	An empty RDATA is malformed (RFC 1035 section 3.3.14 requires at
+ *	least one character-string); empty strings inside are allowed.
+ *
+ *	No error text ever quotes the record: reasons name the problem
+ *	and its octet offset only.
  */
 
 #include <string.h>
 
 #include "status.h"
-#include "str.h"
 #include "txt.h"
+#include "why.h"
 
-#define TXT_IS_ALPHA(c)	(((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
-#define TXT_IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
-#define TXT_IS_WSP(c)	((c) == ' ' || (c) == '\t')
+/* RFC 5234 Appendix B.1 core rules; locale-independent. */
+#define TXT_ALPHA(c)	(((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z'))
+#define TXT_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define TXT_WSP(c)	((c) == ' ' || (c) == '\t')
 
-/* RFC 8461 §3.1: sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E) */
-#define TXT_IS_EXT_VALUE(c) ((c) >= 0x21 && (c) <= 0x7e && (c) != ';' && (c) != '=')
+ /* RFC 8461 §3.1: sts-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
+#define TXT_EXT_NAME_MAX	32
+#define TXT_EXT_NAME_FIRST(c)	(TXT_ALPHA(c) || TXT_DIGIT(c))
+#define TXT_EXT_NAME_CHAR(c)	(TXT_ALPHA(c) || TXT_DIGIT(c) || (c) == '_' \
+				 || (c) == '-' || (c) == '.')
 
-static const char txt_version[] = "v=STSv1";
+ /* RFC 8461 §3.1: sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E) */
+#define TXT_EXT_VALUE_CHAR(c)	((c) >= 0x21 && (c) <= 0x7e && (c) != ';' && (c) != '=')
 
-/* Parse one sts-field at s[0..len); returns 0, or -1 with a reason. */
+ /* RFC 8461 §3.1: sts-version = %s"v=STSv1" (case-sensitive) */
+#define TXT_VERSION		"v=STSv1"
+#define TXT_VERSION_LEN		(sizeof(TXT_VERSION) - 1)
 
-static int txt_field(const char *s, size_t len, TXT_RECORD *out, int *have_id, WHY *why)
+ /* RFC 8461 §3.1: records that do not begin with "v=STSv1;" are discarded */
+#define TXT_SELECT_PREFIX	"v=STSv1;"
+#define TXT_SELECT_PREFIX_LEN	(sizeof(TXT_SELECT_PREFIX) - 1)
+
+/* txt_field - parse one sts-field at *pos; update *pos, the id, and nid */
+
+static int txt_field(const unsigned char *s, size_t len, size_t *pos,
+		             char *id, int *nid, WHY *why)
 {
-    size_t  name_len;
-    size_t  i;
-    const char *eq = memchr(s, '=', len);
+    size_t  start = *pos;
+    size_t  p = start;
+    size_t  n;
 
-    if (eq == 0) {
-	why_set(why, "field without \"=\"");
-	return (-1);
+    /* sts-ext-name, which also covers the literal "id". */
+    if (p >= len || !TXT_EXT_NAME_FIRST(s[p])) {
+	why_set(why, "field name expected at offset %lu", (unsigned long) p);
+	return (STATUS_INVAL);
     }
-    name_len = (size_t) (eq - s);
-    if (name_len == 2 && memcmp(s, "id", 2) == 0) {
-	/* RFC 8461 §3.1: sts-id = %s"id=" 1*32(ALPHA / DIGIT) */
-	size_t  id_len = len - 3;
+    for (p++; p < len && TXT_EXT_NAME_CHAR(s[p]); p++)
+	 /* void */ ;
+    if (p - start > TXT_EXT_NAME_MAX) {
+	why_set(why, "field name longer than %d characters at offset %lu",
+		TXT_EXT_NAME_MAX, (unsigned long) start);
+	return (STATUS_INVAL);
+    }
+    if (p >= len || s[p] != '=') {
+	why_set(why, "'=' expected at offset %lu", (unsigned long) p);
+	return (STATUS_INVAL);
+    }
 
-	if (*have_id) {
+    /*
+     * RFC 8461 §3.1: sts-id = %s"id=" 1*32(ALPHA / DIGIT). A field named
+     * "id" is the id; the RFC is silent on repeats, we reject them.
+     */
+    if (p - start == 2 && s[start] == 'i' && s[start + 1] == 'd') {
+	if (*nid > 0) {
 	    why_set(why, "more than one id field");
-	    return (-1);
+	    return (STATUS_INVAL);
 	}
-	if (id_len < 1 || id_len > TXT_ID_MAX) {
-	    why_set(why, "id must be 1 to %d letters or digits", TXT_ID_MAX);
-	    return (-1);
-	}
-	for (i = 3; i < len; i++) {
-	    if (!TXT_IS_ALPHA(s[i]) && !TXT_IS_DIGIT(s[i])) {
-		why_set(why, "id may contain only letters and digits");
-		return (-1);
-	    }
-	}
-	memcpy(out->id, s + 3, id_len);
-	out->id[id_len] = 0;
-	*have_id = 1;
-	return (0);
-    }
-    /* RFC 8461 §3.1: sts-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-    if (name_len < 1 || name_len > 32 || !(TXT_IS_ALPHA(s[0]) || TXT_IS_DIGIT(s[0]))) {
-	why_set(why, "bad extension field name");
-	return (-1);
-    }
-    for (i = 1; i < name_len; i++) {
-	if (!TXT_IS_ALPHA(s[i]) && !TXT_IS_DIGIT(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.') {
-	    why_set(why, "bad extension field name");
-	    return (-1);
-	}
-    }
-    if (name_len + 1 >= len) {
-	why_set(why, "empty extension field value");
-	return (-1);
-    }
-    for (i = name_len + 1; i < len; i++) {
-	if (!TXT_IS_EXT_VALUE((unsigned char) s[i])) {
-	    why_set(why, "bad character in extension field value");
-	    return (-1);
-	}
-    }
-    return (0);
-}
-
-int     txt_parse(const char *s, size_t len, TXT_RECORD *out, WHY *why)
-{
-    size_t  pos;
-    size_t  end;
-    size_t  field_end;
-    int     have_id = 0;
-    int     fields = 0;
-
-    memset(out, 0, sizeof(*out));
-    if (len > TXT_RECORD_MAX) {
-	why_set(why, "record longer than %d bytes", TXT_RECORD_MAX);
-	return (STATUS_INVAL);
-    }
-    if (memchr(s, 0, len) != 0) {
-	why_set(why, "record contains a NUL byte");
-	return (STATUS_INVAL);
-    }
-    /* RFC 8461 §3.1: sts-version = %s"v=STSv1", case-sensitive, first. */
-    if (len < sizeof(txt_version) - 1 || memcmp(s, txt_version, sizeof(txt_version) - 1) != 0) {
-	why_set(why, "record does not begin with \"v=STSv1\"");
-	return (STATUS_INVAL);
-    }
-    pos = sizeof(txt_version) - 1;
-    for (;;) {
-	/* sts-sep = *WSP %x3B *WSP */
-	end = pos;
-	while (end < len && TXT_IS_WSP(s[end]))
-	    end++;
-	if (end == len) {
-	    if (end != pos) {
-		why_set(why, "trailing white space without \";\"");
+	for (p++, n = 0; p < len && (TXT_ALPHA(s[p]) || TXT_DIGIT(s[p])); p++, n++)
+	    if (n >= TXT_ID_MAX) {
+		why_set(why, "id longer than %d characters", TXT_ID_MAX);
 		return (STATUS_INVAL);
 	    }
-	    break;				/* end of record */
-	}
-	if (s[end] != ';') {
-	    why_set(why, "fields must be separated by \";\"");
+	if (p < len && !TXT_WSP(s[p]) && s[p] != ';') {
+	    why_set(why, "id has a character other than ALPHA / DIGIT at offset %lu",
+		    (unsigned long) p);
 	    return (STATUS_INVAL);
 	}
-	end++;
-	while (end < len && TXT_IS_WSP(s[end]))
-	    end++;
-	if (end == len)
-	    break;				/* [sts-sep] at the end */
-	field_end = end;
-	while (field_end < len && s[field_end] != ';' && !TXT_IS_WSP(s[field_end]))
-	    field_end++;
-	if (txt_field(s + end, field_end - end, out, &have_id, why) != 0)
+	if (n == 0) {
+	    why_set(why, "empty id");
 	    return (STATUS_INVAL);
-	fields++;
-	pos = field_end;
+	}
+	memcpy(id, s + p - n, n);
+	id[n] = 0;
+	*nid += 1;
+	*pos = p;
+	return (STATUS_OK);
     }
-    /* 1*(sts-sep sts-field), and the id is required. */
-    if (fields == 0 || !have_id) {
-	why_set(why, "record has no id field");
+
+    /* Extension: RFC 8461 §3.1 allows it; the value is checked and ignored. */
+    for (p++, n = 0; p < len && TXT_EXT_VALUE_CHAR(s[p]); p++, n++)
+	 /* void */ ;
+    if (p < len && !TXT_WSP(s[p]) && s[p] != ';') {
+	why_set(why, "invalid character in extension value at offset %lu",
+		(unsigned long) p);
 	return (STATUS_INVAL);
     }
+    if (n == 0) {
+	why_set(why, "empty extension value at offset %lu", (unsigned long) p);
+	return (STATUS_INVAL);
+    }
+    *pos = p;
     return (STATUS_OK);
 }
+
+/* txt_parse - parse one joined record */
+
+int     txt_parse(const char *record, size_t len, TXT_RECORD *out, WHY *why)
+{
+    const unsigned char *s = (const unsigned char *) record;
+    char    id[TXT_ID_MAX + 1];
+    size_t  pos;
+    int     nid = 0;
+    int     nfield = 0;
+    int     result = STATUS_INVAL;
+
+    id[0] = 0;
+    if (out)
+	out->id[0] = 0;
+    if (record == 0) {
+	why_set(why, "no record");
+	goto out;
+    }
+    if (len > TXT_RECORD_MAX) {
+	why_set(why, "record longer than %d octets", TXT_RECORD_MAX);
+	goto out;
+    }
+    /* No ABNF rule admits a NUL; say so plainly rather than "bad character". */
+    if (memchr(record, 0, len) != 0) {
+	why_set(why, "record contains a NUL byte");
+	goto out;
+    }
+    /* RFC 8461 §3.1: the record begins with sts-version, case-sensitive. */
+    if (len < TXT_VERSION_LEN || memcmp(s, TXT_VERSION, TXT_VERSION_LEN) != 0) {
+	why_set(why, "record does not begin with \"v=STSv1\"");
+	goto out;
+    }
+    pos = TXT_VERSION_LEN;
+
+    /* RFC 8461 §3.1: 1*(sts-sep sts-field) [sts-sep], sts-sep = *WSP ";" *WSP */
+    for (;;) {
+	if (pos >= len) {
+	    if (nfield == 0) {
+		why_set(why, "no field after \"v=STSv1\"");
+		goto out;
+	    }
+	    break;
+	}
+	while (pos < len && TXT_WSP(s[pos]))
+	    pos++;
+	if (pos >= len || s[pos] != ';') {
+	    why_set(why, "';' expected at offset %lu", (unsigned long) pos);
+	    goto out;
+	}
+	pos++;
+	while (pos < len && TXT_WSP(s[pos]))
+	    pos++;
+	if (pos >= len) {
+	    if (nfield == 0) {
+		why_set(why, "no field after \"v=STSv1\"");
+		goto out;
+	    }
+	    break;				/* the optional trailing sts-sep */
+	}
+	if (txt_field(s, len, &pos, id, &nid, why) != STATUS_OK)
+	    goto out;
+	nfield++;
+    }
+    /* RFC 8461 §3.1: "id" is required. */
+    if (nid == 0) {
+	why_set(why, "no id field");
+	goto out;
+    }
+    if (out)
+	memcpy(out->id, id, sizeof(out->id));
+    result = STATUS_OK;
+
+out:
+    return (result);
+}
+
+/* txt_select - pick the one STSv1 record among a name's TXT records */
 
 int     txt_select(const char *const *records, const size_t *lens, size_t count,
 		           TXT_RECORD *out, WHY *why)
@@ -163,64 +234,75 @@ int     txt_select(const char *const *records, const size_t *lens, size_t count,
     size_t  i;
     size_t  found = 0;
     size_t  which = 0;
-    WHY     reason;
+    int     result = STATUS_INVAL;
 
-    memset(out, 0, sizeof(*out));
+    if (out)
+	out->id[0] = 0;
+    if (count > 0 && (records == 0 || lens == 0)) {
+	why_set(why, "no records");
+	goto out;
+    }
+    /* RFC 8461 §3.1: records that do not begin with "v=STSv1;" are discarded. */
     for (i = 0; i < count; i++) {
-	/*
-	 * RFC 8461 §3.1: records that do not begin with "v=STSv1;" are
-	 * discarded. The ABNF allows white space before the ";" (sts-sep), so
-	 * "v=STSv1" followed by ";", a blank or the end counts; "v=STSv10" not.
-	 */
-	if (lens[i] >= sizeof(txt_version) - 1
-	    && memcmp(records[i], txt_version, sizeof(txt_version) - 1) == 0
-	    && (lens[i] == sizeof(txt_version) - 1 || records[i][sizeof(txt_version) - 1] == ';'
-		|| TXT_IS_WSP(records[i][sizeof(txt_version) - 1]))) {
+	if (records[i] != 0 && lens[i] >= TXT_SELECT_PREFIX_LEN
+	    && memcmp(records[i], TXT_SELECT_PREFIX, TXT_SELECT_PREFIX_LEN) == 0) {
 	    found++;
 	    which = i;
 	}
     }
     if (found == 0) {
 	why_set(why, "no v=STSv1 record");
-	return (STATUS_NOTFOUND);
+	result = STATUS_NOTFOUND;
+	goto out;
     }
-    /* RFC 8461 §3.1: if the number of resulting records is not one ... no policy. */
+    /* RFC 8461 §3.1: more than one record remaining: assume no policy. */
     if (found > 1) {
-	why_set(why, "%lu v=STSv1 records; exactly one is allowed", (unsigned long) found);
-	return (STATUS_INVAL);
+	why_set(why, "multiple v=STSv1 records");
+	goto out;
     }
-    reason.text[0] = 0;
-    if (txt_parse(records[which], lens[which], out, &reason) != STATUS_OK) {
-	why_set(why, "invalid v=STSv1 record: %s", reason.text);
-	return (STATUS_INVAL);
-    }
-    return (STATUS_OK);
+    if ((result = txt_parse(records[which], lens[which], out, why)) != STATUS_OK)
+	why_prefix(why, "invalid v=STSv1 record");
+
+out:
+    return (result);
 }
 
-size_t  txt_join_rdata(const unsigned char *rdata, size_t rdlen, char *out, size_t outsize)
+/* txt_join_rdata - concatenate the character-strings of one TXT RDATA */
+
+size_t  txt_join_rdata(const unsigned char *rdata, size_t rdlen, char *out,
+			       size_t outsize)
 {
     size_t  pos = 0;
     size_t  used = 0;
     size_t  n;
+    size_t  result = (size_t) -1;
 
-    if (outsize == 0)
-	return ((size_t) -1);
+    if (out == 0 || outsize == 0)
+	goto out;
+    out[0] = 0;
+
     /* RFC 1035 §3.3.14: TXT-DATA is one or more <character-string>s. */
+    if (rdata == 0 || rdlen == 0)
+	goto out;
     while (pos < rdlen) {
+	/* RFC 1035 §3.3: a <character-string> is a length octet and that many octets. */
 	n = rdata[pos++];
-	if (n > rdlen - pos) {
-	    out[0] = 0;
-	    return ((size_t) -1);		/* string runs past the RDATA */
-	}
-	if (memchr(rdata + pos, 0, n) != 0 || used + n + 1 > outsize) {
-	    out[0] = 0;
-	    return ((size_t) -1);
-	}
+	if (n > rdlen - pos)
+	    goto out;				/* runs past the RDATA */
+	if (n > 0 && memchr(rdata + pos, 0, n) != 0)
+	    goto out;				/* NUL: cannot be a C string */
 	/* RFC 8461 §3.1: strings are concatenated without adding spaces. */
+	if (n >= outsize - used)
+	    goto out;				/* no room for it and the NUL */
 	memcpy(out + used, rdata + pos, n);
 	used += n;
 	pos += n;
     }
     out[used] = 0;
-    return (used);
+    result = used;
+
+out:
+    if (result == (size_t) -1 && out != 0 && outsize > 0)
+	out[0] = 0;
+    return (result);
 }
