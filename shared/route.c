@@ -332,6 +332,10 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
 	goto done;
     }
     v->policy_host_ttl = addr->info.ttl;
+    if (addr->info.ttl < ROUTE_MIN_TTL)
+	/* Seed 002: a short TTL turns any DNS hiccup into sts-policy-fetch-error. */
+	verdict_warn(v, "%s has a TTL of %d s; under %d s, a DNS outage soon makes the policy unfetchable",
+		     host, addr->info.ttl, ROUTE_MIN_TTL);
     memset(&fopts, 0, sizeof(fopts));
     fopts.connect_timeout_ms = r->opts.fetch_connect_timeout_ms;
     fopts.timeout_ms = r->opts.fetch_timeout_ms;

@@ -86,6 +86,9 @@ for name in scenarios():
         for reason in e["reasons"]:
             emit(reason in seen, "[%s] check %s: reason %s" % (name, d, reason),
                  "got %s; %s" % (sorted(x for x in seen if x), v.get("explanation")))
+        for warn in e.get("warnings", []):
+            emit(any(warn in w for w in v.get("warnings", [])), "[%s] check %s: warning \"%s\"" % (name, d, warn),
+                 "got %s" % v.get("warnings"))
         emit(run["json_rc"] == EXIT[e["verdict"]] and run["text_rc"] == run["json_rc"],
              "[%s] check %s exits %d" % (name, d, EXIT[e["verdict"]]),
              "json exit %d, text exit %d" % (run["json_rc"], run["text_rc"]))

@@ -172,12 +172,13 @@ def load_scenario(path, depth=0):
         sc["mx"].append(mx)
     for i, e in enumerate(raw.get("expect", [])):
         w = "%s: expect[%d]" % (where, i)
-        _check_keys(e, {"domain", "verdict", "reasons", "note"}, w)
+        _check_keys(e, {"domain", "verdict", "reasons", "warnings", "note"}, w)
         verdict = _get(e, "verdict", str, None, w)
         if verdict not in VERDICTS:
             raise ScenarioError("%s: verdict must be one of %s" % (w, ", ".join(VERDICTS)))
         sc["expect"].append({"domain": _fqdn(_get(e, "domain", str, "", w)), "verdict": verdict,
                              "reasons": _get(e, "reasons", list, [], w),
+                             "warnings": _get(e, "warnings", list, [], w),
                              "note": _get(e, "note", str, "", w)})
     # include = ["other", ...]: merge other scenarios into this world.
     for inc in _get(raw, "include", list, [], where):

@@ -1,0 +1,70 @@
+/*
+ * NAME
+ *	route-steps 1
+ * SUMMARY
+ *	test driver: several route_check() calls on one engine
+ * SYNOPSIS
+ *	route-steps CONFIG STEP...
+ * DESCRIPTION
+ *	Builds one engine from CONFIG (as the daemons do) and runs each
+ *	STEP in order: "!COMMAND" runs COMMAND with system(3) (to change the
+ *	world between checks); anything else is a domain to check. Each
+ *	check prints one line:
+ *	DOMAIN VERDICT cached=0|1 has_policy=0|1 reason=LABEL warnings=W1|W2
+ *	so that tests can watch the policy cache (RFC 8461 section 5.1)
+ *	across changes of the world. Exit 0, or 1 on setup errors.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "conf.h"
+#include "route.h"
+#include "route_conf.h"
+#include "status.h"
+#include "verdict.h"
+
+int     main(int argc, char **argv)
+{
+    CONF   *conf = 0;
+    ROUTE  *route = 0;
+    ROUTE_OPTS opts;
+    VERDICT *v = 0;
+    WHY     why;
+    int     i, j;
+
+    if (argc < 3) {
+	fprintf(stderr, "usage: route-steps CONFIG STEP...\n");
+	return (64);
+    }
+    if (conf_load(argv[1], &conf, &why) != STATUS_OK) {
+	fprintf(stderr, "%s\n", why.text);
+	return (1);
+    }
+    route_conf_opts(conf, &opts);
+    if (route_create(&opts, &route, &why) != STATUS_OK) {
+	fprintf(stderr, "route_create: %s\n", why.text);
+	return (1);
+    }
+    for (i = 2; i < argc; i++) {
+	if (argv[i][0] == '!') {
+	    fflush(stdout);
+	    if (system(argv[i] + 1) != 0)
+		printf("step failed: %s\n", argv[i] + 1);
+	    continue;
+	}
+	if (route_check(route, argv[i], route_conf_budget_ms(conf), 0, &v, &why) != STATUS_OK) {
+	    printf("%s error %s\n", argv[i], why.text);
+	    continue;
+	}
+	printf("%s %s cached=%d has_policy=%d reason=%s warnings=", v->domain, verdict_name(v->verdict),
+	       v->policy_cached, v->has_policy, verdict_reason_label(v->reason));
+	for (j = 0; j < v->warn_count; j++)
+	    printf("%s%s", j ? "|" : "", v->warn[j]);
+	printf("\n");
+	verdict_free(&v);
+    }
+    route_free(&route);
+    conf_unref(&conf);
+    return (0);
+}
