@@ -5,11 +5,14 @@
  * NAME
  *	cache 3h
  * SUMMARY
- *	policy cache (RFC 8461 section 5.1, trust on first use)
+ *	policy and route cache (RFC 8461 sections 3.3 and 5.1): an
+ *	in-process table in front of an optional shared backend (LMDB on
+ *	one host, Redis across a cluster)
  * SYNOPSIS
  *	#include "cache.h"
  *
  *	int	cache_create(int max_entries, CACHE **cache, WHY *why)
+ *	int	cache_open(const CACHE_OPTS *opts, CACHE **cache, WHY *why)
  *	void	cache_free(CACHE **cache)
  *
  *	int	cache_policy_get(CACHE *cache, const char *domain,
@@ -18,31 +21,118 @@
  *			const CACHE_POLICY *in)
  *	int	cache_policy_delete(CACHE *cache, const char *domain)
  *	void	cache_policy_clear(CACHE_POLICY *policy)
+ *
+ *	int	cache_negative_get(CACHE *cache, const char *domain,
+ *			CACHE_POLICY *out)
+ *	int	cache_negative_put(CACHE *cache, const char *domain,
+ *			const char *hosts, long ttl)
+ *
+ *	int	cache_purge_all(CACHE *cache)
+ *	void	cache_stats(CACHE *cache, CACHE_STATS *stats)
+ *	int	cache_lock(CACHE *cache, const char *domain, int ttl_ms)
+ *	void	cache_unlock(CACHE *cache, const char *domain)
+ *
+ *	int	cache_encode(const CACHE_POLICY *rec, unsigned char *buf,
+ *			size_t size, size_t *len)
+ *	int	cache_decode(const unsigned char *buf, size_t len,
+ *			CACHE_POLICY *out)
  * DESCRIPTION
- *	The engine's interface to cached MTA-STS policies. This version is
- *	the in-process backend only (a bounded, thread-safe hash table);
- *	the persistent backends (LMDB, Redis) plug in behind the same
- *	calls.
+ *	The engine's interface to cached MTA-STS state. Every call is
+ *	thread-safe. Domains are normalized by the caller.
  *
- *	A cached policy is the raw policy body as fetched (parsed again on
- *	use, so every backend stores plain bytes), the TXT id it was
- *	fetched under, and when it was fetched. It is fresh while
- *	clock_now() < fetched + max_age (RFC 8461 section 3.2: max_age is
- *	the policy's lifetime in the cache; section 5.1: a fresh cached
- *	policy stays in force when a later TXT lookup or fetch fails).
+ *	cache_create() makes an in-process cache only (max_entries, no
+ *	byte bound beyond the default). cache_open() makes the in-process
+ *	cache (L1: opts->memory_entries entries and opts->memory_bytes
+ *	bytes, least recently used first out) in front of the backend
+ *	named by opts->backend. When the backend cannot be opened the
+ *	cache logs one error and works from memory alone: a backend
+ *	failure never fails a lookup (it is a miss), and never fails
+ *	cache_open() either (never lose mail).
  *
- *	cache_policy_get() copies a fresh entry into out (out->body is
- *	allocated; release it with cache_policy_clear()) and returns
- *	STATUS_OK, or STATUS_NOTFOUND when there is no fresh entry
- *	(expired entries are dropped). cache_policy_put() stores a copy,
- *	replacing any entry for the domain, and evicts the oldest entry
- *	when the table is full. Domains are normalized by the caller.
+ *	A policy record is the raw policy body as fetched (parsed again on
+ *	use, so backends store plain bytes), the TXT id it was fetched
+ *	under, when it was fetched and when the TXT id was last seen
+ *	unchanged (checked). It is fresh while clock_now() < fetched +
+ *	max_age (RFC 8461 section 3.2: max_age is the policy's lifetime in
+ *	the cache; section 5.1: a fresh cached policy stays in force when
+ *	a later TXT lookup or fetch fails).
+ *
+ *	A negative record says "no MTA-STS policy and no DNSSEC-secure MX"
+ *	until expires; its body is the MX host list ("PREF NAME\n" lines,
+ *	an empty body for the implicit MX) so that a verdict can be given
+ *	without any network access.
+ *
+ *	cache_policy_get() and cache_negative_get() copy a fresh record of
+ *	their kind into out (out->body is allocated; release it with
+ *	cache_policy_clear()) and return STATUS_OK, or STATUS_NOTFOUND
+ *	(expired records are dropped). cache_policy_put() stores a copy
+ *	under the domain's key, replacing any record there (a negative one
+ *	included); cache_negative_put() does the same with a negative
+ *	record that lives ttl seconds. Puts write through to the backend.
+ *	A put replaces the L1 entry even when the backend write fails.
+ *
+ *	cache_purge_all() empties L1 and the backend (only keys under the
+ *	key prefix, for Redis). cache_stats() fills counters: lookups,
+ *	L1 hits, backend hits, misses, backend errors, L1 entries and
+ *	bytes, backend entries (-1: unknown) and the backend's state.
+ *
+ *	cache_lock() takes the cluster-wide lock "lock:DOMAIN" for ttl_ms
+ *	(Redis SET NX PX); it returns STATUS_OK when taken or when there is
+ *	no shared backend, STATUS_RETRY when another process holds it.
+ *	cache_unlock() releases a lock this process holds.
+ *
+ * KEY LAYOUT
+ *	Both backends use the same keys (Redis prepends redis_key_prefix):
+ *	"d:" DOMAIN for the domain's record (policy or negative). Redis
+ *	keys carry a TTL: a policy until fetched + max_age, a negative
+ *	record for its lifetime, so that Redis cannot grow without bound.
+ *	LMDB records are dropped when read expired, and expired records
+ *	are swept when the map is full.
+ *
+ * VALUE FORMAT (version 1)
+ *	All integers are unsigned big-endian unless said otherwise.
+ *	offset size
+ *	0      1    magic 0x53 ('S')
+ *	1      1    format version, 1
+ *	2      1    kind: 1 policy, 2 negative
+ *	3      1    flags, 0
+ *	4      8    fetched, seconds since the epoch (signed)
+ *	12     8    expires, seconds since the epoch (signed)
+ *	20     8    checked, seconds since the epoch (signed)
+ *	28     4    max_age, seconds (at most 31557600, RFC 8461 3.2)
+ *	32     1    id length n, at most 32 (RFC 8461 3.1)
+ *	33     n    id, [A-Za-z0-9]
+ *	33+n   4    body length m, at most CACHE_BODY_MAX
+ *	37+n   m    body
+ *	The value is exactly 37+n+m bytes. Backend data is untrusted:
+ *	cache_decode() returns STATUS_INVAL for anything else (wrong
+ *	magic, unknown version or kind, a length out of range, trailing
+ *	bytes, expires inconsistent with fetched + max_age), and the
+ *	caller treats that as a miss and logs a warning.
+ *
+ * WHO FREES WHAT
+ *	The caller owns CACHE (cache_free()), and out->body after a get
+ *	(cache_policy_clear()). Puts copy their input.
+ * SEE ALSO
+ *	cache_lmdb.c, cache_redis.c: the backends (CACHE_STORE below).
  */
 
 #include <stddef.h>
 #include <time.h>
 
 #include "why.h"
+
+#define CACHE_BODY_MAX		65536	/* POLICY_BODY_MAX */
+#define CACHE_KEY_MAX		300	/* "d:" + domain, with room */
+#define CACHE_VALUE_MAX		(37 + 32 + CACHE_BODY_MAX)
+#define CACHE_MAX_AGE_MAX	31557600L	/* RFC 8461 section 3.2 */
+
+#define CACHE_KIND_POLICY	1
+#define CACHE_KIND_NEGATIVE	2
+
+#define CACHE_BACKEND_MEMORY	0
+#define CACHE_BACKEND_LMDB	1
+#define CACHE_BACKEND_REDIS	2
 
 typedef struct CACHE CACHE;
 
@@ -52,13 +142,80 @@ typedef struct CACHE_POLICY {
     long    max_age;			/* seconds (RFC 8461 section 3.2) */
     char   *body;			/* policy text as fetched */
     size_t  len;
+    time_t  checked;			/* TXT id last seen unchanged; 0: fetched */
+    int     kind;			/* CACHE_KIND_*; 0 means policy */
+    time_t  expires;			/* negative: end of life */
 } CACHE_POLICY;
 
+typedef struct CACHE_OPTS {
+    int     backend;			/* CACHE_BACKEND_* */
+    int     memory_entries;
+    long    memory_bytes;
+    const char *path;			/* LMDB file */
+    const char *redis_server;		/* host:port or unix:/path */
+    const char *redis_user;
+    const char *redis_password;
+    int     redis_database;
+    const char *redis_key_prefix;
+    int     redis_connect_timeout_ms;
+    int     redis_command_timeout_ms;
+} CACHE_OPTS;
+
+typedef struct CACHE_STATS {
+    long    lookups;
+    long    l1_hits;
+    long    backend_hits;
+    long    misses;
+    long    backend_errors;
+    long    corrupt;
+    long    l1_entries;
+    long    l1_bytes;
+    long    backend_entries;		/* -1: unknown */
+    char    backend[16];		/* memory, lmdb, redis */
+    char    state[128];			/* e.g. "connected", "down: ..." */
+} CACHE_STATS;
+
 extern int cache_create(int, CACHE **, WHY *);
+extern int cache_open(const CACHE_OPTS *, CACHE **, WHY *);
 extern void cache_free(CACHE **);
 extern int cache_policy_get(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_policy_put(CACHE *, const char *, const CACHE_POLICY *);
 extern int cache_policy_delete(CACHE *, const char *);
 extern void cache_policy_clear(CACHE_POLICY *);
+extern int cache_negative_get(CACHE *, const char *, CACHE_POLICY *);
+extern int cache_negative_put(CACHE *, const char *, const char *, long);
+extern int cache_purge_all(CACHE *);
+extern void cache_stats(CACHE *, CACHE_STATS *);
+extern int cache_lock(CACHE *, const char *, int);
+extern void cache_unlock(CACHE *, const char *);
+extern int cache_encode(const CACHE_POLICY *, unsigned char *, size_t, size_t *);
+extern int cache_decode(const unsigned char *, size_t, CACHE_POLICY *);
+
+/*
+ * Backend interface, for cache_lmdb.c and cache_redis.c only. Keys are
+ * NUL-terminated, at most CACHE_KEY_MAX bytes. get() returns a malloc'ed
+ * value of at most CACHE_VALUE_MAX bytes (the caller frees it), and
+ * STATUS_OK, STATUS_NOTFOUND or STATUS_RETRY (backend trouble). put()
+ * stores with a time to live in seconds (> 0). lock() is SET NX PX with
+ * a token; unlock() deletes the key only if the token is still there.
+ * count() sets -1 when unknown. state() writes a short description.
+ * Every function is thread-safe.
+ */
+typedef struct CACHE_STORE {
+    const char *name;
+    void   *ctx;
+    int     (*get) (void *, const char *, unsigned char **, size_t *);
+    int     (*put) (void *, const char *, const unsigned char *, size_t, long);
+    int     (*del) (void *, const char *);
+    int     (*purge) (void *);
+    void    (*count) (void *, long *);
+    void    (*state) (void *, char *, size_t);
+    int     (*lock) (void *, const char *, const char *, int);
+    void    (*unlock) (void *, const char *, const char *);
+    void    (*close) (void **);
+} CACHE_STORE;
+
+extern int cache_lmdb_open(const CACHE_OPTS *, CACHE_STORE *, WHY *);
+extern int cache_redis_open(const CACHE_OPTS *, CACHE_STORE *, WHY *);
 
 #endif
