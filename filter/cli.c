@@ -52,6 +52,8 @@ static const char cli_usage_text[] =
 "commands:\n"
 "  check [--json] [--ca-file FILE] [--resolver IP[@PORT]] [--trust-anchor FILE] DOMAIN...\n"
 "                                         diagnose delivery over TLS to each domain\n"
+"  cache show DOMAIN | purge DOMAIN|--all | stats\n"
+"                                         look at or clear the policy cache\n"
 "  config [-n] [NAME...]                  print the configuration in effect\n"
 "                                         (-n: only parameters set in the file)\n"
 "  lint txt RECORD [--json]               check an _mta-sts TXT record\n"
@@ -224,6 +226,8 @@ int     main(int argc, char **argv)
 	ret = cli_lint(argc - optind, argv + optind);
     else if (strcmp(command, "check") == 0)
 	ret = cli_check(argc - optind, argv + optind, path, given);
+    else if (strcmp(command, "cache") == 0)
+	ret = cli_cache(argc - optind, argv + optind, path, given);
     else {
 	cli_error("unknown command \"%s\"", command);
 	ret = cli_usage();

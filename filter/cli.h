@@ -71,6 +71,7 @@ extern void cli_error(const char *,...) CLI_PRINTF(1, 2);
 extern int cli_check_print(const struct VERDICT *, int, FILE *);
 extern int cli_check_exit(int);
 extern int cli_check(int, char **, const char *, int);
+extern int cli_cache(int, char **, const char *, int);	/* cli_cache.c */
 extern int cli_load_conf(const char *, int, struct CONF **);
 
 #endif

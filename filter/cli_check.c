@@ -258,6 +258,8 @@ int     cli_check(int argc, char **argv, const char *path, int given)
     if ((ret = cli_load_conf(path, given, &conf)) != CLI_EX_OK)
 	goto out;
     route_conf_opts(conf, &opts);
+    /* A diagnosis looks at the world as it is now: no shared cache. */
+    opts.cache.backend = CACHE_BACKEND_MEMORY;
     /* The flags override the configuration file. */
     optind = 0;
     while ((ch = getopt_long(argc, argv, "+h", longopts, 0)) != -1) {

@@ -22,6 +22,8 @@
  *	int	cache_policy_delete(CACHE *cache, const char *domain)
  *	void	cache_policy_clear(CACHE_POLICY *policy)
  *
+ *	int	cache_policy_get_shared(CACHE *cache, const char *domain,
+ *			CACHE_POLICY *out)
  *	int	cache_negative_get(CACHE *cache, const char *domain,
  *			CACHE_POLICY *out)
  *	int	cache_negative_put(CACHE *cache, const char *domain,
@@ -70,6 +72,11 @@
  *	included); cache_negative_put() does the same with a negative
  *	record that lives ttl seconds. Puts write through to the backend.
  *	A put replaces the L1 entry even when the backend write fails.
+ *
+ *	cache_policy_get_shared() is cache_policy_get() that skips L1 and
+ *	reads the backend (and refreshes L1 from it); STATUS_NOTFOUND when
+ *	there is no backend. It is how a process sees what another one
+ *	just stored.
  *
  *	cache_purge_all() empties L1 and the backend (only keys under the
  *	key prefix, for Redis). cache_stats() fills counters: lookups,
@@ -182,6 +189,7 @@ extern int cache_policy_get(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_policy_put(CACHE *, const char *, const CACHE_POLICY *);
 extern int cache_policy_delete(CACHE *, const char *);
 extern void cache_policy_clear(CACHE_POLICY *);
+extern int cache_policy_get_shared(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_negative_get(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_negative_put(CACHE *, const char *, const char *, long);
 extern int cache_purge_all(CACHE *);

@@ -14,8 +14,14 @@
  *	threads that take hosts from a shared index. Each worker writes
  *	only its own VERDICT_HOST; the VERDICT's shared fields are written
  *	after the workers are joined.
+ *
+ *	Single flight: r->flights lists the domains being checked; a
+ *	route_check() that finds its domain there waits on r->flight_cond
+ *	(within its own budget) for the leader's verdict and copies it.
+ *	A ROUTE_FLIGHT is freed by the last of its leader and waiters.
  */
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +46,15 @@
 #define ROUTE_PATH_MAX		1024
 #define ROUTE_MIN_TTL		300	/* warn below this (seed 002) */
 #define ROUTE_WORKERS_MAX	16
+#define ROUTE_LOCK_POLL_MS	50	/* poll for another node's fetch */
+
+typedef struct ROUTE_FLIGHT {
+    struct ROUTE_FLIGHT *next;
+    char    domain[DOMAIN_MAX + 1];
+    int     done;
+    int     refs;			/* leader + waiters */
+    VERDICT *verdict;			/* leader's result, a copy */
+} ROUTE_FLIGHT;
 
 struct ROUTE {
     ROUTE_OPTS opts;
@@ -48,6 +63,9 @@ struct ROUTE {
     char    ca_path[ROUTE_PATH_MAX];
     DNS    *dns;
     CACHE  *cache;
+    pthread_mutex_t flight_lock;
+    pthread_cond_t flight_cond;		/* CLOCK_MONOTONIC */
+    ROUTE_FLIGHT *flights;
 };
 
 /* Per-host work shared by the workers of one route_check(). */
@@ -112,9 +130,21 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
     popts.ca_path = r->ca_path;
     if ((status = probe_init(&popts, why)) != STATUS_OK)
 	goto done;
-    if ((status = cache_create(opts->cache_entries > 0 ? opts->cache_entries : 10000,
-			       &r->cache, why)) != STATUS_OK)
-	goto done;
+    {
+	CACHE_OPTS copts = opts->cache;
+	pthread_condattr_t ca;
+
+	if (copts.memory_entries <= 0)
+	    copts.memory_entries = opts->cache_entries > 0 ? opts->cache_entries : 10000;
+	if ((status = cache_open(&copts, &r->cache, why)) != STATUS_OK)
+	    goto done;
+	memset(&r->opts.cache, 0, sizeof(r->opts.cache));	/* the caller's strings */
+	(void) pthread_mutex_init(&r->flight_lock, 0);
+	(void) pthread_condattr_init(&ca);
+	(void) pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	(void) pthread_cond_init(&r->flight_cond, &ca);
+	(void) pthread_condattr_destroy(&ca);
+    }
     *out = r;
     r = 0;
     status = STATUS_OK;
@@ -131,6 +161,10 @@ void    route_free(ROUTE **rp)
     if (rp == 0 || (r = *rp) == 0)
 	return;
     dns_free(&r->dns);
+    if (r->cache) {
+	(void) pthread_mutex_destroy(&r->flight_lock);
+	(void) pthread_cond_destroy(&r->flight_cond);
+    }
     cache_free(&r->cache);
     free(r);
     *rp = 0;
@@ -307,6 +341,35 @@ static void route_hosts(ROUTE_HOSTS *hs)
 	(void) pthread_join(tid[i], 0);
 }
 
+/*
+ * Cluster-wide single flight: take the lock on the domain's fetch. When
+ * another node holds it, wait (within the budget and the lock's life)
+ * for its policy with this id to appear in the shared cache, and use
+ * it. Null: fetch here (lock taken, lock expired, or no shared cache).
+ */
+static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long long deadline)
+{
+    CACHE_POLICY got;
+    POLICY *policy = 0;
+    int     lock_ms = r->opts.cache_lock_ms > 0 ? r->opts.cache_lock_ms :
+	r->opts.dns_timeout_ms + r->opts.fetch_timeout_ms + 1000;
+    long long until = clock_mono_ms() + lock_ms;
+
+    while (cache_lock(r->cache, v->domain, lock_ms) == STATUS_RETRY) {
+	if (clock_mono_ms() + ROUTE_LOCK_POLL_MS >= until || route_left(deadline, ROUTE_LOCK_POLL_MS) < ROUTE_LOCK_POLL_MS)
+	    break;
+	(void) usleep(ROUTE_LOCK_POLL_MS * 1000);
+	if (cache_policy_get_shared(r->cache, v->domain, &got) == STATUS_OK) {
+	    if (strcmp(got.txt_id, id) == 0 && policy_parse(got.body, got.len, &policy, 0) == STATUS_OK)
+		v->policy_cached = 1;
+	    cache_policy_clear(&got);
+	    if (policy)
+		break;
+	}
+    }
+    return (policy);
+}
+
 /* Fetch and parse the policy; on failure set *reason and v->detail. */
 
 static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadline, int *reason)
@@ -319,10 +382,15 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     POLICY *policy = 0;
     WHY     why;
     long long t0 = clock_mono_ms();
+    int     locked = 0;
     int     st;
 
     why.text[0] = 0;
     memset(&res, 0, sizeof(res));
+    memset(&put, 0, sizeof(put));
+    if ((policy = route_fetch_shared(r, v, id, deadline)) != 0)
+	goto done;
+    locked = 1;
     (void) snprintf(host, sizeof(host), "mta-sts.%s", v->domain);
     st = dns_addr(r->dns, host, route_left(deadline, r->opts.dns_timeout_ms), &addr, &why);
     if (st != STATUS_OK) {
@@ -356,7 +424,6 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
 	goto done;
     }
     /* RFC 8461 §5.1: remember the policy for max_age (trust on first use). */
-    memset(&put, 0, sizeof(put));
     (void) str_copy(put.txt_id, sizeof(put.txt_id), id);
     put.fetched = clock_now();
     put.max_age = policy->max_age;
@@ -366,10 +433,25 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
 	log_warn("%s: cannot cache the MTA-STS policy", v->domain);
 
 done:
+    if (locked)
+	cache_unlock(r->cache, v->domain);
     v->fetch_ms += (long) (clock_mono_ms() - t0);
     fetch_result_clear(&res);
     dns_addr_free(&addr);
     return (policy);
+}
+
+/* Record that the cached policy's TXT id was confirmed (or retried) now. */
+
+static void route_policy_checked(ROUTE *r, const char *domain, const CACHE_POLICY *cached, time_t now)
+{
+    CACHE_POLICY upd = *cached;
+
+    if (r->opts.txt_recheck_interval <= 0)
+	return;
+    upd.checked = now;
+    if (cache_policy_put(r->cache, domain, &upd) != STATUS_OK)
+	log_warn("%s: cannot update the cached MTA-STS policy", domain);
 }
 
 /*
@@ -388,10 +470,25 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
     int     have_cache;
     int     txt_temp = 0;
     int     st;
+    time_t  now = clock_now();
 
     why.text[0] = 0;
     *reason = REASON_NONE;
     have_cache = (cache_policy_get(r->cache, v->domain, &cached) == STATUS_OK);
+
+    /*
+     * RFC 8461 §3.3 lets a sender check the TXT record less often than
+     * every message: within txt_recheck_interval of the last time its id
+     * was seen, a cached policy is used as it is, without any lookup.
+     */
+    if (have_cache && r->opts.txt_recheck_interval > 0
+	&& now - (cached.checked ? cached.checked : cached.fetched) < r->opts.txt_recheck_interval
+	&& policy_parse(cached.body, cached.len, &policy, 0) == STATUS_OK) {
+	v->has_txt = 1;
+	(void) str_copy(v->txt_id, sizeof(v->txt_id), cached.txt_id);
+	v->policy_cached = 1;
+	goto found;
+    }
 
     /* RFC 8461 §3.1: the TXT record at _mta-sts.<domain>. */
     (void) snprintf(name, sizeof(name), "_mta-sts.%s", v->domain);
@@ -418,9 +515,12 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	/* RFC 8461 §3.3: the id is unchanged, so the cached policy is current. */
 	(void) policy_parse(cached.body, cached.len, &policy, 0);
 	v->policy_cached = 1;
+	route_policy_checked(r, v->domain, &cached, now);
     } else if (v->has_txt) {
 	policy = route_fetch(r, v, v->txt_id, deadline, reason);
 	if (policy == 0 && have_cache) {
+	    /* Retry the refresh after txt_recheck_interval, not on every message. */
+	    route_policy_checked(r, v->domain, &cached, now);
 	    /* RFC 8461 §5.1: a fresh cached policy stays in force. */
 	    verdict_warn(v, "policy refresh failed (%s: %s); the cached policy stays in force",
 			 verdict_reason_name(*reason), v->detail);
@@ -439,6 +539,8 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
     } else if (txt_temp) {
 	*reason = txt_temp;
     }
+
+found:
     if (policy) {
 	int     i;
 
@@ -477,17 +579,85 @@ static void route_tlsrpt(ROUTE *r, VERDICT *v, long long deadline)
     dns_txt_free(&txt);
 }
 
-int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT **out, WHY *why)
+/* A host name from a cache entry (untrusted): LDH labels, dots, capped. */
+
+static int route_hostname_ok(const char *s)
 {
-    char    domain[DOMAIN_MAX + 1];
+    size_t  n = 0;
+
+    for (; *s; s++, n++)
+	if (n >= DOMAIN_MAX || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')
+				 || *s == '-' || *s == '.' || *s == '_'))
+	    return (0);
+    return (n > 0);
+}
+
+/*
+ * A negative entry (cache.h): the domain has neither MTA-STS nor a
+ * DNSSEC-secure MX. Its body is "implicit\n" (implicit MX) or the MX
+ * hosts, one "PREF NAME" a line. Returns 1 when v was filled from it.
+ */
+static int route_negative_load(ROUTE *r, VERDICT *v)
+{
+    CACHE_POLICY neg;
+    char   *line, *next, *sp;
+    long    pref;
+    int     ok = 0;
+
+    if (r->opts.cache_negative_ttl <= 0 || cache_negative_get(r->cache, v->domain, &neg) != STATUS_OK)
+	return (0);
+    for (line = neg.body; line && *line; line = next) {
+	if ((next = strchr(line, '\n')) != 0)
+	    *next++ = 0;
+	if (strcmp(line, "implicit") == 0) {
+	    v->implicit_mx = 1;
+	    continue;
+	}
+	/* Untrusted: a malformed line makes the whole entry a miss. */
+	if ((sp = strchr(line, ' ')) == 0 || (*sp = 0, str_to_long(line, 0, 65535, &pref)) != 0
+	    || !route_hostname_ok(sp + 1) || verdict_add_host(v, sp + 1, (int) pref) == 0)
+	    goto done;
+    }
+    ok = v->host_count > 0;
+
+done:
+    if (!ok) {
+	if (neg.len)
+	    log_warn("cache: %s: malformed negative entry ignored", v->domain);
+	v->host_count = 0;
+	v->implicit_mx = 0;
+    }
+    cache_policy_clear(&neg);
+    return (ok);
+}
+
+/* Remember that the domain has neither MTA-STS nor a secure MX. */
+
+static void route_negative_store(ROUTE *r, const VERDICT *v)
+{
+    char    body[VERDICT_HOSTS_MAX * 270 + 16];
+    int     i;
+
+    body[0] = 0;
+    if (v->implicit_mx)
+	(void) str_append(body, sizeof(body), "implicit\n");
+    for (i = 0; i < v->host_count; i++)
+	if (str_appendf(body, sizeof(body), "%d %s\n", v->host[i].pref, v->host[i].name) != 0)
+	    return;
+    if (cache_negative_put(r->cache, v->domain, body, r->opts.cache_negative_ttl) != STATUS_OK)
+	log_warn("%s: cannot cache the absence of a policy", v->domain);
+}
+
+static int route_run(ROUTE *r, const char *domain, long long t0, long long deadline, int flags,
+		             VERDICT **out, WHY *why)
+{
     VERDICT *v = 0;
     DNS_MX *mx = 0;
     POLICY *policy = 0;
     ROUTE_HOSTS *hs = 0;
     WHY     dwhy;
-    long long t0 = clock_mono_ms();
-    long long deadline = t0 + (budget_ms > 0 ? budget_ms : 1);
     long long t1;
+    int     negative = 0;
     int     reason = REASON_NONE;
     int     any_pass = 0, any_temp = 0, any_candidate = 0, any_dane = 0;
     int     status;
@@ -496,14 +666,18 @@ int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT 
 
     *out = 0;
     dwhy.text[0] = 0;
-    if ((status = domain_normalize(in, domain, sizeof(domain), why)) != STATUS_OK)
-	goto done;
     if ((v = verdict_create(domain)) == 0 || (hs = calloc(1, sizeof(*hs))) == 0) {
 	why_set(why, "out of memory");
 	status = STATUS_RETRY;
 	goto done;
     }
     status = STATUS_OK;
+
+    /* A fresh negative entry: the verdict costs no network access. */
+    if ((negative = route_negative_load(r, v)) != 0) {
+	v->verdict = VERDICT_NO_POLICY;
+	goto verdict;
+    }
 
     /* MX records, RFC 5321 §5.1 (dns.c sorts them and finds null and implicit MX). */
     st = dns_mx(r->dns, domain, route_left(deadline, r->opts.dns_timeout_ms), &mx, &dwhy);
@@ -606,6 +780,11 @@ verdict:
 	    route_tlsrpt(r, v, deadline);
 	v->total_ms = (long) (clock_mono_ms() - t0);
 	verdict_explain(v);
+	/* Only a clean "no policy" is cached: a replay must say the same. */
+	if (!negative && v->verdict == VERDICT_NO_POLICY && v->reason == REASON_NONE && !v->mx_secure
+	    && !v->has_txt && !v->has_policy && v->warn_count == 0 && v->host_count > 0
+	    && r->opts.cache_negative_ttl > 0)
+	    route_negative_store(r, v);
 	*out = v;
 	v = 0;
     }
@@ -615,5 +794,110 @@ done:
     dns_mx_free(&mx);
     free(hs);
     verdict_free(&v);
+    return (status);
+}
+
+/* Copy a verdict (flat: no pointers inside). */
+
+static VERDICT *route_verdict_copy(const VERDICT *v)
+{
+    VERDICT *c;
+
+    if ((c = verdict_create(v->domain)) != 0)
+	memcpy(c, v, sizeof(*c));
+    return (c);
+}
+
+/*
+ * Single flight within the process: join the flight for domain, or
+ * start it. Returns the flight; *leader says which. A waiter returns
+ * with the flight done, or its deadline passed.
+ */
+static ROUTE_FLIGHT *route_flight_join(ROUTE *r, const char *domain, int flags, long long deadline, int *leader)
+{
+    ROUTE_FLIGHT *f;
+    struct timespec ts;
+    int     rc = 0;
+
+    *leader = 0;
+    (void) pthread_mutex_lock(&r->flight_lock);
+    for (f = r->flights; f; f = f->next)
+	if (strcmp(f->domain, domain) == 0 && f->verdict == 0 && !f->done && (flags & ROUTE_TLSRPT) == 0)
+	    break;
+    if (f == 0) {
+	if ((f = calloc(1, sizeof(*f))) != 0) {
+	    (void) str_copy(f->domain, sizeof(f->domain), domain);
+	    f->refs = 1;
+	    f->next = r->flights;
+	    r->flights = f;
+	    *leader = 1;
+	}
+	(void) pthread_mutex_unlock(&r->flight_lock);
+	return (f);
+    }
+    f->refs++;
+    ts.tv_sec = (time_t) (deadline / 1000);
+    ts.tv_nsec = (long) (deadline % 1000) * 1000000L;
+    while (!f->done && rc != ETIMEDOUT)
+	rc = pthread_cond_timedwait(&r->flight_cond, &r->flight_lock, &ts);
+    (void) pthread_mutex_unlock(&r->flight_lock);
+    return (f);
+}
+
+/* Leave a flight; the leader publishes v (may be null) first. */
+
+static void route_flight_leave(ROUTE *r, ROUTE_FLIGHT **fp, int leader, const VERDICT *v)
+{
+    ROUTE_FLIGHT *f = *fp, **pp;
+
+    (void) pthread_mutex_lock(&r->flight_lock);
+    if (leader) {
+	f->verdict = v ? route_verdict_copy(v) : 0;
+	f->done = 1;
+	for (pp = &r->flights; *pp; pp = &(*pp)->next)
+	    if (*pp == f) {
+		*pp = f->next;
+		break;
+	    }
+	(void) pthread_cond_broadcast(&r->flight_cond);
+    }
+    if (--f->refs == 0) {
+	verdict_free(&f->verdict);
+	free(f);
+    }
+    (void) pthread_mutex_unlock(&r->flight_lock);
+    *fp = 0;
+}
+
+int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT **out, WHY *why)
+{
+    char    domain[DOMAIN_MAX + 1];
+    ROUTE_FLIGHT *f = 0;
+    long long t0 = clock_mono_ms();
+    long long deadline = t0 + (budget_ms > 0 ? budget_ms : 1);
+    int     leader = 0;
+    int     status;
+
+    *out = 0;
+    if ((status = domain_normalize(in, domain, sizeof(domain), why)) != STATUS_OK)
+	goto done;
+    if ((f = route_flight_join(r, domain, flags, deadline, &leader)) != 0 && !leader) {
+	/* RFC-neutral: another thread just did this domain's network work. */
+	(void) pthread_mutex_lock(&r->flight_lock);
+	if (f->done && f->verdict)
+	    *out = route_verdict_copy(f->verdict);
+	(void) pthread_mutex_unlock(&r->flight_lock);
+	route_flight_leave(r, &f, 0, 0);
+	if (*out) {
+	    (*out)->total_ms = (long) (clock_mono_ms() - t0);
+	    goto done;
+	}
+	/* The leader did not finish in our budget: go on alone. */
+    }
+    status = route_run(r, domain, t0, deadline, flags, out, why);
+    if (f)
+	route_flight_leave(r, &f, leader, *out);
+
+done:
     return (status);
 }

@@ -37,6 +37,22 @@
  *	   enforce-fail by mode when all fail for good; temporary when it
  *	   cannot be decided in time or a failure may be transient.
  *
+ *	Cache (cache.h; RFC 8461 sections 3.3 and 5.1): a cached policy
+ *	whose TXT id was confirmed less than txt_recheck_interval ago is
+ *	used without any TXT lookup; after that, one TXT lookup with the
+ *	same id extends the entry (checked = now), a new id fetches the
+ *	policy again, a failed fetch keeps the cached policy until its
+ *	max_age runs out (and is retried after txt_recheck_interval), and
+ *	a missing TXT record never removes a cached policy. A domain with
+ *	neither MTA-STS nor a DNSSEC-secure MX gets a negative entry for
+ *	cache_negative_ttl seconds, during which its verdict costs no
+ *	network access at all. Concurrent route_check() calls for one
+ *	domain in one process share one run (single flight): the others
+ *	wait for it within their own budget and get a copy of its verdict.
+ *	With Redis, a policy fetch runs under the cluster-wide lock
+ *	"lock:DOMAIN"; a process that finds it held waits briefly for
+ *	the holder's result in Redis instead of fetching.
+ *
  *	flags: ROUTE_TLSRPT also looks up the TLS-RPT record (RFC 8460
  *	section 3) for every verdict, not only for failures (where it is
  *	always looked up, for the sender's reply).
@@ -47,6 +63,7 @@
  *	verdict.
  */
 
+#include "cache.h"
 #include "dns.h"
 #include "fetch.h"
 #include "probe.h"
@@ -70,7 +87,14 @@ typedef struct ROUTE_OPTS {
     const char *ca_file;
     const char *ca_path;
     int     allow_private;
-    int     cache_entries;
+    int     cache_entries;		/* L1 entries; 0: 10000 (cache.opts too) */
+    /* Cache (issue 4). All zero: an in-process cache only, no recheck interval. */
+    CACHE_OPTS cache;			/* backend; memory_entries 0: cache_entries */
+    long    txt_recheck_interval;	/* s between TXT lookups while a policy is cached */
+    long    cache_negative_ttl;		/* s a "no policy" entry lives; 0: none kept */
+    long    cache_success_ttl;		/* s (reserved: probe results) */
+    long    cache_failure_ttl;		/* s (reserved: probe results) */
+    int     cache_lock_ms;		/* cluster lock on a policy fetch; 0: budget */
 } ROUTE_OPTS;
 
 extern int route_create(const ROUTE_OPTS *, ROUTE **, WHY *);

@@ -16,6 +16,7 @@
 
 void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
 {
+    const char *backend;
     int     n;
 
     memset(opts, 0, sizeof(*opts));
@@ -38,6 +39,23 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->ca_path = conf_str(conf, CONF_TLS_CA_PATH);
     opts->allow_private = conf_bool(conf, CONF_ALLOW_PRIVATE_ADDRESSES);
     opts->cache_entries = conf_int(conf, CONF_CACHE_MEMORY_ENTRIES);
+    backend = conf_str(conf, CONF_CACHE_BACKEND);
+    opts->cache.backend = strcmp(backend, "lmdb") == 0 ? CACHE_BACKEND_LMDB :
+	strcmp(backend, "redis") == 0 ? CACHE_BACKEND_REDIS : CACHE_BACKEND_MEMORY;
+    opts->cache.memory_entries = opts->cache_entries;
+    opts->cache.memory_bytes = (long) conf_size(conf, CONF_CACHE_MEMORY_BYTES);
+    opts->cache.path = conf_str(conf, CONF_CACHE_PATH);
+    opts->cache.redis_server = conf_str(conf, CONF_REDIS_SERVER);
+    opts->cache.redis_user = conf_str(conf, CONF_REDIS_USER);
+    opts->cache.redis_password = conf_str(conf, CONF_REDIS_PASSWORD);
+    opts->cache.redis_database = conf_int(conf, CONF_REDIS_DATABASE);
+    opts->cache.redis_key_prefix = conf_str(conf, CONF_REDIS_KEY_PREFIX);
+    opts->cache.redis_connect_timeout_ms = (int) conf_time(conf, CONF_REDIS_CONNECT_TIMEOUT) * 1000;
+    opts->cache.redis_command_timeout_ms = (int) conf_time(conf, CONF_REDIS_COMMAND_TIMEOUT) * 1000;
+    opts->txt_recheck_interval = (long) conf_time(conf, CONF_TXT_RECHECK_INTERVAL);
+    opts->cache_negative_ttl = (long) conf_time(conf, CONF_CACHE_NEGATIVE_TTL);
+    opts->cache_success_ttl = (long) conf_time(conf, CONF_CACHE_SUCCESS_TTL);
+    opts->cache_failure_ttl = (long) conf_time(conf, CONF_CACHE_FAILURE_TTL);
 }
 
 int     route_conf_budget_ms(const CONF *conf)

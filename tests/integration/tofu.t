@@ -10,7 +10,11 @@ out=$(mktemp)
 if [ "${1:-}" = --inside ]; then
   knot="knotc -c $STS_WORLD/dns/knot.conf"
   txt() { echo "$knot zone-begin tofu.test && $knot zone-unset tofu.test _mta-sts TXT && ${1:+$knot zone-set tofu.test _mta-sts 0 TXT '\"$1\"' &&} $knot zone-commit tofu.test >/dev/null"; }
-  exec "$bin" "$STS_WORLD_CONF" tofu.test tofu.test \
+  # Look the TXT record up on every check (no txt_recheck_interval), so
+  # that the steps below see each change at once.
+  conf=$STS_WORLD/tofu.conf
+  { cat "$STS_WORLD_CONF"; echo "txt_recheck_interval = 0"; } > "$conf"
+  exec "$bin" "$conf" tofu.test tofu.test \
     "!grep -c 'GET /.well-known' $STS_WORLD/https/access.log | sed 's/^/gets=/'" \
     "!kill \$(cat $STS_WORLD/https/nginx.pid); sleep 0.3" \
     "!$(txt 'v=STSv1; id=2')" tofu.test \

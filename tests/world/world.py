@@ -989,6 +989,7 @@ maillog_file_prefixes = {top}
             fp.write("cache_path = %s\n" % os.path.join(self.top, "cache.lmdb"))
             if self.sc["redis"]:
                 fp.write("redis_server = %s:%d\n" % (REDIS_ADDR, REDIS_PORT))
+                fp.write("cache_backend = redis\n")
         self.info["stsfilter_conf"] = conf
 
     def env(self):

@@ -1,0 +1,97 @@
+#!/bin/sh
+# Integration test (TAP): the policy and route cache of issue 4 in the
+# "cache" world (tofu.test with an editable TXT record, nopolicy.test,
+# Redis). LMDB: a learned policy survives a restart (a second process
+# answers without a fetch); a new TXT id fetches again; within
+# txt_recheck_interval a changed id is not looked at; a negative entry
+# answers with the MX gone; stsfilter cache show/purge/stats. Redis: a
+# second process answers from what the first learned (one fetch); Redis
+# shut down and restarted mid-run fails no lookup and logs one line per
+# change of state; 50 concurrent lookups in one process fetch once; 2 x
+# 25 in two processes fetch once (cluster lock). Needs root.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+b=${STS_BUILDDIR:-$top}
+steps=$b/tests/tools/route-steps
+burst=$b/tests/tools/route-burst
+sts=$b/stsfilter
+out=$(mktemp)
+if [ "${1:-}" = --inside ]; then
+  knot="knotc -c $STS_WORLD/dns/knot.conf"
+  txt() { $knot zone-begin tofu.test && $knot zone-unset tofu.test _mta-sts TXT && $knot zone-set tofu.test _mta-sts 0 TXT "\"v=STSv1; id=$1\"" && $knot zone-commit tofu.test; } >/dev/null
+  gets() { echo "gets=$(grep -c 'GET /.well-known' "$STS_WORLD/https/access.log")"; }
+  lconf=$STS_WORLD/lmdb.conf lconf5=$STS_WORLD/lmdb5.conf rconf=$STS_WORLD/redis.conf
+  { cat "$STS_WORLD_CONF"; echo "cache_backend = lmdb"; echo "txt_recheck_interval = 0"; } > "$lconf"
+  { cat "$STS_WORLD_CONF"; echo "cache_backend = lmdb"; echo "txt_recheck_interval = 5m"; } > "$lconf5"
+  { cat "$STS_WORLD_CONF"; echo "txt_recheck_interval = 0"; } > "$rconf"
+  echo "== A1"; "$steps" "$lconf" tofu.test 2>&1
+  echo "== A2"; "$steps" "$lconf" tofu.test 2>&1; gets
+  echo "== A3"; "$sts" -c "$lconf" cache show tofu.test; echo "exit=$?"
+  echo "== A4"; txt 2; "$steps" "$lconf" tofu.test 2>&1; gets
+  echo "== A5"; txt 3; "$steps" "$lconf5" tofu.test 2>&1; gets
+  echo "== A6"; "$steps" "$lconf" nopolicy.test 2>&1
+  $knot zone-begin nopolicy.test >/dev/null && $knot zone-unset nopolicy.test @ MX >/dev/null && $knot zone-commit nopolicy.test >/dev/null
+  "$steps" "$lconf" nopolicy.test 2>&1
+  "$sts" -c "$lconf" cache show nopolicy.test
+  echo "== A7"; "$sts" -c "$lconf" cache purge tofu.test; echo "exit=$?"
+  "$sts" -c "$lconf" cache show tofu.test; echo "exit=$?"
+  "$sts" -c "$lconf" cache stats
+  echo "== B1"; "$steps" "$rconf" tofu.test 2>&1; gets
+  echo "== B2"; "$steps" "$rconf" tofu.test 2>&1; gets
+  "$sts" -c "$rconf" cache stats
+  rcli="redis-cli -h 127.0.63.79 -p 6379"
+  echo "== B3"; "$steps" "$rconf" tofu.test \
+    "!$rcli shutdown nosave >/dev/null 2>&1; sleep 0.3" tofu.test tofu.test nopolicy.test tofu.test \
+    "!redis-server --bind 127.0.63.79 --port 6379 --save '' --daemonize yes --logfile $STS_WORLD/redis/redis2.log; sleep 2.2" \
+    tofu.test tofu.test 2>&1
+  echo "== B4"; txt 4; "$burst" "$rconf" 50 tofu.test 2>&1; gets
+  echo "== B5"; txt 5; "$burst" "$rconf" 25 tofu.test > "$STS_WORLD/p1" 2>&1 & "$burst" "$rconf" 25 tofu.test 2>&1; wait; cat "$STS_WORLD/p1"; gets
+  echo "== END"
+  exit 0
+fi
+for x in "$steps" "$burst" "$sts"; do
+  if [ ! -x "$x" ]; then echo "1..1"; echo "not ok 1 - $x is built"; exit 1; fi
+done
+"$top/tests/world/run" cache -- "$0" --inside > "$out" 2>&1
+n=0
+sect() { sed -n "/^== $1\$/,/^== /p" "$out" | sed '1d;$d'; }
+check() {  # check DESCRIPTION SECTION PATTERN... (each must match a line; !PATTERN must match none)
+  desc=$1 s=$2; shift 2
+  n=$((n + 1))
+  body=$(sect "$s")
+  for pat in "$@"; do
+    case $pat in
+      !*) if printf '%s\n' "$body" | grep -qE -- "${pat#!}"; then bad=1; else bad=0; fi ;;
+      *) if printf '%s\n' "$body" | grep -qE -- "$pat"; then bad=0; else bad=1; fi ;;
+    esac
+    if [ $bad = 1 ]; then
+      echo "not ok $n - $desc"; echo "#   section $s, pattern $pat:"; printf '%s\n' "$body" | sed 's/^/#   /' | tail -n 15; return
+    fi
+  done
+  echo "ok $n - $desc"
+}
+count() { sect "$1" | grep -cE -- "$2"; }
+echo "1..15"
+check "LMDB: the first process fetches the policy" A1 '^tofu.test ok cached=0 has_policy=1'
+check "LMDB: a second process (restart) uses the stored policy, no fetch" A2 '^tofu.test ok cached=1' '^gets=1$'
+check "cache show prints the stored policy" A3 '^txt_id +1$' '^kind +policy' '^  mode: enforce$' '^exit=0$'
+check "a new TXT id fetches the policy again" A4 '^tofu.test ok cached=0 has_policy=1' '^gets=2$'
+check "within txt_recheck_interval a changed id costs no lookup and no fetch" A5 '^tofu.test ok cached=1' '^gets=2$'
+check "a negative entry answers with the MX record gone, without its warning" A6 \
+  '^nopolicy.test no-policy cached=0 has_policy=0 reason=none warnings=$' '!no MX record' '^kind +negative' '^  10 mx.nopolicy.test$'
+check "cache purge removes the entry; stats shows the LMDB backend" A7 '^tofu.test: purged$' \
+  '^tofu.test: no cache entry$' '^exit=1$' '^backend +lmdb$' '^backend entries +1$'
+check "Redis: the first process fetches" B1 '^tofu.test ok cached=0' '^gets=3$'
+check "Redis: a second process answers from Redis without a fetch" B2 '^tofu.test ok cached=1' '^gets=3$' \
+  '^backend +redis$' '^state +connected'
+check "Redis shut down and restarted mid-run: no lookup fails" B3 '!^[^ ]+ (error|temporary) |step failed' \
+  '^nopolicy.test no-policy'
+n=$((n + 1))
+if [ "$(count B3 '^tofu.test ok')" = 6 ]; then echo "ok $n - all 6 tofu.test lookups ok across the Redis outage"; else echo "not ok $n - all 6 tofu.test lookups ok across the Redis outage"; sect B3 | sed 's/^/#   /'; fi
+n=$((n + 1))
+lost=$(count B3 'redis .*(connection lost|unavailable)'); up=$(count B3 'redis .*: connected')
+if [ "$lost" = 1 ] && [ "$up" -ge 1 ]; then echo "ok $n - one log line for the loss, one for the reconnection"; else echo "not ok $n - one log line for the loss, one for the reconnection (lost=$lost connected=$up)"; sect B3 | sed 's/^/#   /'; fi
+check "50 concurrent lookups in one process: one fetch" B4 '^ok 50$' '^errors=0$' '^gets=4$'
+check "2 x 25 concurrent lookups in two processes sharing Redis: one fetch" B5 '^errors=0$' '^gets=5$' '!temporary'
+n=$((n + 1))
+if [ "$(sect B5 | grep -E '^ok [0-9]+$' | awk '{s+=$2} END {print s}')" = 50 ]; then echo "ok $n - all 50 verdicts ok"; else echo "not ok $n - all 50 verdicts ok"; sect B5 | sed 's/^/#   /'; fi
+rm -f "$out"

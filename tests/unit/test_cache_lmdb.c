@@ -1,0 +1,342 @@
+/*
+ * NAME
+ *	test_cache_lmdb 1
+ * SUMMARY
+ *	unit tests for the cache value format, the LMDB backend and the
+ *	in-process layer in front of it
+ * DESCRIPTION
+ *	- cache_encode()/cache_decode(): a round trip, and every corruption
+ *	  of cache-value-vectors.txt rejected (backend data is untrusted);
+ *	- LMDB: a policy survives closing and reopening the cache (what
+ *	  trust on first use needs across restarts); expiry with the
+ *	  injectable clock; a corrupt value written through the backend
+ *	  seam is a miss, counted, and removed; purge; negative entries,
+ *	  and a policy replacing a negative entry;
+ *	- L1 bounded in bytes as well as in entries;
+ *	- an unopenable LMDB path degrades to the in-process cache.
+ *	Files live in a mkdtemp(3) directory removed at the end.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cache.h"
+#include "clock.h"
+#include "status.h"
+#include "str.h"
+#include "testdata.h"
+
+static time_t fake_now = 1700000000;
+static char dir[64];
+static char path[128];
+
+static time_t fake_clock(void)
+{
+    return (fake_now);
+}
+
+static const char body[] = "version: STSv1\nmode: enforce\nmx: mx.example\nmax_age: 86400\n";
+
+static void policy(CACHE_POLICY *p, const char *id, long max_age)
+{
+    memset(p, 0, sizeof(*p));
+    (void) str_copy(p->txt_id, sizeof(p->txt_id), id);
+    p->fetched = fake_now;
+    p->max_age = max_age;
+    p->body = (char *) body;
+    p->len = strlen(body);
+}
+
+static CACHE *open_lmdb(void)
+{
+    CACHE_OPTS o;
+    CACHE  *c = 0;
+
+    memset(&o, 0, sizeof(o));
+    o.backend = CACHE_BACKEND_LMDB;
+    o.memory_entries = 100;
+    o.path = path;
+    assert_int_equal(cache_open(&o, &c, 0), STATUS_OK);
+    return (c);
+}
+
+static int setup(void **state)
+{
+    (void) state;
+    (void) str_copy(dir, sizeof(dir), "/tmp/test_cache_lmdb.XXXXXX");
+    if (mkdtemp(dir) == 0)
+	return (-1);
+    (void) snprintf(path, sizeof(path), "%s/cache.lmdb", dir);
+    clock_set_source(fake_clock);
+    return (0);
+}
+
+static int teardown(void **state)
+{
+    char    lock[160];
+
+    (void) state;
+    (void) snprintf(lock, sizeof(lock), "%s-lock", path);
+    (void) unlink(path);
+    (void) unlink(lock);
+    (void) rmdir(dir);
+    clock_set_source(0);
+    return (0);
+}
+
+static int value_row(void *ctx, int lineno, int nfield, char **field)
+{
+    int    *failures = (int *) ctx;
+    unsigned char buf[512];
+    CACHE_POLICY p, got;
+    size_t  len;
+    long    off, val;
+    int     want, st;
+    char   *eq;
+
+    policy(&p, "abc123", 86400);
+    assert_int_equal(cache_encode(&p, buf, sizeof(buf), &len), STATUS_OK);
+    assert_int_equal(len, 37 + 6 + strlen(body));
+    want = strcmp(field[3], "ok") == 0 ? STATUS_OK : STATUS_INVAL;
+    if (nfield != 4) {
+	print_error("cache-value-vectors.txt:%d: bad row\n", lineno);
+	(*failures)++;
+	return (0);
+    }
+    if (strcmp(field[1], "set") == 0) {
+	if ((eq = strchr(field[2], '=')) == 0) {
+	    (*failures)++;
+	    return (0);
+	}
+	*eq = 0;
+	assert_int_equal(str_to_long(field[2], 0, (long) len - 1, &off), 0);
+	val = strtol(eq + 1, 0, 16);
+	buf[off] = (unsigned char) val;
+    } else if (strcmp(field[1], "truncate") == 0) {
+	assert_int_equal(str_to_long(field[2], -100, 100, &off), 0);
+	len = off < 0 ? len + (size_t) off : (size_t) off;
+    } else if (strcmp(field[1], "append") == 0) {
+	buf[len++] = 'x';
+    }
+    st = cache_decode(buf, len, &got);
+    if (st != want) {
+	print_error("cache-value-vectors.txt:%d: %s: got %d, want %d\n", lineno, field[0], st, want);
+	(*failures)++;
+    }
+    if (st == STATUS_OK) {
+	assert_string_equal(got.txt_id, "abc123");
+	assert_int_equal(got.len, strlen(body));
+	assert_memory_equal(got.body, body, strlen(body));
+	assert_int_equal(got.max_age, 86400);
+	assert_int_equal(got.fetched, fake_now);
+	assert_int_equal(got.kind, CACHE_KIND_POLICY);
+    }
+    cache_policy_clear(&got);
+    return (0);
+}
+
+static void test_value_format(void **state)
+{
+    int     failures = 0;
+
+    (void) state;
+    assert_true(testdata_rows("cache-value-vectors.txt", '|', value_row, &failures) >= 19);
+    assert_int_equal(failures, 0);
+}
+
+static void test_survives_restart(void **state)
+{
+    CACHE  *c = open_lmdb();
+    CACHE_POLICY p, got;
+    CACHE_STATS s;
+
+    (void) state;
+    policy(&p, "id1", 86400);
+    assert_int_equal(cache_policy_put(c, "persist.example", &p), STATUS_OK);
+    cache_free(&c);
+    assert_null(c);
+
+    c = open_lmdb();			/* a new process, as far as L1 knows */
+    assert_int_equal(cache_policy_get(c, "persist.example", &got), STATUS_OK);
+    assert_string_equal(got.txt_id, "id1");
+    assert_int_equal(got.len, strlen(body));
+    assert_memory_equal(got.body, body, got.len);
+    cache_policy_clear(&got);
+    cache_stats(c, &s);
+    assert_int_equal(s.backend_hits, 1);
+    assert_string_equal(s.backend, "lmdb");
+    assert_true(s.backend_entries >= 1);
+    /* The second lookup is served from memory. */
+    assert_int_equal(cache_policy_get(c, "persist.example", &got), STATUS_OK);
+    cache_policy_clear(&got);
+    cache_stats(c, &s);
+    assert_int_equal(s.l1_hits, 1);
+    cache_free(&c);
+}
+
+static void test_expiry(void **state)
+{
+    CACHE  *c = open_lmdb();
+    CACHE_POLICY p, got;
+
+    (void) state;
+    policy(&p, "id2", 100);
+    assert_int_equal(cache_policy_put(c, "short.example", &p), STATUS_OK);
+    cache_free(&c);
+    fake_now += 99;
+    c = open_lmdb();
+    assert_int_equal(cache_policy_get(c, "short.example", &got), STATUS_OK);
+    cache_policy_clear(&got);
+    cache_free(&c);
+    fake_now += 1;			/* RFC 8461 3.2: max_age is the lifetime */
+    c = open_lmdb();
+    assert_int_equal(cache_policy_get(c, "short.example", &got), STATUS_NOTFOUND);
+    cache_free(&c);
+}
+
+static void test_corrupt_backend_value(void **state)
+{
+    CACHE_OPTS o;
+    CACHE_STORE st;
+    CACHE  *c;
+    CACHE_POLICY got;
+    CACHE_STATS s;
+    unsigned char junk[64];
+    unsigned char *val = 0;
+    size_t  len;
+
+    (void) state;
+    memset(&o, 0, sizeof(o));
+    o.path = path;
+    memset(junk, 0x53, sizeof(junk));
+    assert_int_equal(cache_lmdb_open(&o, &st, 0), STATUS_OK);
+    assert_int_equal(st.put(st.ctx, "d:corrupt.example", junk, sizeof(junk), 60), STATUS_OK);
+    st.close(&st.ctx);
+    assert_null(st.ctx);
+
+    c = open_lmdb();
+    assert_int_equal(cache_policy_get(c, "corrupt.example", &got), STATUS_NOTFOUND);
+    cache_stats(c, &s);
+    assert_int_equal(s.corrupt, 1);
+    cache_free(&c);
+    /* The corrupt value was removed. */
+    assert_int_equal(cache_lmdb_open(&o, &st, 0), STATUS_OK);
+    assert_int_equal(st.get(st.ctx, "d:corrupt.example", &val, &len), STATUS_NOTFOUND);
+    st.close(&st.ctx);
+    free(val);
+}
+
+static void test_negative_and_purge(void **state)
+{
+    CACHE  *c = open_lmdb();
+    CACHE_POLICY p, got;
+
+    (void) state;
+    assert_int_equal(cache_negative_put(c, "none.example", "10 mx.none.example\n", 3600), STATUS_OK);
+    cache_free(&c);
+    c = open_lmdb();
+    assert_int_equal(cache_negative_get(c, "none.example", &got), STATUS_OK);
+    assert_string_equal(got.body, "10 mx.none.example\n");
+    assert_int_equal(got.expires, fake_now + 3600);
+    cache_policy_clear(&got);
+    /* A negative entry is not a policy. */
+    assert_int_equal(cache_policy_get(c, "none.example", &got), STATUS_NOTFOUND);
+    /* A policy replaces it. */
+    policy(&p, "new1", 86400);
+    assert_int_equal(cache_policy_put(c, "none.example", &p), STATUS_OK);
+    assert_int_equal(cache_negative_get(c, "none.example", &got), STATUS_NOTFOUND);
+    assert_int_equal(cache_policy_get(c, "none.example", &got), STATUS_OK);
+    cache_policy_clear(&got);
+    assert_int_equal(cache_policy_delete(c, "none.example"), STATUS_OK);
+    assert_int_equal(cache_policy_delete(c, "none.example"), STATUS_NOTFOUND);
+    assert_int_equal(cache_policy_put(c, "a.example", &p), STATUS_OK);
+    assert_int_equal(cache_purge_all(c), STATUS_OK);
+    cache_free(&c);
+    c = open_lmdb();
+    assert_int_equal(cache_policy_get(c, "a.example", &got), STATUS_NOTFOUND);
+    assert_int_equal(cache_policy_get(c, "persist.example", &got), STATUS_NOTFOUND);
+    cache_free(&c);
+}
+
+static void test_l1_bytes_bound(void **state)
+{
+    CACHE_OPTS o;
+    CACHE  *c = 0;
+    CACHE_POLICY p, got;
+    CACHE_STATS s;
+    static char big[60000];
+    char    name[64];
+    int     i, found = 0;
+
+    (void) state;
+    memset(&o, 0, sizeof(o));
+    o.memory_entries = 1000;
+    o.memory_bytes = 300000;		/* room for about 4 of these */
+    assert_int_equal(cache_open(&o, &c, 0), STATUS_OK);
+    memset(big, 'x', sizeof(big));
+    policy(&p, "b", 86400);
+    p.body = big;
+    p.len = sizeof(big);
+    for (i = 0; i < 20; i++) {
+	(void) snprintf(name, sizeof(name), "big%d.example", i);
+	assert_int_equal(cache_policy_put(c, name, &p), STATUS_OK);
+	cache_stats(c, &s);
+	assert_true(s.l1_bytes <= 300000);
+    }
+    for (i = 0; i < 20; i++) {
+	(void) snprintf(name, sizeof(name), "big%d.example", i);
+	if (cache_policy_get(c, name, &got) == STATUS_OK) {
+	    found++;
+	    cache_policy_clear(&got);
+	}
+    }
+    assert_true(found >= 3 && found <= 4);
+    /* The most recent survived. */
+    assert_int_equal(cache_policy_get(c, "big19.example", &got), STATUS_OK);
+    cache_policy_clear(&got);
+    cache_free(&c);
+}
+
+static void test_unopenable_degrades(void **state)
+{
+    CACHE_OPTS o;
+    CACHE  *c = 0;
+    CACHE_POLICY p, got;
+    CACHE_STATS s;
+
+    (void) state;
+    memset(&o, 0, sizeof(o));
+    o.backend = CACHE_BACKEND_LMDB;
+    o.memory_entries = 10;
+    o.path = "/nonexistent-dir/for/sure/cache.lmdb";
+    assert_int_equal(cache_open(&o, &c, 0), STATUS_OK);
+    cache_stats(c, &s);
+    assert_string_equal(s.backend, "memory");
+    assert_non_null(strstr(s.state, "unavailable"));
+    policy(&p, "x", 86400);
+    assert_int_equal(cache_policy_put(c, "d.example", &p), STATUS_OK);
+    assert_int_equal(cache_policy_get(c, "d.example", &got), STATUS_OK);
+    cache_policy_clear(&got);
+    cache_free(&c);
+}
+
+int     main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_value_format),
+	cmocka_unit_test(test_survives_restart),
+	cmocka_unit_test(test_expiry),
+	cmocka_unit_test(test_corrupt_backend_value),
+	cmocka_unit_test(test_negative_and_purge),
+	cmocka_unit_test(test_l1_bytes_bound),
+	cmocka_unit_test(test_unopenable_degrades),
+    };
+
+    return (cmocka_run_group_tests(tests, setup, teardown));
+}
