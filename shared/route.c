@@ -66,20 +66,32 @@ struct ROUTE {
     pthread_mutex_t flight_lock;
     pthread_cond_t flight_cond;		/* CLOCK_MONOTONIC */
     ROUTE_FLIGHT *flights;
+    int     workers;			/* host workers still running */
 };
 
-/* Per-host work shared by the workers of one route_check(). */
-
+/*
+ * Per-host work of one route_check(), shared with its worker threads. The
+ * workers own their copies of the inputs and write only their own slots;
+ * the last of route_hosts() and the workers to let go frees it, so that
+ * with ROUTE_FIRST route_check() can return while slow probes finish.
+ */
 typedef struct ROUTE_HOSTS {
     ROUTE  *route;
-    VERDICT *v;
-    const POLICY *policy;		/* null: no MTA-STS policy */
     long long deadline;
+    int     mx_secure;			/* the MX RRset is DNSSEC-secure */
+    int     policy_active;		/* an MTA-STS policy in testing/enforce */
+    int     host_count;
     pthread_mutex_t lock;
+    pthread_cond_t cond;		/* CLOCK_MONOTONIC */
+    int     refs;			/* route_hosts() + running workers */
     int     next;			/* next host index to take */
+    int     finished;			/* hosts done */
+    int     any_pass;
+    int     done[VERDICT_HOSTS_MAX];
+    int     listed[VERDICT_HOSTS_MAX];	/* RFC 8461 §4.1 match, precomputed */
     int     temp[VERDICT_HOSTS_MAX];	/* failure may be transient */
     int     candidate[VERDICT_HOSTS_MAX];	/* probed for a route */
-    int     addr_ttl[VERDICT_HOSTS_MAX];
+    VERDICT_HOST host[VERDICT_HOSTS_MAX];
 } ROUTE_HOSTS;
 
 /* Milliseconds left before the deadline, capped, never negative. */
@@ -160,6 +172,13 @@ void    route_free(ROUTE **rp)
 
     if (rp == 0 || (r = *rp) == 0)
 	return;
+    if (r->cache) {
+	/* Host workers left running by ROUTE_FIRST still use the resolver. */
+	(void) pthread_mutex_lock(&r->flight_lock);
+	while (r->workers > 0)
+	    (void) pthread_cond_wait(&r->flight_cond, &r->flight_lock);
+	(void) pthread_mutex_unlock(&r->flight_lock);
+    }
     dns_free(&r->dns);
     if (r->cache) {
 	(void) pthread_mutex_destroy(&r->flight_lock);
@@ -219,7 +238,7 @@ static int route_tlsa_usable(const DNS_TLSA *tlsa)
 static void route_host(ROUTE_HOSTS *hs, int idx)
 {
     ROUTE  *r = hs->route;
-    VERDICT_HOST *h = &hs->v->host[idx];
+    VERDICT_HOST *h = &hs->host[idx];
     DNS_ADDR *addr = 0;
     DNS_TLSA *tlsa = 0;
     PROBE_OPTS popts;
@@ -234,9 +253,7 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
 	hs->temp[idx] = 1;
 	goto done;
     }
-    /* RFC 8461 §4.1: the MX host name is matched against the policy. */
-    if (hs->policy && hs->policy->mode != POLICY_MODE_NONE)
-	h->listed = policy_match(hs->policy, h->name);
+    h->listed = hs->listed[idx];
 
     st = dns_addr(r->dns, h->name, route_left(hs->deadline, r->opts.dns_timeout_ms), &addr, &why);
     if (st != STATUS_OK) {
@@ -245,7 +262,6 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
 	(void) text_sanitize(h->detail, sizeof(h->detail), why_text(&why));
 	goto done;
     }
-    hs->addr_ttl[idx] = addr->info.ttl;
     if (addr->info.cname[0])
 	(void) text_sanitize(h->cname, sizeof(h->cname), addr->info.cname);
 
@@ -253,7 +269,7 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
      * RFC 7672 §2.2.2: TLSA records are looked up only when the MX RRset
      * and the host's address records are DNSSEC-secure.
      */
-    if (hs->v->mx_secure && addr->info.security == DNS_SECURE) {
+    if (hs->mx_secure && addr->info.security == DNS_SECURE) {
 	st = dns_tlsa(r->dns, h->name, r->opts.probe_port,
 		      route_left(hs->deadline, r->opts.dns_timeout_ms), &tlsa, &why);
 	if (st == STATUS_OK && tlsa->info.security == DNS_SECURE && route_tlsa_usable(tlsa)) {
@@ -270,7 +286,7 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
     /* RFC 8461 §2: a host with usable TLSA records is decided by DANE. */
     hs->candidate[idx] = h->dane || h->listed;
     if (!hs->candidate[idx]) {
-	if (hs->policy && hs->policy->mode != POLICY_MODE_NONE) {
+	if (hs->policy_active) {
 	    h->reason = REASON_MX_NOT_LISTED;
 	    (void) snprintf(h->detail, sizeof(h->detail), "not listed in the MTA-STS policy");
 	} else {
@@ -306,39 +322,155 @@ done:
     dns_tlsa_free(&tlsa);
 }
 
+/* Drop one reference; the last one frees. */
+
+static void route_hosts_release(ROUTE_HOSTS *hs)
+{
+    int     last;
+
+    (void) pthread_mutex_lock(&hs->lock);
+    last = (--hs->refs == 0);
+    (void) pthread_mutex_unlock(&hs->lock);
+    if (last) {
+	(void) pthread_cond_destroy(&hs->cond);
+	(void) pthread_mutex_destroy(&hs->lock);
+	free(hs);
+    }
+}
+
 static void *route_worker(void *arg)
 {
     ROUTE_HOSTS *hs = (ROUTE_HOSTS *) arg;
+    ROUTE  *r = hs->route;
     int     idx;
 
     for (;;) {
 	(void) pthread_mutex_lock(&hs->lock);
-	idx = hs->next < hs->v->host_count ? hs->next++ : -1;
+	idx = hs->next < hs->host_count ? hs->next++ : -1;
 	(void) pthread_mutex_unlock(&hs->lock);
 	if (idx < 0)
-	    return (0);
+	    break;
 	route_host(hs, idx);
+	(void) pthread_mutex_lock(&hs->lock);
+	hs->done[idx] = 1;
+	hs->finished++;
+	if (hs->host[idx].passed)
+	    hs->any_pass = 1;
+	(void) pthread_cond_broadcast(&hs->cond);
+	(void) pthread_mutex_unlock(&hs->lock);
     }
+    route_hosts_release(hs);
+    (void) pthread_mutex_lock(&r->flight_lock);
+    r->workers--;
+    (void) pthread_cond_broadcast(&r->flight_cond);
+    (void) pthread_mutex_unlock(&r->flight_lock);
+    return (0);
 }
 
-/* Run route_host() for every host on up to probe_parallel threads. */
+/*
+ * Run route_host() for every host of v on up to probe_parallel detached
+ * threads and wait until all are done, or (ROUTE_FIRST) one has passed,
+ * or the deadline (plus a grace for a probe's last write) has come.
+ * Copies the results of the finished hosts into v; a host still running
+ * stays REASON_NOT_PROBED and counts as transient. cand[] and temp[]
+ * receive each host's candidate and transient flags.
+ */
+#define ROUTE_GRACE_MS	1500
 
-static void route_hosts(ROUTE_HOSTS *hs)
+static void route_hosts(ROUTE *r, VERDICT *v, const POLICY *policy, long long deadline, int flags,
+			        int *cand, int *temp)
 {
-    pthread_t tid[ROUTE_WORKERS_MAX];
+    ROUTE_HOSTS *hs;
+    pthread_attr_t attr;
+    pthread_condattr_t ca;
+    pthread_t tid;
+    struct timespec ts;
+    long long until = deadline + ROUTE_GRACE_MS;
+    long long now;
+    int     want = r->opts.probe_parallel;
     int     started = 0;
-    int     want = hs->route->opts.probe_parallel;
     int     i;
 
-    if (want > hs->v->host_count)
-	want = hs->v->host_count;
-    for (i = 0; i < want; i++)
-	if (pthread_create(&tid[started], 0, route_worker, hs) == 0)
+    for (i = 0; i < v->host_count; i++) {
+	cand[i] = 0;
+	temp[i] = 1;
+    }
+    if ((hs = calloc(1, sizeof(*hs))) == 0) {
+	log_warn("%s: out of memory for the MX host checks", v->domain);
+	return;
+    }
+    hs->route = r;
+    hs->deadline = deadline;
+    hs->mx_secure = v->mx_secure;
+    hs->policy_active = (policy && policy->mode != POLICY_MODE_NONE);
+    hs->host_count = v->host_count;
+    for (i = 0; i < v->host_count; i++) {
+	hs->host[i] = v->host[i];
+	/* RFC 8461 §4.1: the MX host name is matched against the policy. */
+	hs->listed[i] = hs->policy_active && policy_match(policy, v->host[i].name);
+    }
+    (void) pthread_mutex_init(&hs->lock, 0);
+    (void) pthread_condattr_init(&ca);
+    (void) pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    (void) pthread_cond_init(&hs->cond, &ca);
+    (void) pthread_condattr_destroy(&ca);
+    hs->refs = 1;
+
+    if (want > v->host_count)
+	want = v->host_count;
+    (void) pthread_attr_init(&attr);
+    (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    for (i = 0; i < want; i++) {
+	(void) pthread_mutex_lock(&hs->lock);
+	hs->refs++;
+	(void) pthread_mutex_unlock(&hs->lock);
+	(void) pthread_mutex_lock(&r->flight_lock);
+	r->workers++;
+	(void) pthread_mutex_unlock(&r->flight_lock);
+	if (pthread_create(&tid, &attr, route_worker, hs) == 0) {
 	    started++;
-    if (started == 0)				/* no threads: do it here */
+	    continue;
+	}
+	(void) pthread_mutex_lock(&hs->lock);
+	hs->refs--;
+	(void) pthread_mutex_unlock(&hs->lock);
+	(void) pthread_mutex_lock(&r->flight_lock);
+	r->workers--;
+	(void) pthread_mutex_unlock(&r->flight_lock);
+    }
+    (void) pthread_attr_destroy(&attr);
+    if (started == 0) {				/* no threads: do the work here */
+	(void) pthread_mutex_lock(&hs->lock);
+	hs->refs++;
+	(void) pthread_mutex_unlock(&hs->lock);
+	(void) pthread_mutex_lock(&r->flight_lock);
+	r->workers++;
+	(void) pthread_mutex_unlock(&r->flight_lock);
 	(void) route_worker(hs);
-    for (i = 0; i < started; i++)
-	(void) pthread_join(tid[i], 0);
+    }
+
+    (void) pthread_mutex_lock(&hs->lock);
+    while (hs->finished < hs->host_count && !((flags & ROUTE_FIRST) && hs->any_pass)
+	   && (now = clock_mono_ms()) < until) {
+	ts.tv_sec = (time_t) (until / 1000);
+	ts.tv_nsec = (long) (until % 1000) * 1000000L;
+	(void) pthread_cond_timedwait(&hs->cond, &hs->lock, &ts);
+    }
+    for (i = 0; i < v->host_count; i++) {
+	if (hs->done[i]) {
+	    v->host[i] = hs->host[i];
+	    cand[i] = hs->candidate[i];
+	    temp[i] = hs->temp[i];
+	} else {
+	    v->host[i].listed = hs->listed[i];
+	    (void) snprintf(v->host[i].detail, sizeof(v->host[i].detail), "%s",
+			    hs->any_pass ? "not needed: another MX host passed" :
+			    "no result within the time budget");
+	    cand[i] = 1;
+	}
+    }
+    (void) pthread_mutex_unlock(&hs->lock);
+    route_hosts_release(hs);
 }
 
 /*
@@ -654,7 +786,8 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     VERDICT *v = 0;
     DNS_MX *mx = 0;
     POLICY *policy = 0;
-    ROUTE_HOSTS *hs = 0;
+    int     cand[VERDICT_HOSTS_MAX];
+    int     temp[VERDICT_HOSTS_MAX];
     WHY     dwhy;
     long long t1;
     int     negative = 0;
@@ -666,7 +799,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 
     *out = 0;
     dwhy.text[0] = 0;
-    if ((v = verdict_create(domain)) == 0 || (hs = calloc(1, sizeof(*hs))) == 0) {
+    if ((v = verdict_create(domain)) == 0) {
 	why_set(why, "out of memory");
 	status = STATUS_RETRY;
 	goto done;
@@ -721,13 +854,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     }
 
     t1 = clock_mono_ms();
-    hs->route = r;
-    hs->v = v;
-    hs->policy = policy;
-    hs->deadline = deadline;
-    (void) pthread_mutex_init(&hs->lock, 0);
-    route_hosts(hs);
-    (void) pthread_mutex_destroy(&hs->lock);
+    route_hosts(r, v, policy, deadline, flags, cand, temp);
     v->probe_ms = (long) (clock_mono_ms() - t1);
 
     for (i = 0; i < v->host_count; i++) {
@@ -739,13 +866,13 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 			 h->name, h->cname, h->name);
 	if (h->dane)
 	    any_dane = 1;
-	if (!hs->candidate[i] && h->reason != REASON_DNSSEC_INVALID && h->reason != REASON_DNS_ERROR
+	if (!cand[i] && h->reason != REASON_DNSSEC_INVALID && h->reason != REASON_DNS_ERROR
 	    && h->reason != REASON_NOT_PROBED)
 	    continue;
 	any_candidate = 1;
 	if (h->passed)
 	    any_pass = 1;
-	else if (hs->temp[i])
+	else if (temp[i])
 	    any_temp = 1;
     }
     v->dane = any_dane;
@@ -792,7 +919,6 @@ verdict:
 done:
     policy_free(&policy);
     dns_mx_free(&mx);
-    free(hs);
     verdict_free(&v);
     return (status);
 }

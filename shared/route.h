@@ -53,7 +53,11 @@
  *	"lock:DOMAIN"; a process that finds it held waits briefly for
  *	the holder's result in Redis instead of fetching.
  *
- *	flags: ROUTE_TLSRPT also looks up the TLS-RPT record (RFC 8460
+ *	flags: ROUTE_FIRST returns as soon as one MX host passes (what the
+ *	front ends want at RCPT time); the other probes finish in the
+ *	background and their results are dropped. Without it every MX host
+ *	is checked (what `stsfilter check` shows), always within the budget.
+ *	ROUTE_TLSRPT also looks up the TLS-RPT record (RFC 8460
  *	section 3) for every verdict, not only for failures (where it is
  *	always looked up, for the sender's reply).
  *
@@ -71,6 +75,7 @@
 #include "why.h"
 
 #define ROUTE_TLSRPT	(1<<0)
+#define ROUTE_FIRST	(1<<1)
 
 typedef struct ROUTE ROUTE;
 

@@ -8,9 +8,10 @@
  * DESCRIPTION
  *	Builds one engine from CONFIG (as the daemons do) and runs each
  *	STEP in order: "!COMMAND" runs COMMAND with system(3) (to change the
- *	world between checks); anything else is a domain to check. Each
- *	check prints one line:
- *	DOMAIN VERDICT cached=0|1 has_policy=0|1 reason=LABEL warnings=W1|W2
+ *	world between checks); "+DOMAIN" checks with ROUTE_FIRST (as the
+ *	front ends do); anything else is a domain to check. Each check
+ *	prints one line:
+ *	DOMAIN VERDICT cached=0|1 has_policy=0|1 reason=LABEL total_ms=N warnings=W1|W2
  *	so that tests can watch the policy cache (RFC 8461 section 5.1)
  *	across changes of the world. Exit 0, or 1 on setup errors.
  */
@@ -53,12 +54,16 @@ int     main(int argc, char **argv)
 		printf("step failed: %s\n", argv[i] + 1);
 	    continue;
 	}
-	if (route_check(route, argv[i], route_conf_budget_ms(conf), 0, &v, &why) != STATUS_OK) {
+	int     flags = argv[i][0] == '+' ? ROUTE_FIRST : 0;
+	const char *domain = argv[i] + (flags ? 1 : 0);
+
+	if (route_check(route, domain, route_conf_budget_ms(conf), flags, &v, &why) != STATUS_OK) {
 	    printf("%s error %s\n", argv[i], why.text);
 	    continue;
 	}
-	printf("%s %s cached=%d has_policy=%d reason=%s warnings=", v->domain, verdict_name(v->verdict),
-	       v->policy_cached, v->has_policy, verdict_reason_label(v->reason));
+	printf("%s %s cached=%d has_policy=%d reason=%s total_ms=%ld warnings=", v->domain,
+	       verdict_name(v->verdict), v->policy_cached, v->has_policy, verdict_reason_label(v->reason),
+	       v->total_ms);
 	for (j = 0; j < v->warn_count; j++)
 	    printf("%s%s", j ? "|" : "", v->warn[j]);
 	printf("\n");

@@ -1,0 +1,569 @@
+/*
+ * NAME
+ *	milter 8
+ * SUMMARY
+ *	stsfilter-milter - warn senders at RCPT TO when MTA-STS or DANE
+ *	leaves no valid TLS route to the recipient's domain
+ * SYNOPSIS
+ *	stsfilter-milter [-f] [-n] [-c FILE]
+ * DESCRIPTION
+ *	Thin glue between libmilter and the engine: route_check() decides,
+ *	action.c maps the verdict to accept, tag, defer or reject and
+ *	builds the reply and the tag header; this file only transports.
+ *	See stsfilter-milter(8).
+ *
+ *	Threads: libmilter runs the callbacks in a worker pool, so every
+ *	per-connection and per-message datum lives in a MILTER_CTX set
+ *	with smfi_setpriv(); the only globals are the engine (thread-safe)
+ *	and the current configuration, which a transaction takes a
+ *	reference to at MAIL FROM (conf_ref()) so that SIGHUP can install
+ *	a new one while old transactions finish with theirs.
+ *
+ *	Signals: libmilter's own signal thread stops the milter on SIGHUP.
+ *	smfi_main() therefore runs in a thread of its own, and the main
+ *	thread, which the kernel prefers for a process-directed signal
+ *	when it waits for it, takes SIGHUP (reload), SIGTERM and SIGINT
+ *	(smfi_stop()) with sigtimedwait().
+ *
+ *	Memory: MILTER_CTX is allocated at connect and freed at close;
+ *	it holds one CONF reference while a transaction is open.
+ *
+ *	RFCs: the reply and header rules are in action.c (RFC 8461 section
+ *	5.1, RFC 7505 section 4.3, RFC 3463, RFC 5321 section 4.5.3.1.5).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include <libmilter/mfapi.h>
+
+#include "action.h"
+#include "conf.h"
+#include "domain.h"
+#include "log.h"
+#include "netguard.h"
+#include "route.h"
+#include "route_conf.h"
+#include "status.h"
+#include "str.h"
+#include "text.h"
+#include "verdict.h"
+#include "why.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define MILTER_EX_OK		0
+#define MILTER_EX_USAGE		64
+#define MILTER_EX_SOFTWARE	70
+#define MILTER_EX_OSERR		71
+#define MILTER_EX_CONFIG	78
+
+#define MILTER_QID_MAX		64
+#define MILTER_CLIENT_MAX	64
+
+typedef struct MILTER_CTX {
+    struct sockaddr_storage addr;	/* client address */
+    int     has_addr;
+    char    client[MILTER_CLIENT_MAX];	/* printable, or "unknown" */
+    CONF   *conf;			/* this transaction's configuration */
+    int     checked;			/* act_on matched at MAIL FROM */
+    char    qid[MILTER_QID_MAX];	/* Postfix queue id, when known */
+    char    tag[ACTION_TAG_MAX + 1];	/* tag header value */
+} MILTER_CTX;
+
+static const char milter_progname[] = "stsfilter-milter";
+
+static pthread_mutex_t milter_lock = PTHREAD_MUTEX_INITIALIZER;
+static CONF *milter_conf;		/* current; under milter_lock */
+static ROUTE *milter_route;		/* the engine, thread-safe */
+static const char *milter_conf_path = CONF_DEFAULT_PATH;
+static char milter_socket[CONF_VALUE_MAX + 1];
+static char milter_syslog_name[256];
+static volatile sig_atomic_t milter_main_done;
+static int milter_main_status;
+
+/* milter_conf_get - a reference to the current configuration */
+
+static CONF *milter_conf_get(void)
+{
+    CONF   *conf;
+
+    (void) pthread_mutex_lock(&milter_lock);
+    conf = conf_ref(milter_conf);
+    (void) pthread_mutex_unlock(&milter_lock);
+    return (conf);
+}
+
+/* milter_reset - end of a transaction */
+
+static void milter_reset(MILTER_CTX *mc)
+{
+    conf_unref(&mc->conf);
+    mc->checked = 0;
+    mc->qid[0] = 0;
+    mc->tag[0] = 0;
+}
+
+/* milter_qid - remember the queue id when the MTA sends it */
+
+static const char *milter_qid(SMFICTX *ctx, MILTER_CTX *mc)
+{
+    const char *qid;
+
+    if (mc->qid[0] == 0 && (qid = smfi_getsymval(ctx, "i")) != 0 && *qid)
+	(void) text_sanitize(mc->qid, sizeof(mc->qid), qid);
+    return (mc->qid[0] ? mc->qid : "NOQUEUE");
+}
+
+static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+    MILTER_CTX *mc;
+
+    (void) hostname;
+    if ((mc = calloc(1, sizeof(*mc))) == 0) {
+	/* milter_rcpt() applies action_internal_error without a context. */
+	log_error("out of memory at connect");
+	return (SMFIS_CONTINUE);
+    }
+    (void) str_copy(mc->client, sizeof(mc->client), "unknown");
+    if (hostaddr && hostaddr->sa_family == AF_INET) {
+	memcpy(&mc->addr, hostaddr, sizeof(struct sockaddr_in));
+	mc->has_addr = 1;
+    } else if (hostaddr && hostaddr->sa_family == AF_INET6) {
+	memcpy(&mc->addr, hostaddr, sizeof(struct sockaddr_in6));
+	mc->has_addr = 1;
+    }
+    if (mc->has_addr && netguard_format((struct sockaddr *) &mc->addr, mc->client, sizeof(mc->client)) < 0)
+	(void) str_copy(mc->client, sizeof(mc->client), "unknown");
+    if (smfi_setpriv(ctx, mc) != MI_SUCCESS) {
+	log_error("smfi_setpriv failed at connect from %s", mc->client);
+	free(mc);
+    }
+    return (SMFIS_CONTINUE);
+}
+
+static sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    const char *auth;
+
+    (void) argv;
+    if (mc == 0)
+	return (SMFIS_CONTINUE);
+    milter_reset(mc);
+    mc->conf = milter_conf_get();
+    auth = smfi_getsymval(ctx, "{auth_authen}");
+    mc->checked = action_scope_client(mc->conf, auth != 0 && *auth != 0,
+				      mc->has_addr ? (struct sockaddr *) &mc->addr : 0);
+    if (!mc->checked) {
+	/* Not mail this site sends out: leave the message alone. */
+	milter_reset(mc);
+	return (SMFIS_ACCEPT);
+    }
+    return (SMFIS_CONTINUE);
+}
+
+/* milter_budget_ms - per-recipient wait, within the check budget */
+
+static int milter_budget_ms(const CONF *conf)
+{
+    long    rcpt_ms = conf_time(conf, CONF_RECIPIENT_TIME_BUDGET) * 1000L;
+    int     check_ms = route_conf_budget_ms(conf);
+
+    return (rcpt_ms < check_ms ? (int) rcpt_ms : check_ms);
+}
+
+static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+    CONF   *conf = 0;
+    VERDICT *v = 0;
+    ACTION  act;
+    ACTION_REPLY reply;
+    WHY     why;
+    char    domain[DOMAIN_MAX + 1];
+    char    rcpt[ACTION_RCPT_MAX + 1];
+    char    reasons[256];
+    char    escaped[2 * (ACTION_LINE_MAX + 1)];
+    char    line[LOG_LINE_MAX];
+    struct timespec t0, t1;
+    long    ms;
+    int     status;
+    sfsistat ret = SMFIS_CONTINUE;
+
+    why.text[0] = 0;
+    (void) clock_gettime(CLOCK_MONOTONIC, &t0);
+    conf = (mc && mc->conf) ? conf_ref(mc->conf) : milter_conf_get();
+    (void) text_sanitize(rcpt, sizeof(rcpt), argv && argv[0] ? argv[0] : "");
+    if (rcpt[0] == '<') {			/* "<a@b>" -> "a@b" */
+	memmove(rcpt, rcpt + 1, strlen(rcpt));
+	if (*rcpt && rcpt[strlen(rcpt) - 1] == '>')
+	    rcpt[strlen(rcpt) - 1] = 0;
+    }
+    if (mc && !mc->checked)
+	goto out;
+    if (domain_from_address(rcpt, domain, sizeof(domain), &why) != STATUS_OK) {
+	/* Not ours to judge (address literal, bad syntax): the MTA decides. */
+	goto out;
+    }
+    if (!action_scope_domain(conf, domain))
+	goto out;
+    if (mc == 0) {
+	log_error("%s: to=%s, domain=%s: no connection state; applying action_internal_error",
+		  "NOQUEUE", rcpt, domain);
+	status = STATUS_FAIL;
+    } else {
+	status = route_check(milter_route, domain, milter_budget_ms(conf), ROUTE_FIRST, &v, &why);
+    }
+    if (status == STATUS_INVAL) {
+	log_info("%s: to=%s, domain=%s, not checked: %s", mc ? milter_qid(ctx, mc) : "NOQUEUE",
+		 rcpt, domain, why_text(&why));
+	goto out;
+    }
+    if (status != STATUS_OK) {
+	if (mc)
+	    log_error("%s: to=%s, domain=%s: check failed: %s", milter_qid(ctx, mc), rcpt, domain,
+		      why_text(&why));
+	verdict_free(&v);
+    }
+    action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
+    (void) action_reasons(v, reasons, sizeof(reasons));
+    (void) action_reply(&act, v, domain, rcpt, &reply);
+    (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+    /* One line per decision, Postfix style. */
+    (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
+		    mc ? milter_qid(ctx, mc) : "NOQUEUE", rcpt, mc ? mc->client : "unknown", domain,
+		    v ? verdict_name(v->verdict) : "internal-error", reasons, action_name(act.action));
+    if (act.monitor)
+	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
+    (void) str_appendf(line, sizeof(line), ", delay=%ldms", ms);
+    if (reply.code[0])
+	(void) str_appendf(line, sizeof(line), ", reply=%s %s %s", reply.code, reply.dsn, reply.text);
+    else if (v)
+	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
+    log_info("%s", line);
+    if (act.tag && mc)
+	(void) action_tag_add(mc->tag, sizeof(mc->tag), &act, v, domain);
+    if (act.action == ACTION_DEFER || act.action == ACTION_REJECT) {
+	/* %-escape: smfi_setreply() treats '%' as a format character. */
+	if (text_escape_percent(escaped, sizeof(escaped), reply.text) < 0)
+	    log_warn("reply text truncated for %s", rcpt);
+	/* smfi_setreply() right before the matching return. */
+	if (smfi_setreply(ctx, reply.code, reply.dsn, escaped) != MI_SUCCESS)
+	    log_warn("smfi_setreply failed for %s; the MTA's default text applies", rcpt);
+	ret = (act.action == ACTION_DEFER) ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+    }
+
+out:
+    verdict_free(&v);
+    conf_unref(&conf);
+    return (ret);
+}
+
+static sfsistat milter_eom(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+
+    if (mc && mc->checked && mc->tag[0] && mc->conf) {
+	if (smfi_addheader(ctx, (char *) conf_str(mc->conf, CONF_TAG_HEADER), mc->tag) != MI_SUCCESS)
+	    log_warn("%s: could not add the %s header", milter_qid(ctx, mc),
+		     conf_str(mc->conf, CONF_TAG_HEADER));
+	else
+	    log_info("%s: tagged: %s: %s", milter_qid(ctx, mc), conf_str(mc->conf, CONF_TAG_HEADER),
+		     mc->tag);
+    }
+    if (mc)
+	milter_reset(mc);
+    return (SMFIS_CONTINUE);
+}
+
+static sfsistat milter_abort(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+
+    if (mc)
+	milter_reset(mc);
+    return (SMFIS_CONTINUE);
+}
+
+static sfsistat milter_close(SMFICTX *ctx)
+{
+    MILTER_CTX *mc = smfi_getpriv(ctx);
+
+    if (mc) {
+	milter_reset(mc);
+	free(mc);
+	(void) smfi_setpriv(ctx, 0);
+    }
+    return (SMFIS_CONTINUE);
+}
+
+static struct smfiDesc milter_desc = {
+    "stsfilter",			/* filter name */
+    SMFI_VERSION,			/* version code */
+    SMFIF_ADDHDRS,			/* flags */
+    milter_connect,			/* connection info filter */
+    0,					/* SMTP HELO command filter */
+    milter_envfrom,			/* envelope sender filter */
+    milter_envrcpt,			/* envelope recipient filter */
+    0,					/* header filter */
+    0,					/* end of header */
+    0,					/* body block filter */
+    milter_eom,				/* end of message */
+    milter_abort,			/* message aborted */
+    milter_close,			/* connection cleanup */
+    0,					/* unknown SMTP commands */
+    0,					/* DATA command */
+    0,					/* option negotiation */
+};
+
+/* milter_load - load the configuration; errors name file and line */
+
+static int milter_load(CONF **conf)
+{
+    WHY     why;
+    int     ret;
+
+    why.text[0] = 0;
+    if ((ret = conf_load(milter_conf_path, conf, &why)) != STATUS_OK)
+	log_error("%s", *why.text ? why.text : "cannot load the configuration");
+    return (ret);
+}
+
+/* milter_reload - SIGHUP: a new configuration, or keep the old one */
+
+static void milter_reload(void)
+{
+    CONF   *fresh = 0;
+    CONF   *old;
+
+    if (milter_load(&fresh) != STATUS_OK) {
+	log_error("reload failed; keeping the configuration in use");
+	return;
+    }
+    if (strcmp(conf_str(fresh, CONF_MILTER_SOCKET), milter_socket) != 0)
+	log_warn("milter_socket changed to %s; restart to listen there", conf_str(fresh, CONF_MILTER_SOCKET));
+    (void) pthread_mutex_lock(&milter_lock);
+    old = milter_conf;
+    milter_conf = fresh;
+    (void) pthread_mutex_unlock(&milter_lock);
+    conf_unref(&old);				/* transactions keep their own */
+    log_info("configuration reloaded from %s", milter_conf_path);
+}
+
+static void *milter_main_thread(void *arg)
+{
+    (void) arg;
+    milter_main_status = smfi_main();
+    milter_main_done = 1;
+    return (0);
+}
+
+/* milter_facility - syslog_facility to a LOG_* facility */
+
+static int milter_facility(const CONF *conf)
+{
+    static const int facilities[] = {
+	LOG_MAIL, LOG_DAEMON, LOG_USER, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2,
+	LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
+    };
+    int     i = conf_enum(conf, CONF_SYSLOG_FACILITY);
+
+    return (i >= 0 && i < (int) (sizeof(facilities) / sizeof(facilities[0])) ? facilities[i] : LOG_MAIL);
+}
+
+/* milter_privileges - chown a unix socket, then become user */
+
+static int milter_privileges(const CONF *conf)
+{
+    const char *user = conf_str(conf, CONF_USER);
+    struct passwd *pw;
+    const char *path = 0;
+
+    if (geteuid() != 0) {
+	if ((pw = getpwuid(geteuid())) == 0 || strcmp(pw->pw_name, user) != 0)
+	    log_warn("not running as root: cannot become user %s", user);
+	return (0);
+    }
+    if ((pw = getpwnam(user)) == 0) {
+	log_error("unknown user %s (parameter user)", user);
+	return (-1);
+    }
+    if (strncmp(milter_socket, "unix:", 5) == 0)
+	path = milter_socket + 5;
+    else if (strncmp(milter_socket, "local:", 6) == 0)
+	path = milter_socket + 6;
+    else if (milter_socket[0] == '/')
+	path = milter_socket;
+    if (path && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+	log_warn("cannot chown %s to %s: %s", path, user, strerror(errno));
+    if (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+	log_error("cannot become user %s: %s", user, strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+/* milter_pidfile - write the pid file (empty name: none) */
+
+static int milter_pidfile(const char *path)
+{
+    FILE   *fp;
+    int     ret = -1;
+
+    if (*path == 0)
+	return (0);
+    if ((fp = fopen(path, "w")) == 0)
+	goto out;
+    (void) fprintf(fp, "%ld\n", (long) getpid());
+    if (fclose(fp) != 0)
+	goto out;
+    ret = 0;
+
+out:
+    if (ret < 0)
+	log_error("cannot write pid file %s: %s", path, strerror(errno));
+    return (ret);
+}
+
+static void milter_usage(void)
+{
+    (void) fprintf(stderr, "usage: %s [-f] [-n] [-c FILE]\n", milter_progname);
+}
+
+int     main(int argc, char **argv)
+{
+    ROUTE_OPTS opts;
+    WHY     why;
+    sigset_t set;
+    pthread_t tid;
+    struct timespec tick = {1, 0};
+    char    pidfile[CONF_VALUE_MAX + 1];
+    int     foreground = 0;
+    int     check_only = 0;
+    int     started = 0;
+    int     ret = MILTER_EX_CONFIG;
+    int     sig;
+    int     ch;
+
+    log_init(milter_progname, LOG_TO_STDERR);
+    while ((ch = getopt(argc, argv, "c:fnhV")) != -1) {
+	switch (ch) {
+	case 'c':
+	    milter_conf_path = optarg;
+	    break;
+	case 'f':
+	    foreground = 1;
+	    break;
+	case 'n':
+	    check_only = 1;
+	    break;
+	case 'V':
+	    (void) printf("%s %s\n", milter_progname, PACKAGE_VERSION);
+	    return (MILTER_EX_OK);
+	case 'h':
+	    milter_usage();
+	    return (MILTER_EX_OK);
+	default:
+	    milter_usage();
+	    return (MILTER_EX_USAGE);
+	}
+    }
+    if (optind != argc) {
+	milter_usage();
+	return (MILTER_EX_USAGE);
+    }
+    if (milter_load(&milter_conf) != STATUS_OK)
+	goto out;
+    if (check_only) {
+	(void) printf("%s: configuration ok\n", milter_conf_path);
+	ret = MILTER_EX_OK;
+	goto out;
+    }
+    ret = MILTER_EX_OSERR;
+    (void) str_copy(milter_socket, sizeof(milter_socket), conf_str(milter_conf, CONF_MILTER_SOCKET));
+    (void) str_copy(milter_syslog_name, sizeof(milter_syslog_name), conf_str(milter_conf, CONF_SYSLOG_NAME));
+    (void) str_copy(pidfile, sizeof(pidfile), conf_str(milter_conf, CONF_PID_FILE));
+    log_init(milter_progname, LOG_TO_SYSLOG | (foreground ? LOG_TO_STDERR : 0));
+    /* Last openlog() wins: the configured name and facility. */
+    openlog(milter_syslog_name, LOG_PID | LOG_NDELAY, milter_facility(milter_conf));
+
+    /* Open the socket as root, before the privileges go. */
+    if (smfi_register(milter_desc) != MI_SUCCESS) {
+	log_error("smfi_register failed");
+	goto out;
+    }
+    if (smfi_setconn(milter_socket) != MI_SUCCESS || smfi_opensocket(1) != MI_SUCCESS) {
+	log_error("cannot listen on %s (milter_socket)", milter_socket);
+	goto out;
+    }
+    if (!foreground && daemon(0, 0) < 0) {
+	log_error("cannot become a daemon: %s", strerror(errno));
+	goto out;
+    }
+    if (milter_pidfile(pidfile) < 0 || milter_privileges(milter_conf) < 0)
+	goto out;
+
+    /* The engine starts threads: after fork and setuid. */
+    route_conf_opts(milter_conf, &opts);
+    why.text[0] = 0;
+    if (route_create(&opts, &milter_route, &why) != STATUS_OK) {
+	log_error("cannot start the engine: %s", why_text(&why));
+	ret = MILTER_EX_SOFTWARE;
+	goto out;
+    }
+
+    /* Every thread inherits these blocked; the main thread takes them. */
+    (void) sigemptyset(&set);
+    (void) sigaddset(&set, SIGHUP);
+    (void) sigaddset(&set, SIGTERM);
+    (void) sigaddset(&set, SIGINT);
+    (void) pthread_sigmask(SIG_BLOCK, &set, 0);
+    (void) signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(&tid, 0, milter_main_thread, 0) != 0) {
+	log_error("cannot start the milter thread");
+	goto out;
+    }
+    started = 1;
+    log_info("starting: version %s, listening on %s, configuration %s", PACKAGE_VERSION,
+	     milter_socket, milter_conf_path);
+    while (!milter_main_done) {
+	sig = sigtimedwait(&set, 0, &tick);
+	if (sig == SIGHUP) {
+	    milter_reload();
+	} else if (sig == SIGTERM || sig == SIGINT) {
+	    log_info("stopping on signal %d", sig);
+	    (void) smfi_stop();
+	    break;
+	}
+    }
+    (void) pthread_join(tid, 0);
+    ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
+
+out:
+    if (started && *pidfile)
+	(void) unlink(pidfile);			/* may fail after setuid */
+    route_free(&milter_route);
+    conf_unref(&milter_conf);
+    return (ret);
+}

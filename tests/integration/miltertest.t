@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Integration test (TAP): OpenDKIM's miltertest drives stsfilter-milter
+directly, without an MTA, through the scripts in tests/miltertest/: the
+default decisions and the tag header (decisions.lua) and monitor mode
+(monitor.lua) in the `seeds` world, and the null MX reject (nullmx.lua) in
+the `null-mx` world, whose 556 5.1.10 reply is read from the milter's log.
+Every "PASS:" line of a script is one test; an error ends the script with
+one failing test.
+
+Needs root."""
+
+import json
+import os
+import subprocess
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("STS_BUILDDIR", TOP)
+MILTER = os.path.join(BUILD, "stsfilter-milter")
+RUN = os.path.join(TOP, "tests/world/run")
+MT_DIR = os.path.join(TOP, "tests/miltertest")
+
+INSIDE = r'''
+import json, os, re, signal, subprocess, sys, time
+MILTER, MT_DIR = sys.argv[1], sys.argv[2]
+scripts = sys.argv[3:]
+W = os.environ["STS_WORLD"]
+base = open(os.environ["STS_WORLD_CONF"]).read()
+res = []
+port = 10030
+for script in scripts:
+    name, _, extra = script.partition(":")
+    port += 1
+    conf = os.path.join(W, "mt-%s.conf" % name)
+    with open(conf, "w") as fp:
+        fp.write(base + "\nmilter_socket = inet:%d@127.0.0.1\nuser = root\npid_file =\n"
+                 "check_time_budget = 3s\nrecipient_time_budget = 3s\nprobe_connect_timeout = 2s\n"
+                 "probe_read_timeout = 2s\n%s\n" % (port, extra.replace(";", "\n")))
+    logp = os.path.join(W, "mt-%s.log" % name)
+    log = open(logp, "w")
+    proc = subprocess.Popen([MILTER, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+    env = dict(os.environ, MT_SOCKET="inet:%d@127.0.0.1" % port, MT_DIR=MT_DIR)
+    r = subprocess.run(["miltertest", "-s", os.path.join(MT_DIR, name + ".lua")], capture_output=True,
+                       text=True, env=env, timeout=120)
+    for l in r.stdout.splitlines():
+        if l.startswith("PASS: "):
+            res.append([True, "%s: %s" % (name, l[6:]), ""])
+    if r.returncode != 0:
+        res.append([False, "%s: script ran to the end" % name, r.stderr[-600:] + "\n".join(l for l in r.stdout.splitlines() if not l.startswith("PASS"))[-600:] + " rc=%d" % r.returncode])
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(15)
+    log.close()
+    text = open(logp).read()
+    if name == "decisions":
+        res.append([bool(re.search(r"MT0001: to=<bob@notlisted\.test>, client=127\.0\.0\.1, domain=notlisted\.test, "
+                                   r"verdict=enforce-fail, reasons=\S+, action=defer, delay=\d+ms, reply=450 4\.7\.5 ", text)),
+                    "decisions: log line with the queue id and the 450 4.7.5 reply", text[-600:]])
+    if name == "nullmx":
+        res.append([bool(re.search(r"domain=nullmx\.test, verdict=null-mx, reasons=\S+, action=reject, "
+                                   r"delay=\d+ms, reply=556 5\.1\.10 <bob@nullmx\.test>: nullmx\.test accepts no mail", text)),
+                    "nullmx: 556 5.1.10 reply (RFC 7505 section 4.3)", text[-600:]])
+    res.append([proc.returncode == 0, "%s: milter stopped cleanly" % name, "rc %s" % proc.returncode])
+print("RESULTS " + json.dumps(res))
+'''
+
+results = []
+for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes"]), ("null-mx", ["nullmx"])):
+    r = subprocess.run([RUN, world, "--", sys.executable, "-c", INSIDE, MILTER, MT_DIR] + scripts,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    got = None
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULTS "):
+            got = json.loads(line[8:])
+    if got is None:
+        got = [[False, "[%s] the world ran miltertest" % world, r.stdout[-1000:] + r.stderr[-1000:]]]
+    results += got
+print("1..%d" % len(results))
+failed = 0
+for i, (ok, desc, diag) in enumerate(results, 1):
+    print("%s %d - %s" % ("ok" if ok else "not ok", i, desc))
+    if not ok:
+        failed += 1
+        for l in str(diag).splitlines()[-12:]:
+            print("#   " + l)
+sys.exit(1 if failed else 0)
