@@ -179,7 +179,7 @@ static int cache_copy(CACHE_POLICY *dst, const CACHE_POLICY *src)
 
 static time_t cache_expires(const CACHE_POLICY *r)
 {
-    if (r->kind == CACHE_KIND_NEGATIVE)
+    if (r->kind == CACHE_KIND_NEGATIVE || r->kind == CACHE_KIND_PROBE)
 	return (r->expires);
     /* RFC 8461 §3.2: max_age is the policy's lifetime in the cache. */
     return (r->fetched + r->max_age);
@@ -234,7 +234,7 @@ int     cache_encode(const CACHE_POLICY *r, unsigned char *buf, size_t size, siz
     buf[2] = (unsigned char) kind;
     buf[3] = 0;
     cache_put64(buf + 4, (int64_t) r->fetched);
-    cache_put64(buf + 12, (int64_t) (kind == CACHE_KIND_NEGATIVE ? r->expires : r->fetched + r->max_age));
+    cache_put64(buf + 12, (int64_t) (kind == CACHE_KIND_POLICY ? r->fetched + r->max_age : r->expires));
     cache_put64(buf + 20, (int64_t) r->checked);
     cache_put32(buf + 28, (uint32_t) r->max_age);
     buf[32] = (unsigned char) idlen;
@@ -254,7 +254,8 @@ int     cache_decode(const unsigned char *buf, size_t len, CACHE_POLICY *out)
 
     memset(out, 0, sizeof(*out));
     if (len < CACHE_HDR || len > CACHE_VALUE_MAX || buf[0] != CACHE_MAGIC || buf[1] != CACHE_VERSION
-	|| (buf[2] != CACHE_KIND_POLICY && buf[2] != CACHE_KIND_NEGATIVE) || buf[3] != 0)
+	|| (buf[2] != CACHE_KIND_POLICY && buf[2] != CACHE_KIND_NEGATIVE && buf[2] != CACHE_KIND_PROBE)
+	|| buf[3] != 0)
 	return (STATUS_INVAL);
     fetched = cache_get64(buf + 4);
     expires = cache_get64(buf + 12);
@@ -277,6 +278,11 @@ int     cache_decode(const unsigned char *buf, size_t len, CACHE_POLICY *out)
 	|| expires < 0 || expires > ((int64_t) 1 << 41))
 	return (STATUS_INVAL);
     if (buf[2] == CACHE_KIND_POLICY && expires != fetched + (int64_t) max_age)
+	return (STATUS_INVAL);
+    /* A probe result: no id, no max_age, a lifetime of at most a week. */
+    if (buf[2] == CACHE_KIND_PROBE
+	&& (idlen != 0 || max_age != 0 || blen > CACHE_PROBE_BODY_MAX || expires < fetched
+	    || expires > fetched + CACHE_PROBE_TTL_MAX))
 	return (STATUS_INVAL);
     if ((out->body = malloc(blen + 1)) == 0)
 	return (STATUS_RETRY);
@@ -444,20 +450,26 @@ done:
 
 /* Get a fresh record of one kind. */
 
-static int cache_get_kind(CACHE *c, const char *domain, int kind, int skip_l1, CACHE_POLICY *out)
+static int cache_get_key(CACHE *c, const char *key, int kind, int skip_l1, CACHE_POLICY *out)
 {
-    char    key[CACHE_KEY_MAX];
     int     status;
 
-    memset(out, 0, sizeof(*out));
-    if (cache_key(key, sizeof(key), domain) != 0)
-	return (STATUS_NOTFOUND);
     if ((status = cache_lookup(c, key, skip_l1, out)) == STATUS_OK && out->kind != kind) {
 	cache_policy_clear(out);
 	memset(out, 0, sizeof(*out));
 	status = STATUS_NOTFOUND;
     }
     return (status);
+}
+
+static int cache_get_kind(CACHE *c, const char *domain, int kind, int skip_l1, CACHE_POLICY *out)
+{
+    char    key[CACHE_KEY_MAX];
+
+    memset(out, 0, sizeof(*out));
+    if (cache_key(key, sizeof(key), domain) != 0)
+	return (STATUS_NOTFOUND);
+    return (cache_get_key(c, key, kind, skip_l1, out));
 }
 
 int     cache_policy_get(CACHE *c, const char *domain, CACHE_POLICY *out)
@@ -479,18 +491,15 @@ int     cache_negative_get(CACHE *c, const char *domain, CACHE_POLICY *out)
     return (cache_get_kind(c, domain, CACHE_KIND_NEGATIVE, 0, out));
 }
 
-/* Store rec under the domain's key: L1, then the backend. */
+/* Store rec under key: L1, then the backend. */
 
-static int cache_store(CACHE *c, const char *domain, const CACHE_POLICY *rec)
+static int cache_store_key(CACHE *c, const char *key, const CACHE_POLICY *rec)
 {
-    char    key[CACHE_KEY_MAX];
     unsigned char *val = 0;
     size_t  len;
     long    ttl;
     int     status;
 
-    if (cache_key(key, sizeof(key), domain) != 0)
-	return (STATUS_INVAL);
     if ((status = cache_l1_put(c, key, rec)) != STATUS_OK)
 	goto done;
     if (c->store.put == 0)
@@ -514,6 +523,15 @@ static int cache_store(CACHE *c, const char *domain, const CACHE_POLICY *rec)
 done:
     free(val);
     return (status);
+}
+
+static int cache_store(CACHE *c, const char *domain, const CACHE_POLICY *rec)
+{
+    char    key[CACHE_KEY_MAX];
+
+    if (cache_key(key, sizeof(key), domain) != 0)
+	return (STATUS_INVAL);
+    return (cache_store_key(c, key, rec));
 }
 
 int     cache_policy_put(CACHE *c, const char *domain, const CACHE_POLICY *in)
@@ -618,4 +636,42 @@ void    cache_unlock(CACHE *c, const char *domain)
     if (snprintf(key, sizeof(key), "lock:%s", domain) >= (int) sizeof(key))
 	return;
     c->store.unlock(c->store.ctx, key, "1");
+}
+
+/* Probe results (cache.h): "p:" HOST ":" PORT ":" DANE. */
+
+int     cache_probe_key(char *key, size_t size, const char *host, int port, int dane)
+{
+    if (strlen(host) >= CACHE_DOMAIN_MAX || port < 1 || port > 65535)
+	return (-1);
+    return (snprintf(key, size, "p:%s:%d:%d", host, port, dane ? 1 : 0) >= (int) size ? -1 : 0);
+}
+
+int     cache_probe_get(CACHE *c, const char *host, int port, int dane, int shared, CACHE_POLICY *out)
+{
+    char    key[CACHE_KEY_MAX];
+
+    memset(out, 0, sizeof(*out));
+    if ((shared && c->store.get == 0) || cache_probe_key(key, sizeof(key), host, port, dane) != 0)
+	return (STATUS_NOTFOUND);
+    return (cache_get_key(c, key, CACHE_KIND_PROBE, shared, out));
+}
+
+int     cache_probe_put(CACHE *c, const char *host, int port, int dane, const char *body, long ttl)
+{
+    char    key[CACHE_KEY_MAX];
+    CACHE_POLICY rec;
+
+    if (cache_probe_key(key, sizeof(key), host, port, dane) != 0 || ttl <= 0 || ttl > CACHE_PROBE_TTL_MAX)
+	return (STATUS_INVAL);
+    memset(&rec, 0, sizeof(rec));
+    rec.kind = CACHE_KIND_PROBE;
+    rec.fetched = clock_now();
+    rec.checked = rec.fetched;
+    rec.expires = rec.fetched + ttl;
+    rec.body = (char *) body;
+    rec.len = body ? strlen(body) : 0;
+    if (rec.len > CACHE_PROBE_BODY_MAX)
+	return (STATUS_INVAL);
+    return (cache_store_key(c, key, &rec));
 }

@@ -29,6 +29,13 @@
  *	int	cache_negative_put(CACHE *cache, const char *domain,
  *			const char *hosts, long ttl)
  *
+ *	int	cache_probe_get(CACHE *cache, const char *host, int port,
+ *			int dane, int shared, CACHE_POLICY *out)
+ *	int	cache_probe_put(CACHE *cache, const char *host, int port,
+ *			int dane, const char *body, long ttl)
+ *	int	cache_probe_key(char *key, size_t size, const char *host,
+ *			int port, int dane)
+ *
  *	int	cache_purge_all(CACHE *cache)
  *	void	cache_stats(CACHE *cache, CACHE_STATS *stats)
  *	int	cache_lock(CACHE *cache, const char *domain, int ttl_ms)
@@ -78,6 +85,19 @@
  *	there is no backend. It is how a process sees what another one
  *	just stored.
  *
+ *	A probe record is the outcome of one MX host's STARTTLS probe
+ *	(RFC 8461 section 4: results are per host, not per domain), keyed
+ *	by host name, port and whether DANE (RFC 7672) decided it, with a
+ *	lifetime chosen by the caller (route.c: cache_success_ttl after a
+ *	pass, cache_failure_ttl after a failure). Its body is owned by
+ *	route.c (see PROBE BODY below); cache.c only stores it.
+ *	cache_probe_get() copies a fresh one into out (shared: skip L1 and
+ *	read the backend, STATUS_NOTFOUND without one); cache_probe_put()
+ *	stores body for ttl seconds (1 to CACHE_PROBE_TTL_MAX).
+ *	cache_probe_key() writes the record's key, which is also the name
+ *	to give cache_lock() for the cluster-wide probe lock; -1 when it
+ *	does not fit.
+ *
  *	cache_purge_all() empties L1 and the backend (only keys under the
  *	key prefix, for Redis). cache_stats() fills counters: lookups,
  *	L1 hits, backend hits, misses, backend errors, L1 entries and
@@ -90,9 +110,15 @@
  *
  * KEY LAYOUT
  *	Both backends use the same keys (Redis prepends redis_key_prefix):
- *	"d:" DOMAIN for the domain's record (policy or negative). Redis
+ *	"d:" DOMAIN for the domain's record (policy or negative);
+ *	"p:" HOST ":" PORT ":" DANE (DANE is 0 or 1) for an MX host's
+ *	probe record; "lock:" NAME for a cluster lock, where NAME is a
+ *	domain (policy fetch) or a probe key (probe). Redis
  *	keys carry a TTL: a policy until fetched + max_age, a negative
  *	record for its lifetime, so that Redis cannot grow without bound.
+ *	A probe record lives its own lifetime (expires). `stsfilter cache
+ *	purge DOMAIN` does not remove probe records (they belong to hosts);
+ *	--all does.
  *	LMDB records are dropped when read expired, and expired records
  *	are swept when the map is full.
  *
@@ -101,7 +127,7 @@
  *	offset size
  *	0      1    magic 0x53 ('S')
  *	1      1    format version, 1
- *	2      1    kind: 1 policy, 2 negative
+ *	2      1    kind: 1 policy, 2 negative, 3 probe
  *	3      1    flags, 0
  *	4      8    fetched, seconds since the epoch (signed)
  *	12     8    expires, seconds since the epoch (signed)
@@ -114,8 +140,23 @@
  *	The value is exactly 37+n+m bytes. Backend data is untrusted:
  *	cache_decode() returns STATUS_INVAL for anything else (wrong
  *	magic, unknown version or kind, a length out of range, trailing
- *	bytes, expires inconsistent with fetched + max_age), and the
- *	caller treats that as a miss and logs a warning.
+ *	bytes, expires inconsistent with fetched + max_age; for a probe
+ *	record: an id, a max_age, a body over CACHE_PROBE_BODY_MAX, or
+ *	expires before fetched or after fetched + CACHE_PROBE_TTL_MAX),
+ *	and the caller treats that as a miss and logs a warning.
+ *
+ * PROBE BODY (route.c, version 1)
+ *	Text lines "NAME=VALUE\n", in this order, each at most once:
+ *	"v=1", "passed=0|1", "reason=N" (a PROBE_* code, 0 to 99),
+ *	"secure=0|1" (the result was made for a DNSSEC-secure MX RRset:
+ *	TLSA records were looked at; only such a DANE=0 record may answer
+ *	for a domain whose MX RRset is secure), "ms=N", then optional
+ *	"address=", "tls=", "issuer=", "not_after=N", "cname=",
+ *	"detail=" and up to 8 "name=" lines. Values are sanitized text
+ *	(no control characters) within the VERDICT_HOST field sizes.
+ *	route.c rejects anything else (unknown name, missing v, passed or
+ *	reason, a value out of range or too long) as a corrupt record: a
+ *	miss and a warning, and the host is probed.
  *
  * WHO FREES WHAT
  *	The caller owns CACHE (cache_free()), and out->body after a get
@@ -136,6 +177,10 @@
 
 #define CACHE_KIND_POLICY	1
 #define CACHE_KIND_NEGATIVE	2
+#define CACHE_KIND_PROBE	3
+
+#define CACHE_PROBE_BODY_MAX	4096
+#define CACHE_PROBE_TTL_MAX	604800L	/* a week */
 
 #define CACHE_BACKEND_MEMORY	0
 #define CACHE_BACKEND_LMDB	1
@@ -192,6 +237,9 @@ extern void cache_policy_clear(CACHE_POLICY *);
 extern int cache_policy_get_shared(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_negative_get(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_negative_put(CACHE *, const char *, const char *, long);
+extern int cache_probe_get(CACHE *, const char *, int, int, int, CACHE_POLICY *);
+extern int cache_probe_put(CACHE *, const char *, int, int, const char *, long);
+extern int cache_probe_key(char *, size_t, const char *, int, int);
 extern int cache_purge_all(CACHE *);
 extern void cache_stats(CACHE *, CACHE_STATS *);
 extern int cache_lock(CACHE *, const char *, int);

@@ -126,6 +126,14 @@
       "where the milter listens (unix:/path or inet:port@host)") \
     X(SOCKETMAP_SOCKET, "socketmap_socket", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_SOCKET, \
       "where the socketmap server listens; empty: no socketmap server") \
+    X(SOCKETMAP_TIME_BUDGET, "socketmap_time_budget", CONF_T_TIME, "10s", 1, 90, "s", CONF_CHECK_NONE, \
+      "how long a socketmap request waits for a check before the reply is TEMP") \
+    X(SOCKETMAP_IDLE_TIMEOUT, "socketmap_idle_timeout", CONF_T_TIME, "30s", 1, 3600, "s", CONF_CHECK_NONE, \
+      "how long an idle socketmap client connection stays open") \
+    X(SOCKETMAP_MAX_CLIENTS, "socketmap_max_clients", CONF_T_INT, "256", 1, 4096, "", CONF_CHECK_NONE, \
+      "maximum number of simultaneous socketmap client connections") \
+    X(SOCKETMAP_PID_FILE, "socketmap_pid_file", CONF_T_STRING, "/run/stsfilter/policyd.pid", 0, 0, "", CONF_CHECK_NONE, \
+      "PID file of stsfilter-policyd; empty: none") \
     X(USER, "user", CONF_T_STRING, "stsfilter", 1, 0, "", CONF_CHECK_NONE, \
       "unprivileged user the daemons run as") \
     X(PID_FILE, "pid_file", CONF_T_STRING, "/run/stsfilter/stsfilter.pid", 0, 0, "", CONF_CHECK_NONE, \

@@ -461,11 +461,15 @@ static void route_hosts(ROUTE *r, VERDICT *v, const POLICY *policy, long long de
 	    v->host[i] = hs->host[i];
 	    cand[i] = hs->candidate[i];
 	    temp[i] = hs->temp[i];
+	} else if (hs->any_pass) {
+	    /* ROUTE_FIRST: a route exists; this host's result is not needed. */
+	    v->host[i].listed = hs->listed[i];
+	    v->host[i].reason = REASON_NONE;
+	    (void) snprintf(v->host[i].detail, sizeof(v->host[i].detail), "not needed: another MX host passed");
+	    temp[i] = 0;
 	} else {
 	    v->host[i].listed = hs->listed[i];
-	    (void) snprintf(v->host[i].detail, sizeof(v->host[i].detail), "%s",
-			    hs->any_pass ? "not needed: another MX host passed" :
-			    "no result within the time budget");
+	    (void) snprintf(v->host[i].detail, sizeof(v->host[i].detail), "no result within the time budget");
 	    cand[i] = 1;
 	}
     }
@@ -897,8 +901,13 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 
 verdict:
     if (v) {
-	/* Hosts that no policy asked to check are not "not probed". */
-	if (v->verdict == VERDICT_NO_POLICY || v->verdict == VERDICT_NONE || v->verdict == VERDICT_NULL_MX)
+	/*
+	 * Hosts that no policy asked to check, or that were never tried
+	 * because the domain-level reason already decided, are not "not
+	 * probed".
+	 */
+	if (v->verdict == VERDICT_NO_POLICY || v->verdict == VERDICT_NONE || v->verdict == VERDICT_NULL_MX
+	    || (v->reason != REASON_NONE && v->reason != REASON_NOT_PROBED && v->probe_ms == 0))
 	    for (i = 0; i < v->host_count; i++)
 		if (v->host[i].reason == REASON_NOT_PROBED)
 		    v->host[i].reason = REASON_NONE;
