@@ -19,10 +19,11 @@
  *			char *addr, size_t size)
  *
  *	int	smtpd_proto_link_auth(const SMTPD_PROTO_MSG *msg,
- *			const char **result)
+ *			char *result, size_t size)
  *
  *	int	smtpd_proto_tx_rcpt(const SMTPD_PROTO_MSG *msg,
- *			const char **result, const char **address)
+ *			char *result, size_t rsize, char *address,
+ *			size_t asize)
  *
  *	int	smtpd_proto_result(char *buf, size_t size, int version,
  *			const char *session, const char *token,
@@ -43,6 +44,7 @@
  *	filter|V|TS|SUBSYSTEM|PHASE|SESSION|TOKEN[|PARAMS]
  *	V is "0.6" (OpenSMTPD 6.7 to 7.3) or "0.7" (7.4 and later); TS is
  *	SECONDS.MICROSECONDS; SESSION and TOKEN are 1 to 16 hex digits.
+ *	A later 0.N is read as 0.7; 0.5 and earlier are refused.
  *	"|" may appear only in the last field (smtpd-filters(7)), so
  *	PARAMS is the rest of the line, "|" and all; a data-line's PARAMS
  *	is the message line itself and may be empty.
@@ -73,21 +75,23 @@
  *	"unix:/path"). It writes the bare address, or "" for a UNIX
  *	socket, and returns 0, or -1 for a malformed report.
  *
- *	smtpd_proto_link_auth() points *result at "pass", "fail" or
- *	"error" for the message's version. Returns 0 or -1.
+ *	smtpd_proto_link_auth() copies the result ("pass", "fail" or
+ *	"error") of a link-auth report, read in the order of the
+ *	message's own version. Returns 0, or -1 when malformed or when
+ *	it does not fit.
  *
- *	smtpd_proto_tx_rcpt() splits "MSGID|RESULT|ADDRESS" in place of
- *	nothing (it returns pointers into a copy-free view: result is
- *	NUL-terminated only when the caller passes a writable msg; see
- *	below). Returns 0 or -1.
+ *	smtpd_proto_tx_rcpt() copies RESULT and ADDRESS of a tx-rcpt
+ *	report ("MSGID|RESULT|ADDRESS"). Returns 0 or -1.
+ *
+ *	Who frees: nothing here allocates; msg points into line.
  *
  *	smtpd_proto_result() formats "filter-result|SESSION|TOKEN|DECISION"
  *	plus "|PARAM" when param is not null, and a newline.
  *	A reject or disconnect param must be one line starting "4xx " or
  *	"5xx " (smtpd-filters(7)); anything else, and any CR, LF or NUL,
  *	is refused. smtpd_proto_dataline() formats
- *	"filter-dataline|SESSION|TOKEN|LINE\n"; LINE must hold no CR or
- *	LF. Both return the length, or -1 when the line would be
+ *	"filter-dataline|SESSION|TOKEN|LINE\n"; LINE must hold no LF (a
+ *	bare CR inside message data is data, and is echoed). Both return the length, or -1 when the line would be
  *	malformed or does not fit (buf is then "").
  *
  *	smtpd_proto_register[] is the registration sent after

@@ -115,7 +115,7 @@
  *	probe record; "lock:" NAME for a cluster lock, where NAME is a
  *	domain (policy fetch) or a probe key (probe). Redis
  *	keys carry a TTL: a policy until fetched + max_age, a negative
- *	record for its lifetime, so that Redis cannot grow without bound.
+ *	or probe record for its lifetime, so that Redis cannot grow without bound.
  *	A probe record lives its own lifetime (expires). `stsfilter cache
  *	purge DOMAIN` does not remove probe records (they belong to hosts);
  *	--all does.
@@ -146,13 +146,15 @@
  *	and the caller treats that as a miss and logs a warning.
  *
  * PROBE BODY (route.c, version 1)
- *	Text lines "NAME=VALUE\n", in this order, each at most once:
- *	"v=1", "passed=0|1", "reason=N" (a PROBE_* code, 0 to 99),
+ *	Text lines "NAME=VALUE\n" (each line ends with a newline); "v=1"
+ *	first, then "passed=0|1", "reason=N" (a PROBE_* code, 0 to 99,
+ *	0 exactly when passed=1),
  *	"secure=0|1" (the result was made for a DNSSEC-secure MX RRset:
  *	TLSA records were looked at; only such a DANE=0 record may answer
  *	for a domain whose MX RRset is secure), "ms=N", then optional
  *	"address=", "tls=", "issuer=", "not_after=N", "cname=",
- *	"detail=" and up to 8 "name=" lines. Values are sanitized text
+ *	"detail=" and up to 8 "name=" lines (certificate names); the
+ *	required names appear exactly once. Values are sanitized text
  *	(no control characters) within the VERDICT_HOST field sizes.
  *	route.c rejects anything else (unknown name, missing v, passed or
  *	reason, a value out of range or too long) as a corrupt record: a

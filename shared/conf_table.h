@@ -103,6 +103,12 @@
       "how long the absence of MTA-STS and DANE for a domain is cached") \
     X(TXT_RECHECK_INTERVAL, "txt_recheck_interval", CONF_T_TIME, "5m", 0, 86400, "s", CONF_CHECK_NONE, \
       "minimum time between _mta-sts TXT lookups for a domain with a cached policy") \
+    X(REFRESH_THREADS, "refresh_threads", CONF_T_INT, "2", 0, 64, "", CONF_CHECK_NONE, \
+      "background threads for policy rechecks and proactive refresh; 0: none") \
+    X(REFRESH_TICK, "refresh_tick", CONF_T_TIME, "60s", 1, 3600, "s", CONF_CHECK_NONE, \
+      "how often the proactive refresh looks for policies near the end of max_age") \
+    X(REFRESH_AHEAD, "refresh_ahead", CONF_T_TIME, "0s", 0, 86400, "s", CONF_CHECK_NONE, \
+      "refresh a policy this long before max_age ends; 0: a quarter of max_age, at most 1d") \
     X(CACHE_MEMORY_ENTRIES, "cache_memory_entries", CONF_T_INT, "100000", 100, 100000000, "", CONF_CHECK_NONE, \
       "maximum number of entries in the memory cache") \
     X(CACHE_MEMORY_BYTES, "cache_memory_bytes", CONF_T_SIZE, "64m", 1048576, 1073741824, "", CONF_CHECK_NONE, \

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cache_probe.h"
 #include "clock.h"
 #include "dns.h"
 #include "domain.h"
@@ -47,6 +48,37 @@
 #define ROUTE_MIN_TTL		300	/* warn below this (seed 002) */
 #define ROUTE_WORKERS_MAX	16
 #define ROUTE_LOCK_POLL_MS	50	/* poll for another node's fetch */
+#define ROUTE_REFRESH_MAX	8	/* background refresh threads, at most */
+#define ROUTE_REFRESH_DEFAULT	2
+#define ROUTE_QUEUE_MAX		256	/* queued refresh jobs */
+#define ROUTE_SEEN_BUCKETS	4096
+#define ROUTE_SEEN_MAX		100000	/* domains remembered for refresh */
+#define ROUTE_SEEN_LIFE		86400	/* "seen in the last day" */
+#define ROUTE_RETRY_S		300	/* one failed refresh per 5 min */
+#define ROUTE_SCAN_MAX		256	/* refresh jobs queued per tick */
+#define ROUTE_TICK_DEFAULT_MS	60000
+
+#define ROUTE_POLICY_RCPT	0	/* a lookup: stale-while-revalidate */
+#define ROUTE_POLICY_RECHECK	1	/* background: TXT recheck, fetch on a new id */
+#define ROUTE_POLICY_REFETCH	2	/* background: fetch even with the same id */
+
+typedef struct ROUTE_JOB {
+    char    domain[DOMAIN_MAX + 1];
+    int     mode;			/* ROUTE_POLICY_RECHECK or _REFETCH */
+} ROUTE_JOB;
+
+typedef struct ROUTE_SEEN {
+    struct ROUTE_SEEN *next;
+    char    domain[DOMAIN_MAX + 1];
+    time_t  seen;			/* last lookup that used its policy */
+    time_t  tried;			/* last proactive refresh queued */
+    time_t  next_check;			/* not due before */
+} ROUTE_SEEN;
+
+typedef struct ROUTE_WORKER_ARG {
+    struct ROUTE *route;
+    int     slot;
+} ROUTE_WORKER_ARG;
 
 typedef struct ROUTE_FLIGHT {
     struct ROUTE_FLIGHT *next;
@@ -67,6 +99,21 @@ struct ROUTE {
     pthread_cond_t flight_cond;		/* CLOCK_MONOTONIC */
     ROUTE_FLIGHT *flights;
     int     workers;			/* host workers still running */
+    /* Background refresh: refresh_lock guards everything below. */
+    pthread_mutex_t refresh_lock;
+    pthread_cond_t refresh_cond;	/* CLOCK_MONOTONIC */
+    int     refresh_stop;
+    int     refresh_threads;		/* workers started */
+    int     scheduler;			/* scheduler started */
+    pthread_t refresh_tid[ROUTE_REFRESH_MAX];
+    pthread_t scheduler_tid;
+    ROUTE_WORKER_ARG refresh_arg[ROUTE_REFRESH_MAX];
+    char    refresh_busy[ROUTE_REFRESH_MAX][DOMAIN_MAX + 1];
+    ROUTE_JOB queue[ROUTE_QUEUE_MAX];
+    int     queue_head;
+    int     queue_len;
+    ROUTE_SEEN *seen[ROUTE_SEEN_BUCKETS];
+    int     seen_count;
 };
 
 /*
@@ -93,6 +140,11 @@ typedef struct ROUTE_HOSTS {
     int     candidate[VERDICT_HOSTS_MAX];	/* probed for a route */
     VERDICT_HOST host[VERDICT_HOSTS_MAX];
 } ROUTE_HOSTS;
+
+static void route_refresh_start(ROUTE *);
+static void route_refresh_stop(ROUTE *);
+static int route_refresh_enqueue(ROUTE *, const char *, int);
+static void route_seen_note(ROUTE *, const char *);
 
 /* Milliseconds left before the deadline, capped, never negative. */
 
@@ -155,8 +207,11 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
 	(void) pthread_condattr_init(&ca);
 	(void) pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	(void) pthread_cond_init(&r->flight_cond, &ca);
+	(void) pthread_mutex_init(&r->refresh_lock, 0);
+	(void) pthread_cond_init(&r->refresh_cond, &ca);
 	(void) pthread_condattr_destroy(&ca);
     }
+    route_refresh_start(r);
     *out = r;
     r = 0;
     status = STATUS_OK;
@@ -173,6 +228,7 @@ void    route_free(ROUTE **rp)
     if (rp == 0 || (r = *rp) == 0)
 	return;
     if (r->cache) {
+	route_refresh_stop(r);
 	/* Host workers left running by ROUTE_FIRST still use the resolver. */
 	(void) pthread_mutex_lock(&r->flight_lock);
 	while (r->workers > 0)
@@ -181,8 +237,18 @@ void    route_free(ROUTE **rp)
     }
     dns_free(&r->dns);
     if (r->cache) {
+	ROUTE_SEEN *e, *next;
+	int     i;
+
 	(void) pthread_mutex_destroy(&r->flight_lock);
 	(void) pthread_cond_destroy(&r->flight_cond);
+	(void) pthread_mutex_destroy(&r->refresh_lock);
+	(void) pthread_cond_destroy(&r->refresh_cond);
+	for (i = 0; i < ROUTE_SEEN_BUCKETS; i++)
+	    for (e = r->seen[i]; e; e = next) {
+		next = e->next;
+		free(e);
+	    }
     }
     cache_free(&r->cache);
     free(r);
@@ -233,6 +299,121 @@ static int route_tlsa_usable(const DNS_TLSA *tlsa)
     return (0);
 }
 
+/*
+ * Probe results are cached per MX host (RFC 8461 section 4: the checks
+ * are per host), under the host name, port and DANE flag (cache.h).
+ * Returns 1 when caching is on.
+ */
+static int route_probe_caching(const ROUTE *r)
+{
+    return (r->opts.cache_success_ttl > 0 || r->opts.cache_failure_ttl > 0);
+}
+
+/*
+ * Load a cached probe result of host idx with this DANE flag into its
+ * slot. shared: read the backend only (another process's result). A
+ * DANE=0 result answers for a DNSSEC-secure MX RRset only if it was
+ * made for one (TLSA records were looked at), never as a downgrade.
+ * Returns 1 on a hit.
+ */
+static int route_probe_load(ROUTE_HOSTS *hs, int idx, int dane, int shared)
+{
+    ROUTE  *r = hs->route;
+    VERDICT_HOST *h = &hs->host[idx];
+    VERDICT_HOST got;
+    CACHE_POLICY rec;
+    int     probe_reason;
+    int     secure;
+    int     hit = 0;
+
+    if (cache_probe_get(r->cache, h->name, r->opts.probe_port, dane, shared, &rec) != STATUS_OK)
+	return (0);
+    memset(&got, 0, sizeof(got));
+    if (strlen(rec.body) != rec.len || cache_probe_decode(rec.body, &got, &probe_reason, &secure) != STATUS_OK) {
+	/* Backend data is untrusted: a defect is a miss, and the host is probed. */
+	log_warn("cache: probe result of %s port %d dane %d malformed; ignored", h->name,
+		 r->opts.probe_port, dane);
+	goto done;
+    }
+    if (!dane && hs->mx_secure && !secure)
+	goto done;
+    h->dane = dane;
+    h->passed = got.passed;
+    h->reason = route_probe_reason(probe_reason, &hs->temp[idx]);
+    (void) str_copy(h->detail, sizeof(h->detail), got.detail);
+    (void) str_copy(h->address, sizeof(h->address), got.address);
+    (void) str_copy(h->tls_version, sizeof(h->tls_version), got.tls_version);
+    (void) str_copy(h->cert_issuer, sizeof(h->cert_issuer), got.cert_issuer);
+    (void) str_copy(h->cname, sizeof(h->cname), got.cname);
+    h->cert_not_after = got.cert_not_after;
+    memcpy(h->cert_names, got.cert_names, sizeof(h->cert_names));
+    h->cert_name_count = got.cert_name_count;
+    h->probe_ms = 0;				/* not probed now */
+    hs->candidate[idx] = 1;
+    hit = 1;
+
+done:
+    cache_policy_clear(&rec);
+    return (hit);
+}
+
+/* Store host idx's fresh probe result (probe_reason from probe.h). */
+
+static void route_probe_store(ROUTE_HOSTS *hs, int idx, int probe_reason)
+{
+    ROUTE  *r = hs->route;
+    VERDICT_HOST *h = &hs->host[idx];
+    char    body[CACHE_PROBE_BODY_MAX + 1];
+    long    ttl = h->passed ? r->opts.cache_success_ttl : r->opts.cache_failure_ttl;
+
+    /* A probe cut short by this lookup's own budget says nothing about the host. */
+    if (ttl <= 0 || (!h->passed && route_left(hs->deadline, 1) == 0))
+	return;
+    if (ttl > CACHE_PROBE_TTL_MAX)
+	ttl = CACHE_PROBE_TTL_MAX;
+    if (cache_probe_encode(h, probe_reason, hs->mx_secure, body, sizeof(body)) != STATUS_OK
+	|| cache_probe_put(r->cache, h->name, r->opts.probe_port, h->dane, body, ttl) != STATUS_OK)
+	log_warn("%s: cannot cache the probe result", h->name);
+}
+
+/*
+ * Cluster-wide single flight for a probe (Redis): take the lock on the
+ * host's probe key; when another node holds it, wait (within the budget)
+ * for its result to appear in the shared cache. Returns 1 with the slot
+ * filled from that result, else 0 with *locked saying whether to
+ * unlock after the probe.
+ */
+static int route_probe_shared(ROUTE_HOSTS *hs, int idx, int *locked)
+{
+    ROUTE  *r = hs->route;
+    VERDICT_HOST *h = &hs->host[idx];
+    char    key[CACHE_KEY_MAX];
+    int     lock_ms = r->opts.cache_lock_ms > 0 ? r->opts.cache_lock_ms :
+	route_left(hs->deadline, 600000) + 1000;
+    long long until = clock_mono_ms() + lock_ms;
+    int     st;
+
+    *locked = 0;
+    if (cache_probe_key(key, sizeof(key), h->name, r->opts.probe_port, h->dane) != 0)
+	return (0);
+    while ((st = cache_lock(r->cache, key, lock_ms)) == STATUS_RETRY) {
+	if (clock_mono_ms() + ROUTE_LOCK_POLL_MS >= until
+	    || route_left(hs->deadline, ROUTE_LOCK_POLL_MS) < ROUTE_LOCK_POLL_MS)
+	    return (0);				/* probe here, without the lock */
+	(void) usleep(ROUTE_LOCK_POLL_MS * 1000);
+	if (route_probe_load(hs, idx, h->dane, 1))
+	    return (1);
+    }
+    *locked = (st == STATUS_OK);
+    /* Taken: another node may have finished just before. */
+    if (*locked && route_probe_load(hs, idx, h->dane, 1)) {
+	cache_unlock(r->cache, key);
+	*locked = 0;
+	return (1);
+    }
+    return (0);
+}
+
 /* One MX host: address, TLSA, probe. Writes only h and its slots in hs. */
 
 static void route_host(ROUTE_HOSTS *hs, int idx)
@@ -244,6 +425,9 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
     PROBE_OPTS popts;
     PROBE_RESULT res;
     WHY     why;
+    char    key[CACHE_KEY_MAX];
+    int     caching = route_probe_caching(r);
+    int     locked = 0;
     int     st;
     int     i;
 
@@ -254,6 +438,15 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
 	goto done;
     }
     h->listed = hs->listed[idx];
+
+    /*
+     * A fresh cached probe result costs no network access: DANE first
+     * (only a DNSSEC-secure MX RRset can make a host a DANE host), then
+     * the policy's own check of a listed host.
+     */
+    if (caching && ((hs->mx_secure && route_probe_load(hs, idx, 1, 0))
+		    || (h->listed && route_probe_load(hs, idx, 0, 0))))
+	goto done;
 
     st = dns_addr(r->dns, h->name, route_left(hs->deadline, r->opts.dns_timeout_ms), &addr, &why);
     if (st != STATUS_OK) {
@@ -294,6 +487,8 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
 	}
 	goto done;
     }
+    if (caching && route_probe_shared(hs, idx, &locked))
+	goto done;
     memset(&popts, 0, sizeof(popts));
     popts.port = r->opts.probe_port;
     popts.connect_timeout_ms = r->opts.probe_connect_timeout_ms;
@@ -316,8 +511,12 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
 	(void) text_sanitize(h->cert_names[i], sizeof(h->cert_names[i]), res.names[i]);
     h->cert_name_count = i;
     h->probe_ms = res.elapsed_ms;
+    if (caching)
+	route_probe_store(hs, idx, res.reason);
 
 done:
+    if (locked && cache_probe_key(key, sizeof(key), h->name, r->opts.probe_port, h->dane) == 0)
+	cache_unlock(r->cache, key);
     dns_addr_free(&addr);
     dns_tlsa_free(&tlsa);
 }
@@ -595,7 +794,7 @@ static void route_policy_checked(ROUTE *r, const char *domain, const CACHE_POLIC
  * cached), or null. *reason is set when a policy was announced but
  * could not be obtained, or discovery failed temporarily.
  */
-static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reason)
+static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reason, int mode)
 {
     char    name[300];
     DNS_TXT *txt = 0;
@@ -616,14 +815,21 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
      * RFC 8461 §3.3 lets a sender check the TXT record less often than
      * every message: within txt_recheck_interval of the last time its id
      * was seen, a cached policy is used as it is, without any lookup.
+     * After that the recheck is due; it is queued for a background
+     * thread and this lookup still answers from the unexpired cached
+     * policy (stale-while-revalidate). Without background threads the
+     * recheck is done here.
      */
-    if (have_cache && r->opts.txt_recheck_interval > 0
-	&& now - (cached.checked ? cached.checked : cached.fetched) < r->opts.txt_recheck_interval
+    if (mode == ROUTE_POLICY_RCPT && have_cache && r->opts.txt_recheck_interval > 0
 	&& policy_parse(cached.body, cached.len, &policy, 0) == STATUS_OK) {
-	v->has_txt = 1;
-	(void) str_copy(v->txt_id, sizeof(v->txt_id), cached.txt_id);
-	v->policy_cached = 1;
-	goto found;
+	if (now - (cached.checked ? cached.checked : cached.fetched) < r->opts.txt_recheck_interval
+	    || route_refresh_enqueue(r, v->domain, ROUTE_POLICY_RECHECK) == 0) {
+	    v->has_txt = 1;
+	    (void) str_copy(v->txt_id, sizeof(v->txt_id), cached.txt_id);
+	    v->policy_cached = 1;
+	    goto found;
+	}
+	policy_free(&policy);
     }
 
     /* RFC 8461 §3.1: the TXT record at _mta-sts.<domain>. */
@@ -647,13 +853,14 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	verdict_warn(v, "%s TXT has a TTL of %d s; under %d s, a DNS outage soon loses the policy",
 		     name, v->txt_ttl, ROUTE_MIN_TTL);
 
-    if (v->has_txt && have_cache && strcmp(cached.txt_id, v->txt_id) == 0) {
+    if (v->has_txt && have_cache && strcmp(cached.txt_id, v->txt_id) == 0 && mode != ROUTE_POLICY_REFETCH) {
 	/* RFC 8461 §3.3: the id is unchanged, so the cached policy is current. */
 	(void) policy_parse(cached.body, cached.len, &policy, 0);
 	v->policy_cached = 1;
 	route_policy_checked(r, v->domain, &cached, now);
-    } else if (v->has_txt) {
-	policy = route_fetch(r, v, v->txt_id, deadline, reason);
+    } else if (v->has_txt || (mode == ROUTE_POLICY_REFETCH && have_cache && txt_temp)) {
+	/* A proactive refresh with the TXT lookup failing fetches under the cached id. */
+	policy = route_fetch(r, v, v->has_txt ? v->txt_id : cached.txt_id, deadline, reason);
 	if (policy == 0 && have_cache) {
 	    /* Retry the refresh after txt_recheck_interval, not on every message. */
 	    route_policy_checked(r, v->domain, &cached, now);
@@ -677,6 +884,8 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
     }
 
 found:
+    if (policy && mode == ROUTE_POLICY_RCPT)
+	route_seen_note(r, v->domain);
     if (policy) {
 	int     i;
 
@@ -691,6 +900,264 @@ found:
 	cache_policy_clear(&cached);
     dns_txt_free(&txt);
     return (policy);
+}
+
+/*
+ * Background refresh. A small pool of workers takes jobs (a domain and
+ * a mode) from a bounded queue; a domain is queued or in flight at most
+ * once. The scheduler remembers the domains whose policy was used in
+ * the last day (ROUTE_SEEN, hashed, capped) and queues a proactive
+ * refetch refresh_ahead before a policy's max_age ends.
+ */
+
+static unsigned route_seen_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+
+    for (; *s; s++)
+	h = (h ^ (unsigned char) *s) * 16777619u;
+    return (h % ROUTE_SEEN_BUCKETS);
+}
+
+/* A lookup used the domain's policy: remember it for the proactive refresh. */
+
+static void route_seen_note(ROUTE *r, const char *domain)
+{
+    ROUTE_SEEN *e;
+    unsigned b = route_seen_hash(domain);
+    time_t  now = clock_now();
+
+    if (!r->scheduler)
+	return;
+    (void) pthread_mutex_lock(&r->refresh_lock);
+    for (e = r->seen[b]; e; e = e->next)
+	if (strcmp(e->domain, domain) == 0)
+	    break;
+    if (e == 0 && r->seen_count < ROUTE_SEEN_MAX && (e = calloc(1, sizeof(*e))) != 0) {
+	(void) str_copy(e->domain, sizeof(e->domain), domain);
+	e->next = r->seen[b];
+	r->seen[b] = e;
+	r->seen_count++;
+    }
+    if (e)
+	e->seen = now;
+    (void) pthread_mutex_unlock(&r->refresh_lock);
+}
+
+/*
+ * Queue a refresh of domain. 0: queued, or already queued or running,
+ * or dropped because the queue is full (a later lookup queues it
+ * again); -1: there are no refresh threads.
+ */
+static int route_refresh_enqueue(ROUTE *r, const char *domain, int mode)
+{
+    int     i;
+    int     status = 0;
+
+    (void) pthread_mutex_lock(&r->refresh_lock);
+    if (r->refresh_threads == 0 || r->refresh_stop) {
+	status = -1;
+	goto done;
+    }
+    for (i = 0; i < r->refresh_threads; i++)
+	if (strcmp(r->refresh_busy[i], domain) == 0)
+	    goto done;
+    for (i = 0; i < r->queue_len; i++)
+	if (strcmp(r->queue[(r->queue_head + i) % ROUTE_QUEUE_MAX].domain, domain) == 0)
+	    goto done;
+    if (r->queue_len >= ROUTE_QUEUE_MAX)
+	goto done;
+    i = (r->queue_head + r->queue_len) % ROUTE_QUEUE_MAX;
+    (void) str_copy(r->queue[i].domain, sizeof(r->queue[i].domain), domain);
+    r->queue[i].mode = mode;
+    r->queue_len++;
+    (void) pthread_cond_broadcast(&r->refresh_cond);
+
+done:
+    (void) pthread_mutex_unlock(&r->refresh_lock);
+    return (status);
+}
+
+/* Run one job: the policy stage alone, with its own time budget. */
+
+static void route_refresh_run(ROUTE *r, const ROUTE_JOB *job)
+{
+    VERDICT *v = 0;
+    POLICY *policy = 0;
+    CACHE_POLICY rec;
+    time_t  start = clock_now();
+    long long deadline = clock_mono_ms() + r->opts.dns_timeout_ms * 2 + r->opts.fetch_timeout_ms + 1000;
+    int     reason = REASON_NONE;
+
+    if ((v = verdict_create(job->domain)) == 0)
+	return;
+    policy = route_policy(r, v, deadline, &reason, job->mode);
+    if (job->mode == ROUTE_POLICY_REFETCH) {
+	if (cache_policy_get(r->cache, job->domain, &rec) == STATUS_OK && rec.fetched >= start) {
+	    log_info("%s: MTA-STS policy refreshed before its max_age ends", job->domain);
+	} else {
+	    /* The policy stage turns a failed refresh into a warning (RFC 8461 §5.1). */
+	    log_info("%s: proactive MTA-STS policy refresh failed (%s); next try in %d s", job->domain,
+		     reason != REASON_NONE ? verdict_reason_name(reason) :
+		     v->warn_count > 0 ? v->warn[v->warn_count - 1] : "no new policy", ROUTE_RETRY_S);
+	}
+	cache_policy_clear(&rec);
+    }
+    policy_free(&policy);
+    verdict_free(&v);
+}
+
+static void *route_refresh_worker(void *arg)
+{
+    ROUTE_WORKER_ARG *wa = (ROUTE_WORKER_ARG *) arg;
+    ROUTE  *r = wa->route;
+    ROUTE_JOB job;
+
+    (void) pthread_mutex_lock(&r->refresh_lock);
+    for (;;) {
+	while (!r->refresh_stop && r->queue_len == 0)
+	    (void) pthread_cond_wait(&r->refresh_cond, &r->refresh_lock);
+	if (r->refresh_stop)
+	    break;
+	job = r->queue[r->queue_head];
+	r->queue_head = (r->queue_head + 1) % ROUTE_QUEUE_MAX;
+	r->queue_len--;
+	(void) str_copy(r->refresh_busy[wa->slot], sizeof(r->refresh_busy[0]), job.domain);
+	(void) pthread_mutex_unlock(&r->refresh_lock);
+	route_refresh_run(r, &job);
+	(void) pthread_mutex_lock(&r->refresh_lock);
+	r->refresh_busy[wa->slot][0] = 0;
+    }
+    (void) pthread_mutex_unlock(&r->refresh_lock);
+    return (0);
+}
+
+/* When a cached policy should be fetched again (RFC 8461 §3.3). */
+
+static time_t route_refresh_due(const ROUTE *r, const CACHE_POLICY *rec)
+{
+    long    ahead = r->opts.refresh_ahead > 0 ? r->opts.refresh_ahead : rec->max_age / 4;
+
+    if (ahead > ROUTE_SEEN_LIFE)
+	ahead = ROUTE_SEEN_LIFE;
+    return (rec->fetched + rec->max_age - ahead);
+}
+
+/* One scan: forget domains not seen for a day, queue the ones due. */
+
+static void route_refresh_scan(ROUTE *r)
+{
+    char  (*due)[DOMAIN_MAX + 1] = 0;
+    ROUTE_SEEN **pp, *e;
+    CACHE_POLICY rec;
+    time_t  now = clock_now();
+    time_t  next;
+    int     count = 0;
+    int     i;
+
+    if ((due = calloc(ROUTE_SCAN_MAX, sizeof(*due))) == 0)
+	return;
+    (void) pthread_mutex_lock(&r->refresh_lock);
+    for (i = 0; i < ROUTE_SEEN_BUCKETS; i++) {
+	for (pp = &r->seen[i]; (e = *pp) != 0;) {
+	    if (now - e->seen >= ROUTE_SEEN_LIFE) {
+		*pp = e->next;
+		free(e);
+		r->seen_count--;
+		continue;
+	    }
+	    if (count < ROUTE_SCAN_MAX && now >= e->next_check && now - e->tried >= ROUTE_RETRY_S)
+		(void) str_copy(due[count++], sizeof(due[0]), e->domain);
+	    pp = &e->next;
+	}
+    }
+    (void) pthread_mutex_unlock(&r->refresh_lock);
+
+    for (i = 0; i < count; i++) {
+	/* No cached policy (expired or lost) is due too: the domain was using one. */
+	next = 0;
+	if (cache_policy_get(r->cache, due[i], &rec) == STATUS_OK) {
+	    next = route_refresh_due(r, &rec);
+	    cache_policy_clear(&rec);
+	}
+	(void) pthread_mutex_lock(&r->refresh_lock);
+	for (e = r->seen[route_seen_hash(due[i])]; e; e = e->next)
+	    if (strcmp(e->domain, due[i]) == 0)
+		break;
+	if (e) {
+	    e->next_check = next;
+	    if (now >= next)
+		e->tried = now;
+	}
+	(void) pthread_mutex_unlock(&r->refresh_lock);
+	if (e && now >= next)
+	    (void) route_refresh_enqueue(r, due[i], ROUTE_POLICY_REFETCH);
+    }
+    free(due);
+}
+
+static void *route_refresh_scheduler(void *arg)
+{
+    ROUTE  *r = (ROUTE *) arg;
+    struct timespec ts;
+    long long until;
+    int     tick = r->opts.refresh_tick_ms > 0 ? r->opts.refresh_tick_ms : ROUTE_TICK_DEFAULT_MS;
+
+    (void) pthread_mutex_lock(&r->refresh_lock);
+    while (!r->refresh_stop) {
+	until = clock_mono_ms() + tick;
+	ts.tv_sec = (time_t) (until / 1000);
+	ts.tv_nsec = (long) (until % 1000) * 1000000L;
+	while (!r->refresh_stop && clock_mono_ms() < until)
+	    (void) pthread_cond_timedwait(&r->refresh_cond, &r->refresh_lock, &ts);
+	if (r->refresh_stop)
+	    break;
+	(void) pthread_mutex_unlock(&r->refresh_lock);
+	route_refresh_scan(r);
+	(void) pthread_mutex_lock(&r->refresh_lock);
+    }
+    (void) pthread_mutex_unlock(&r->refresh_lock);
+    return (0);
+}
+
+/* Start the pool and the scheduler; without them lookups recheck in line. */
+
+static void route_refresh_start(ROUTE *r)
+{
+    int     want = r->opts.refresh_threads == 0 ? ROUTE_REFRESH_DEFAULT : r->opts.refresh_threads;
+    int     i;
+
+    if (want > ROUTE_REFRESH_MAX)
+	want = ROUTE_REFRESH_MAX;
+    (void) pthread_mutex_lock(&r->refresh_lock);
+    for (i = 0; i < want; i++) {
+	r->refresh_arg[i].route = r;
+	r->refresh_arg[i].slot = i;
+	if (pthread_create(&r->refresh_tid[i], 0, route_refresh_worker, &r->refresh_arg[i]) != 0)
+	    break;
+	r->refresh_threads++;
+    }
+    if (r->refresh_threads > 0 && pthread_create(&r->scheduler_tid, 0, route_refresh_scheduler, r) == 0)
+	r->scheduler = 1;
+    (void) pthread_mutex_unlock(&r->refresh_lock);
+    if (want > 0 && r->refresh_threads < want)
+	log_warn("only %d of %d policy refresh threads started", r->refresh_threads, want);
+}
+
+/* Stop the threads; a refresh in flight finishes within its own budget. */
+
+static void route_refresh_stop(ROUTE *r)
+{
+    int     i;
+
+    (void) pthread_mutex_lock(&r->refresh_lock);
+    r->refresh_stop = 1;
+    (void) pthread_cond_broadcast(&r->refresh_cond);
+    (void) pthread_mutex_unlock(&r->refresh_lock);
+    if (r->scheduler)
+	(void) pthread_join(r->scheduler_tid, 0);
+    for (i = 0; i < r->refresh_threads; i++)
+	(void) pthread_join(r->refresh_tid[i], 0);
 }
 
 /* RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>. */
@@ -843,7 +1310,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 	    break;
 	}
 
-    policy = route_policy(r, v, deadline, &reason);
+    policy = route_policy(r, v, deadline, &reason, ROUTE_POLICY_RCPT);
     v->dns_ms = (long) (clock_mono_ms() - t0) - v->fetch_ms;
 
     /* Most domains: no policy, no DNSSEC. Nothing to probe. */

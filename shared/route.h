@@ -53,6 +53,28 @@
  *	"lock:DOMAIN"; a process that finds it held waits briefly for
  *	the holder's result in Redis instead of fetching.
  *
+ *	Probe results are cached per MX host (RFC 8461 section 4), keyed
+ *	by host, port and DANE flag (cache.h): cache_success_ttl after a
+ *	pass, cache_failure_ttl after a failure (not when this lookup's
+ *	own budget cut the probe short). A fresh result skips the host's
+ *	address and TLSA lookups and the probe. A DANE=0 result made for
+ *	an insecure MX RRset never answers for a secure one. With Redis a
+ *	probe runs under the lock "lock:p:HOST:PORT:DANE", as fetches do.
+ *
+ *	Stale-while-revalidate: with txt_recheck_interval > 0, a lookup
+ *	that finds the recheck due answers from the cached (unexpired)
+ *	policy at once and queues the TXT recheck (and a fetch if the id
+ *	changed) for a small pool of refresh_threads background threads,
+ *	one job in flight or queued per domain. txt_recheck_interval = 0
+ *	keeps the recheck in the lookup (every lookup looks at the TXT).
+ *
+ *	Proactive refresh (RFC 8461 section 3.3): domains whose policy
+ *	was used in the last day are fetched again refresh_ahead before
+ *	their max_age ends, by a scheduler thread that scans every
+ *	refresh_tick_ms; a failed refresh of a domain is retried at most
+ *	once per 5 minutes. route_create() starts the threads, and
+ *	route_free() stops them and waits for a refresh in flight.
+ *
  *	flags: ROUTE_FIRST returns as soon as one MX host passes (what the
  *	front ends want at RCPT time); the other probes finish in the
  *	background and their results are dropped. Without it every MX host
@@ -97,9 +119,12 @@ typedef struct ROUTE_OPTS {
     CACHE_OPTS cache;			/* backend; memory_entries 0: cache_entries */
     long    txt_recheck_interval;	/* s between TXT lookups while a policy is cached */
     long    cache_negative_ttl;		/* s a "no policy" entry lives; 0: none kept */
-    long    cache_success_ttl;		/* s (reserved: probe results) */
-    long    cache_failure_ttl;		/* s (reserved: probe results) */
-    int     cache_lock_ms;		/* cluster lock on a policy fetch; 0: budget */
+    long    cache_success_ttl;		/* s a passed probe result lives; 0: not kept */
+    long    cache_failure_ttl;		/* s a failed probe result lives; 0: not kept */
+    int     cache_lock_ms;		/* cluster lock on a fetch or probe; 0: budget */
+    int     refresh_threads;		/* background refresh pool; 0: 2, <0: none */
+    int     refresh_tick_ms;		/* proactive refresh scan period; 0: 60000 */
+    long    refresh_ahead;		/* s before max_age ends; 0: max_age/4, <= 1 day */
 } ROUTE_OPTS;
 
 extern int route_create(const ROUTE_OPTS *, ROUTE **, WHY *);

@@ -53,6 +53,10 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->cache.redis_connect_timeout_ms = (int) conf_time(conf, CONF_REDIS_CONNECT_TIMEOUT) * 1000;
     opts->cache.redis_command_timeout_ms = (int) conf_time(conf, CONF_REDIS_COMMAND_TIMEOUT) * 1000;
     opts->txt_recheck_interval = (long) conf_time(conf, CONF_TXT_RECHECK_INTERVAL);
+    /* route.h: refresh_threads 0 means the default pool, < 0 none. */
+    opts->refresh_threads = conf_int(conf, CONF_REFRESH_THREADS) > 0 ? conf_int(conf, CONF_REFRESH_THREADS) : -1;
+    opts->refresh_tick_ms = (int) conf_time(conf, CONF_REFRESH_TICK) * 1000;
+    opts->refresh_ahead = conf_time(conf, CONF_REFRESH_AHEAD);
     opts->cache_negative_ttl = (long) conf_time(conf, CONF_CACHE_NEGATIVE_TTL);
     opts->cache_success_ttl = (long) conf_time(conf, CONF_CACHE_SUCCESS_TTL);
     opts->cache_failure_ttl = (long) conf_time(conf, CONF_CACHE_FAILURE_TTL);

@@ -1,0 +1,830 @@
+/*
+ * NAME
+ *	smtpd 8
+ * SUMMARY
+ *	stsfilter-smtpd - OpenSMTPD proc-exec filter: warn senders at RCPT
+ *	TO when MTA-STS or DANE leaves no valid TLS route to the
+ *	recipient's domain
+ * SYNOPSIS
+ *	stsfilter-smtpd [-n] [-c FILE]
+ * DESCRIPTION
+ *	Thin glue between OpenSMTPD's filter protocol (smtpd_proto.c,
+ *	smtpd-filters(7), versions 0.6 and 0.7) and the engine:
+ *	route_check() decides, action.c maps the verdict to accept, tag,
+ *	defer or reject and builds the reply and the tag header; this file
+ *	only transports. See stsfilter-smtpd(8).
+ *
+ *	Threads: the main thread reads stdin, keeps each session's state
+ *	from the reports (client address, authentication, transaction)
+ *	and echoes data lines. Every rcpt-to request is a job for a worker
+ *	pool that grows on demand up to SMTPD_WORKERS_MAX threads, so a
+ *	slow domain holds only its own worker: other sessions are answered
+ *	as soon as their own checks end. Every output line is built whole
+ *	and written with one write loop under smtpd_out_lock, so lines of
+ *	different threads never interleave.
+ *
+ *	Tagging: a recipient whose action tags is kept as pending in its
+ *	session until the tx-rcpt report says smtpd accepted it; then its
+ *	domain goes into the session's tag value (action_tag_add()). At the
+ *	first data line of the message the header "TAG_HEADER: VALUE" is
+ *	written first, then every data line is echoed, the final "." too.
+ *	The pending entry is stored before the filter-result line is
+ *	written, so that tx-rcpt can never overtake it.
+ *
+ *	Robustness: smtpd stops when its filter exits, so nothing here
+ *	exits on bad input. A malformed, truncated or overlong line
+ *	(SMTPD_PROTO_LINE_MAX) is logged to stderr and skipped. A filter
+ *	request for an unknown phase is answered "proceed". End of stdin
+ *	ends the process cleanly (status 0) once running checks are done.
+ *
+ *	Memory: SMTPD_SESS is allocated at link-connect (or at the first
+ *	request of an unknown session) and freed at link-disconnect; a
+ *	SMTPD_PENDING owns its VERDICT until it is committed or dropped;
+ *	SMTPD_JOB is freed by the worker that runs it.
+ *
+ *	RFCs: the reply and header rules are in action.c (RFC 8461 section
+ *	5.1, RFC 7505 section 4.3, RFC 3463, RFC 5321 section 4.5.3.1.5).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "conf.h"
+#include "domain.h"
+#include "log.h"
+#include "route.h"
+#include "route_conf.h"
+#include "smtpd_proto.h"
+#include "status.h"
+#include "str.h"
+#include "text.h"
+#include "verdict.h"
+#include "why.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define SMTPD_EX_OK		0
+#define SMTPD_EX_USAGE		64
+#define SMTPD_EX_SOFTWARE	70
+#define SMTPD_EX_CONFIG		78
+
+#define SMTPD_WORKERS_MAX	256	/* concurrent checks */
+#define SMTPD_BUCKETS		1024	/* session hash table */
+#define SMTPD_PENDING_MAX	1000	/* decided recipients per transaction */
+#define SMTPD_CLIENT_MAX	64
+#define SMTPD_MSGID_MAX		32
+#define SMTPD_OUT_MAX		(SMTPD_PROTO_LINE_MAX + 128)
+
+typedef struct SMTPD_PENDING {
+    struct SMTPD_PENDING *next;
+    char    rcpt[ACTION_RCPT_MAX + 1];
+    char    domain[DOMAIN_MAX + 1];
+    ACTION  act;
+    VERDICT *v;				/* owned */
+} SMTPD_PENDING;
+
+typedef struct SMTPD_SESS {
+    struct SMTPD_SESS *next;		/* hash chain */
+    char    id[SMTPD_PROTO_ID_MAX + 1];
+    struct sockaddr_storage addr;
+    int     has_addr;
+    char    client[SMTPD_CLIENT_MAX];	/* printable, or "unknown" */
+    int     authenticated;
+    char    msgid[SMTPD_MSGID_MAX];	/* from tx-begin */
+    SMTPD_PENDING *pending;
+    int     npending;
+    char    tag[ACTION_TAG_MAX + 1];	/* tag header value */
+    int     in_data;			/* header written for this message */
+} SMTPD_SESS;
+
+typedef struct SMTPD_JOB {
+    struct SMTPD_JOB *next;
+    char    session[SMTPD_PROTO_ID_MAX + 1];
+    char    token[SMTPD_PROTO_ID_MAX + 1];
+    char    rcpt[ACTION_RCPT_MAX + 1];
+    char    client[SMTPD_CLIENT_MAX];
+    char    msgid[SMTPD_MSGID_MAX];
+    struct sockaddr_storage addr;
+    int     has_addr;
+    int     authenticated;
+    int     version;
+} SMTPD_JOB;
+
+static const char smtpd_progname[] = "stsfilter-smtpd";
+static const char *smtpd_conf_path = CONF_DEFAULT_PATH;
+static CONF *smtpd_conf;
+static ROUTE *smtpd_route;
+static int smtpd_version = SMTPD_PROTO_V06;	/* until the handshake says */
+
+static pthread_mutex_t smtpd_out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_mutex_t smtpd_sess_lock = PTHREAD_MUTEX_INITIALIZER;
+static SMTPD_SESS *smtpd_sessions[SMTPD_BUCKETS];
+
+static pthread_mutex_t smtpd_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t smtpd_pool_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t smtpd_pool_done = PTHREAD_COND_INITIALIZER;
+static SMTPD_JOB *smtpd_queue_head;
+static SMTPD_JOB *smtpd_queue_tail;
+static int smtpd_workers;
+static int smtpd_idle;			/* workers waiting for a job */
+static int smtpd_queued;		/* jobs not yet taken */
+static int smtpd_stopping;
+
+/* smtpd_write - write one whole line under the output lock */
+
+static void smtpd_write(const char *line, size_t len)
+{
+    size_t  done = 0;
+    ssize_t n;
+
+    (void) pthread_mutex_lock(&smtpd_out_lock);
+    while (done < len) {
+	n = write(STDOUT_FILENO, line + done, len - done);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0) {
+	    log_error("cannot write to smtpd: %s", strerror(errno));
+	    break;
+	}
+	done += (size_t) n;
+    }
+    (void) pthread_mutex_unlock(&smtpd_out_lock);
+}
+
+/* smtpd_result - answer a filter request */
+
+static void smtpd_result(int version, const char *session, const char *token,
+			         const char *decision, const char *param)
+{
+    char    buf[SMTPD_OUT_MAX];
+    int     n;
+
+    n = smtpd_proto_result(buf, sizeof(buf), version, session, token, decision, param);
+    if (n < 0 && strcmp(decision, "proceed") != 0) {
+	/* Never write a malformed line: fall back to letting mail through. */
+	log_error("session %s: cannot format a %s answer; proceeding", session, decision);
+	n = smtpd_proto_result(buf, sizeof(buf), version, session, token, "proceed", 0);
+    }
+    if (n < 0) {
+	log_error("session %s: cannot format an answer", session);
+	return;
+    }
+    smtpd_write(buf, (size_t) n);
+}
+
+/* smtpd_dataline - echo one data line */
+
+static void smtpd_dataline(int version, const char *session, const char *token, const char *line)
+{
+    char    buf[SMTPD_OUT_MAX];
+    int     n;
+
+    if ((n = smtpd_proto_dataline(buf, sizeof(buf), version, session, token, line)) < 0) {
+	log_error("session %s: cannot format a data line", session);
+	return;
+    }
+    smtpd_write(buf, (size_t) n);
+}
+
+/* Sessions. Callers hold smtpd_sess_lock. */
+
+static unsigned smtpd_hash(const char *id)
+{
+    unsigned h = 5381;
+
+    while (*id)
+	h = h * 33 + (unsigned char) *id++;
+    return (h % SMTPD_BUCKETS);
+}
+
+static SMTPD_SESS *smtpd_sess_find(const char *id)
+{
+    SMTPD_SESS *s;
+
+    for (s = smtpd_sessions[smtpd_hash(id)]; s; s = s->next)
+	if (strcmp(s->id, id) == 0)
+	    return (s);
+    return (0);
+}
+
+static SMTPD_SESS *smtpd_sess_get(const char *id)
+{
+    SMTPD_SESS *s;
+    unsigned h;
+
+    if ((s = smtpd_sess_find(id)) != 0)
+	return (s);
+    if ((s = calloc(1, sizeof(*s))) == 0) {
+	log_error("out of memory for session %s", id);
+	return (0);
+    }
+    (void) str_copy(s->id, sizeof(s->id), id);
+    (void) str_copy(s->client, sizeof(s->client), "unknown");
+    h = smtpd_hash(id);
+    s->next = smtpd_sessions[h];
+    smtpd_sessions[h] = s;
+    return (s);
+}
+
+static void smtpd_pending_clear(SMTPD_SESS *s)
+{
+    SMTPD_PENDING *p;
+
+    while ((p = s->pending) != 0) {
+	s->pending = p->next;
+	verdict_free(&p->v);
+	free(p);
+    }
+    s->npending = 0;
+}
+
+/* smtpd_tx_reset - a new or ended transaction */
+
+static void smtpd_tx_reset(SMTPD_SESS *s)
+{
+    smtpd_pending_clear(s);
+    s->tag[0] = 0;
+    s->in_data = 0;
+    s->msgid[0] = 0;
+}
+
+static void smtpd_sess_free(SMTPD_SESS **sp)
+{
+    if (*sp == 0)
+	return;
+    smtpd_pending_clear(*sp);
+    free(*sp);
+    *sp = 0;
+}
+
+static void smtpd_sess_drop(const char *id)
+{
+    SMTPD_SESS **pp;
+    SMTPD_SESS *s;
+
+    for (pp = &smtpd_sessions[smtpd_hash(id)]; (s = *pp) != 0; pp = &s->next) {
+	if (strcmp(s->id, id) == 0) {
+	    *pp = s->next;
+	    smtpd_sess_free(&s);
+	    return;
+	}
+    }
+}
+
+/* smtpd_budget_ms - per-recipient wait, within the check budget */
+
+static int smtpd_budget_ms(const CONF *conf)
+{
+    long    rcpt_ms = conf_time(conf, CONF_RECIPIENT_TIME_BUDGET) * 1000L;
+    int     check_ms = route_conf_budget_ms(conf);
+
+    return (rcpt_ms < check_ms ? (int) rcpt_ms : check_ms);
+}
+
+/* smtpd_pending_add - remember a tagged recipient until tx-rcpt */
+
+static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const ACTION *act, VERDICT **v)
+{
+    SMTPD_SESS *s;
+    SMTPD_PENDING *p;
+
+    (void) pthread_mutex_lock(&smtpd_sess_lock);
+    if ((s = smtpd_sess_find(job->session)) == 0 || s->npending >= SMTPD_PENDING_MAX) {
+	(void) pthread_mutex_unlock(&smtpd_sess_lock);
+	return;
+    }
+    if ((p = calloc(1, sizeof(*p))) == 0) {
+	(void) pthread_mutex_unlock(&smtpd_sess_lock);
+	log_error("out of memory: %s not tagged", domain);
+	return;
+    }
+    (void) str_copy(p->rcpt, sizeof(p->rcpt), job->rcpt);
+    (void) str_copy(p->domain, sizeof(p->domain), domain);
+    p->act = *act;
+    p->v = *v;				/* ownership moves */
+    *v = 0;
+    p->next = s->pending;
+    s->pending = p;
+    s->npending++;
+    (void) pthread_mutex_unlock(&smtpd_sess_lock);
+}
+
+/* smtpd_check - one rcpt-to request (a worker thread) */
+
+static void smtpd_check(const SMTPD_JOB *job)
+{
+    CONF   *conf = smtpd_conf;			/* read-only after start */
+    VERDICT *v = 0;
+    ACTION  act;
+    ACTION_REPLY reply;
+    WHY     why;
+    char    rcpt[ACTION_RCPT_MAX + 1];
+    char    domain[DOMAIN_MAX + 1];
+    char    reasons[256];
+    char    answer[ACTION_LINE_MAX + 1];
+    char    line[LOG_LINE_MAX];
+    const char *qid = job->msgid[0] ? job->msgid : job->session;
+    struct timespec t0, t1;
+    long    ms;
+    int     status;
+    int     refuse = 0;
+
+    why.text[0] = 0;
+    (void) clock_gettime(CLOCK_MONOTONIC, &t0);
+    (void) str_copy(rcpt, sizeof(rcpt), job->rcpt);
+    if (!action_scope_client(conf, job->authenticated, job->has_addr ? (const struct sockaddr *) &job->addr : 0))
+	goto out;				/* not mail this site sends out */
+    if (domain_from_address(rcpt, domain, sizeof(domain), &why) != STATUS_OK)
+	goto out;				/* not ours to judge: smtpd decides */
+    if (!action_scope_domain(conf, domain))
+	goto out;
+    status = route_check(smtpd_route, domain, smtpd_budget_ms(conf), ROUTE_FIRST, &v, &why);
+    if (status == STATUS_INVAL) {
+	log_info("%s: to=%s, domain=%s, not checked: %s", qid, rcpt, domain, why_text(&why));
+	goto out;
+    }
+    if (status != STATUS_OK) {
+	log_error("%s: to=%s, domain=%s: check failed: %s", qid, rcpt, domain, why_text(&why));
+	verdict_free(&v);
+    }
+    action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
+    (void) action_reasons(v, reasons, sizeof(reasons));
+    (void) action_reply(&act, v, domain, rcpt, &reply);
+    (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+    /* One line per decision, as the milter writes it. */
+    (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
+		    qid, rcpt, job->client, domain, v ? verdict_name(v->verdict) : "internal-error",
+		    reasons, action_name(act.action));
+    if (act.monitor)
+	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
+    (void) str_appendf(line, sizeof(line), ", delay=%ldms", ms);
+    if (reply.code[0])
+	(void) str_appendf(line, sizeof(line), ", reply=%s %s %s", reply.code, reply.dsn, reply.text);
+    else if (v)
+	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
+    log_info("%s", line);
+    if (act.tag)
+	smtpd_pending_add(job, domain, &act, &v);	/* before the answer */
+    if (act.action == ACTION_DEFER || act.action == ACTION_REJECT) {
+	/* smtpd-filters(7): one line, "4xx " or "5xx ", sent as is. */
+	(void) snprintf(answer, sizeof(answer), "%s %s %s", reply.code, reply.dsn, reply.text);
+	refuse = 1;
+    }
+
+out:
+    if (refuse)
+	smtpd_result(job->version, job->session, job->token, "reject", answer);
+    else
+	smtpd_result(job->version, job->session, job->token, "proceed", 0);
+    verdict_free(&v);
+}
+
+/* smtpd_worker - run jobs until told to stop */
+
+static void *smtpd_worker(void *arg)
+{
+    SMTPD_JOB *job;
+
+    (void) arg;
+    (void) pthread_mutex_lock(&smtpd_pool_lock);
+    for (;;) {
+	while (smtpd_queue_head == 0 && !smtpd_stopping) {
+	    smtpd_idle++;
+	    (void) pthread_cond_wait(&smtpd_pool_cond, &smtpd_pool_lock);
+	    smtpd_idle--;
+	}
+	if ((job = smtpd_queue_head) == 0)
+	    break;				/* stopping, queue drained */
+	if ((smtpd_queue_head = job->next) == 0)
+	    smtpd_queue_tail = 0;
+	smtpd_queued--;
+	(void) pthread_mutex_unlock(&smtpd_pool_lock);
+	smtpd_check(job);
+	free(job);
+	(void) pthread_mutex_lock(&smtpd_pool_lock);
+    }
+    smtpd_workers--;
+    (void) pthread_cond_broadcast(&smtpd_pool_done);
+    (void) pthread_mutex_unlock(&smtpd_pool_lock);
+    return (0);
+}
+
+/* smtpd_submit - queue a job; grow the pool when no worker is idle */
+
+static void smtpd_submit(SMTPD_JOB *job)
+{
+    pthread_attr_t attr;
+    pthread_t tid;
+    int     run_here = 0;
+
+    (void) pthread_mutex_lock(&smtpd_pool_lock);
+    job->next = 0;
+    if (smtpd_queue_tail)
+	smtpd_queue_tail->next = job;
+    else
+	smtpd_queue_head = job;
+    smtpd_queue_tail = job;
+    smtpd_queued++;
+    (void) pthread_cond_signal(&smtpd_pool_cond);
+    /*
+     * Count jobs, not wake-ups: a signalled worker stays "idle" until it
+     * runs, so a second job queued meanwhile needs a thread of its own.
+     */
+    if (smtpd_queued > smtpd_idle && smtpd_workers < SMTPD_WORKERS_MAX) {
+	(void) pthread_attr_init(&attr);
+	(void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, smtpd_worker, 0) == 0) {
+	    smtpd_workers++;
+	} else if (smtpd_workers == 0) {
+	    /* No thread at all: answer now rather than never. */
+	    smtpd_queue_head = smtpd_queue_tail = 0;
+	    smtpd_queued = 0;
+	    run_here = 1;
+	}
+	(void) pthread_attr_destroy(&attr);
+    }
+    (void) pthread_mutex_unlock(&smtpd_pool_lock);
+    if (run_here) {
+	log_warn("cannot start a worker thread; checking in the main thread");
+	smtpd_check(job);
+	free(job);
+    }
+}
+
+/* smtpd_pool_stop - let the workers finish the queue, then end them */
+
+static void smtpd_pool_stop(void)
+{
+    (void) pthread_mutex_lock(&smtpd_pool_lock);
+    smtpd_stopping = 1;
+    (void) pthread_cond_broadcast(&smtpd_pool_cond);
+    while (smtpd_workers > 0)
+	(void) pthread_cond_wait(&smtpd_pool_done, &smtpd_pool_lock);
+    (void) pthread_mutex_unlock(&smtpd_pool_lock);
+}
+
+/* smtpd_rcpt - a rcpt-to request: snapshot the session, queue a check */
+
+static void smtpd_rcpt(const SMTPD_PROTO_MSG *msg)
+{
+    SMTPD_JOB *job;
+    SMTPD_SESS *s;
+    const char *addr = msg->params;
+    size_t  len;
+
+    if ((job = calloc(1, sizeof(*job))) == 0) {
+	log_error("out of memory; session %s proceeds unchecked", msg->session);
+	smtpd_result(msg->version, msg->session, msg->token, "proceed", 0);
+	return;
+    }
+    (void) str_copy(job->session, sizeof(job->session), msg->session);
+    (void) str_copy(job->token, sizeof(job->token), msg->token);
+    job->version = msg->version;
+    /* smtpd sends the bare address; older releases kept the brackets. */
+    if (*addr == '<')
+	addr++;
+    (void) text_sanitize(job->rcpt, sizeof(job->rcpt), addr);
+    len = strlen(job->rcpt);
+    if (len && job->rcpt[len - 1] == '>')
+	job->rcpt[len - 1] = 0;
+    (void) str_copy(job->client, sizeof(job->client), "unknown");
+    (void) pthread_mutex_lock(&smtpd_sess_lock);
+    if ((s = smtpd_sess_get(msg->session)) != 0) {
+	job->addr = s->addr;
+	job->has_addr = s->has_addr;
+	job->authenticated = s->authenticated;
+	(void) str_copy(job->client, sizeof(job->client), s->client);
+	(void) str_copy(job->msgid, sizeof(job->msgid), s->msgid);
+    }
+    (void) pthread_mutex_unlock(&smtpd_sess_lock);
+    smtpd_submit(job);
+}
+
+/* smtpd_data - a data-line request: the tag header first, then echo */
+
+static void smtpd_data(const SMTPD_PROTO_MSG *msg)
+{
+    SMTPD_SESS *s;
+    char    header[ACTION_TAG_MAX + 256];
+    char    qid[SMTPD_MSGID_MAX];
+    int     first = 0;
+    int     last = strcmp(msg->params, ".") == 0;
+
+    header[0] = 0;
+    qid[0] = 0;
+    (void) pthread_mutex_lock(&smtpd_sess_lock);
+    if ((s = smtpd_sess_find(msg->session)) != 0) {
+	if (!s->in_data) {
+	    first = 1;
+	    s->in_data = 1;
+	    if (s->tag[0])
+		(void) snprintf(header, sizeof(header), "%s: %s", conf_str(smtpd_conf, CONF_TAG_HEADER), s->tag);
+	    (void) str_copy(qid, sizeof(qid), s->msgid[0] ? s->msgid : s->id);
+	}
+	if (last)
+	    s->in_data = 0;			/* the next message starts afresh */
+    }
+    (void) pthread_mutex_unlock(&smtpd_sess_lock);
+    if (first && header[0]) {
+	smtpd_dataline(msg->version, msg->session, msg->token, header);
+	log_info("%s: tagged: %s", qid, header);
+    }
+    smtpd_dataline(msg->version, msg->session, msg->token, msg->params);
+}
+
+/* smtpd_report - keep the session state from the reports */
+
+static void smtpd_report(const SMTPD_PROTO_MSG *msg)
+{
+    SMTPD_SESS *s;
+    SMTPD_PENDING **pp;
+    SMTPD_PENDING *p;
+    char    addr[64];
+    char    result[16];
+    char    rcpt[ACTION_RCPT_MAX + 1];
+    char    msgid[SMTPD_MSGID_MAX];
+    struct sockaddr_in *sin;
+    struct sockaddr_in6 *sin6;
+    const char *ev = msg->event;
+
+    if (strcmp(ev, "link-disconnect") == 0) {
+	(void) pthread_mutex_lock(&smtpd_sess_lock);
+	smtpd_sess_drop(msg->session);
+	(void) pthread_mutex_unlock(&smtpd_sess_lock);
+	return;
+    }
+    if (strcmp(ev, "link-connect") == 0) {
+	if (smtpd_proto_link_connect(msg, addr, sizeof(addr)) < 0) {
+	    log_warn("session %s: malformed link-connect report; client unknown", msg->session);
+	    addr[0] = 0;
+	}
+	(void) pthread_mutex_lock(&smtpd_sess_lock);
+	smtpd_sess_drop(msg->session);		/* a reused id starts afresh */
+	if ((s = smtpd_sess_get(msg->session)) != 0 && addr[0]) {
+	    sin = (struct sockaddr_in *) &s->addr;
+	    sin6 = (struct sockaddr_in6 *) &s->addr;
+	    if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		s->has_addr = 1;
+	    } else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		s->has_addr = 1;
+	    }
+	    if (s->has_addr)
+		(void) str_copy(s->client, sizeof(s->client), addr);
+	}
+	(void) pthread_mutex_unlock(&smtpd_sess_lock);
+	return;
+    }
+    (void) pthread_mutex_lock(&smtpd_sess_lock);
+    if ((s = smtpd_sess_get(msg->session)) == 0) {
+	(void) pthread_mutex_unlock(&smtpd_sess_lock);
+	return;
+    }
+    if (strcmp(ev, "link-auth") == 0) {
+	if (smtpd_proto_link_auth(msg, result, sizeof(result)) < 0)
+	    log_warn("session %s: malformed link-auth report", msg->session);
+	else
+	    s->authenticated = strcmp(result, "pass") == 0;
+    } else if (strcmp(ev, "tx-begin") == 0) {
+	smtpd_tx_reset(s);
+	if (msg->params && text_sanitize(msgid, sizeof(msgid), msg->params) > 0)
+	    (void) str_copy(s->msgid, sizeof(s->msgid), msgid);
+    } else if (strcmp(ev, "tx-reset") == 0) {
+	smtpd_tx_reset(s);
+    } else if (strcmp(ev, "tx-rcpt") == 0) {
+	if (smtpd_proto_tx_rcpt(msg, result, sizeof(result), rcpt, sizeof(rcpt)) < 0) {
+	    log_warn("session %s: malformed tx-rcpt report", msg->session);
+	} else {
+	    /* Tag only recipients smtpd accepted; drop the others. */
+	    for (pp = &s->pending; (p = *pp) != 0; pp = &p->next) {
+		if (strcasecmp(p->rcpt, rcpt) == 0) {
+		    if (strcmp(result, "ok") == 0)
+			(void) action_tag_add(s->tag, sizeof(s->tag), &p->act, p->v, p->domain);
+		    *pp = p->next;
+		    verdict_free(&p->v);
+		    free(p);
+		    s->npending--;
+		    break;
+		}
+	    }
+	}
+    }
+    (void) pthread_mutex_unlock(&smtpd_sess_lock);
+}
+
+/* smtpd_line - one input line */
+
+static void smtpd_line(char *line)
+{
+    SMTPD_PROTO_MSG msg;
+    char    err[128];
+    char    shown[128];
+    const char *const *reg;
+    int     v;
+
+    (void) text_sanitize(shown, sizeof(shown), line);	/* parsing cuts line */
+    if (smtpd_proto_parse(line, &msg, err, sizeof(err)) < 0) {
+	log_warn("malformed input line skipped (%s): %.80s", err, shown);
+	return;
+    }
+    switch (msg.stream) {
+    case SMTPD_PROTO_CONFIG:
+	if ((v = smtpd_proto_version(msg.key, msg.value)) > 0) {
+	    /* "protocol" (0.7 and later) is sent after "smtpd-version" and wins. */
+	    if (strcmp(msg.key, "protocol") == 0 || smtpd_version == SMTPD_PROTO_V06)
+		smtpd_version = v;
+	} else if (v < 0) {
+	    log_warn("unsupported %s %s; speaking protocol 0.%d", msg.key, msg.value, smtpd_version);
+	}
+	if (strcmp(msg.key, "ready") == 0) {
+	    for (reg = smtpd_proto_register; *reg; reg++) {
+		smtpd_write(*reg, strlen(*reg));
+		smtpd_write("\n", 1);
+	    }
+	    log_info("registered with smtpd, protocol 0.%d", smtpd_version);
+	}
+	break;
+    case SMTPD_PROTO_REPORT:
+	smtpd_report(&msg);
+	break;
+    case SMTPD_PROTO_FILTER:
+	if (strcmp(msg.event, "rcpt-to") == 0) {
+	    smtpd_rcpt(&msg);
+	} else if (strcmp(msg.event, "data-line") == 0) {
+	    smtpd_data(&msg);
+	} else {
+	    /* Not registered, but never leave a session waiting. */
+	    smtpd_result(msg.version, msg.session, msg.token, "proceed", 0);
+	}
+	break;
+    }
+}
+
+/* smtpd_loop - read stdin until EOF; overlong lines are skipped whole */
+
+static void smtpd_loop(void)
+{
+    static char buf[SMTPD_PROTO_LINE_MAX + 2];
+    size_t  len = 0;
+    size_t  start;
+    char   *nl;
+    ssize_t n;
+    int     skipping = 0;
+
+    for (;;) {
+	n = read(STDIN_FILENO, buf + len, sizeof(buf) - 1 - len);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n < 0) {
+	    log_error("cannot read from smtpd: %s", strerror(errno));
+	    break;
+	}
+	if (n == 0) {
+	    if (len > 0 && !skipping)
+		log_warn("truncated last line skipped (%lu bytes, no newline)", (unsigned long) len);
+	    break;
+	}
+	len += (size_t) n;
+	start = 0;
+	while ((nl = memchr(buf + start, '\n', len - start)) != 0) {
+	    *nl = 0;
+	    if (skipping) {
+		skipping = 0;
+	    } else if (memchr(buf + start, 0, (size_t) (nl - (buf + start))) != 0) {
+		log_warn("input line with a NUL byte skipped");
+	    } else {
+		smtpd_line(buf + start);
+	    }
+	    start = (size_t) (nl - buf) + 1;
+	}
+	memmove(buf, buf + start, len - start);
+	len -= start;
+	if (len >= sizeof(buf) - 1) {
+	    if (!skipping)
+		log_warn("input line longer than %d bytes skipped", SMTPD_PROTO_LINE_MAX);
+	    skipping = 1;
+	    len = 0;
+	}
+    }
+}
+
+/* smtpd_privileges - when started as root, become the configured user */
+
+static int smtpd_privileges(const CONF *conf)
+{
+    const char *user = conf_str(conf, CONF_USER);
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+	return (0);
+    if ((pw = getpwnam(user)) == 0) {
+	log_error("unknown user %s (parameter user)", user);
+	return (-1);
+    }
+    if (pw->pw_uid == 0)
+	return (0);
+    if (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+	log_error("cannot become user %s: %s", user, strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+static void smtpd_usage(void)
+{
+    (void) fprintf(stderr, "usage: %s [-n] [-c FILE]\n", smtpd_progname);
+}
+
+int     main(int argc, char **argv)
+{
+    ROUTE_OPTS opts;
+    WHY     why;
+    SMTPD_SESS *s;
+    int     check_only = 0;
+    int     ret = SMTPD_EX_CONFIG;
+    int     ch;
+    int     i;
+
+    log_init(smtpd_progname, LOG_TO_STDERR);	/* smtpd logs our stderr */
+    while ((ch = getopt(argc, argv, "c:nhV")) != -1) {
+	switch (ch) {
+	case 'c':
+	    smtpd_conf_path = optarg;
+	    break;
+	case 'n':
+	    check_only = 1;
+	    break;
+	case 'V':
+	    (void) printf("%s %s\n", smtpd_progname, PACKAGE_VERSION);
+	    return (SMTPD_EX_OK);
+	case 'h':
+	    smtpd_usage();
+	    return (SMTPD_EX_OK);
+	default:
+	    smtpd_usage();
+	    return (SMTPD_EX_USAGE);
+	}
+    }
+    if (optind != argc) {
+	smtpd_usage();
+	return (SMTPD_EX_USAGE);
+    }
+    why.text[0] = 0;
+    if (conf_load(smtpd_conf_path, &smtpd_conf, &why) != STATUS_OK) {
+	log_error("%s", *why.text ? why.text : "cannot load the configuration");
+	goto out;
+    }
+    if (check_only) {
+	(void) printf("%s: configuration ok\n", smtpd_conf_path);
+	ret = SMTPD_EX_OK;
+	goto out;
+    }
+    (void) signal(SIGPIPE, SIG_IGN);
+    ret = SMTPD_EX_SOFTWARE;
+    if (smtpd_privileges(smtpd_conf) < 0)
+	goto out;
+    route_conf_opts(smtpd_conf, &opts);
+    if (route_create(&opts, &smtpd_route, &why) != STATUS_OK) {
+	log_error("cannot start the engine: %s", why_text(&why));
+	goto out;
+    }
+    log_info("starting: version %s, configuration %s", PACKAGE_VERSION, smtpd_conf_path);
+    smtpd_loop();
+    smtpd_pool_stop();
+    log_info("stdin closed; exiting");
+    ret = SMTPD_EX_OK;
+
+out:
+    for (i = 0; i < SMTPD_BUCKETS; i++) {
+	while ((s = smtpd_sessions[i]) != 0) {
+	    smtpd_sessions[i] = s->next;
+	    smtpd_sess_free(&s);
+	}
+    }
+    route_free(&smtpd_route);
+    conf_unref(&smtpd_conf);
+    return (ret);
+}

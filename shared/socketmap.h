@@ -1,0 +1,99 @@
+#ifndef SOCKETMAP_H_INCLUDED
+#define SOCKETMAP_H_INCLUDED
+
+/*
+ * NAME
+ *	socketmap 3h
+ * SUMMARY
+ *	Postfix TLS policy socketmap: request keys and replies
+ * SYNOPSIS
+ *	#include "socketmap.h"
+ *
+ *	int	socketmap_request(const char *req, size_t len, char *name,
+ *			size_t nsize, char *key, size_t ksize, WHY *why)
+ *
+ *	int	socketmap_key(const char *key, char *domain, size_t size,
+ *			WHY *why)
+ *
+ *	int	socketmap_reply(const VERDICT *v, char *out, size_t size,
+ *			int *flags)
+ *
+ *	const char *socketmap_status_name(int status)
+ * DESCRIPTION
+ *	Pure functions for stsfilter-policyd: no I/O, no engine.
+ *
+ *	socketmap_request() splits the DATA of one request netstring
+ *	("NAME KEY", socketmap_table(5)) into the map name and the key
+ *	(NUL-terminated copies). STATUS_INVAL (why says why) for an empty
+ *	name or key, a NUL or control character, or a part too long.
+ *
+ *	socketmap_key() turns a key as Postfix's smtp(8) looks it up in
+ *	smtp_tls_policy_maps into the domain the engine checks:
+ *	"example.com", "example.com.", "[example.com]",
+ *	"[example.com]:587" and "example.com:25" all give "example.com"
+ *	(domain.c normalizes: IDNA, lowercase, no trailing dot).
+ *	STATUS_NOTFOUND for keys this map never answers: "[192.0.2.1]",
+ *	IPv4 and IPv6 literals with or without brackets or "ipv6:", and
+ *	".example.com" (Postfix's parent-domain form: RFC 8461 section 3.4
+ *	says a policy applies to its own domain only, so a lookup never
+ *	falls back to a parent). STATUS_INVAL for a key that is not a
+ *	domain (why says why). Both mean the reply NOTFOUND.
+ *
+ *	socketmap_reply() writes the reply (without framing) for the
+ *	verdict of one domain and returns SOCKETMAP_OK, SOCKETMAP_NOTFOUND
+ *	or SOCKETMAP_TEMP; v may be null (internal error: TEMP). The
+ *	replies are those of postfix-mta-sts-resolver, so that an admin
+ *	switches by changing one line of main.cf:
+ * .IP "OK secure match=P1:P2 servername=hostname"
+ *	an MTA-STS policy in enforce mode (RFC 8461 section 4.1), whatever
+ *	the probes found: Postfix verifies the certificate itself. A
+ *	pattern "*.example.com" becomes Postfix's ".example.com"
+ *	(postconf(5), smtp_tls_policy_maps "match"). Postfix's form also
+ *	matches deeper subdomains, where RFC 8461 section 4.1 allows one
+ *	label only; Postfix cannot express that.
+ * .IP "OK dane-only", "OK dane"
+ *	usable TLSA records (RFC 7672 section 2.2): "dane-only" when every
+ *	MX host the engine looked at has them, "dane" when only some do
+ *	(RFC 7672 section 2.2: hosts without TLSA records are reached
+ *	opportunistically; Postfix's "dane" level does that per host,
+ *	"dane-only" would fail them). DANE comes before MTA-STS (RFC 8461
+ *	section 2).
+ * .IP "NOTFOUND "
+ *	no policy, a policy in testing or none mode, a null MX (RFC
+ *	7505: Postfix bounces by itself), and a TXT record whose policy
+ *	could not be fetched with none cached (RFC 8461 section 5: deliver
+ *	as though the domain had no MTA-STS).
+ * .IP "TEMP reason"
+ *	not decided in time, a temporary DNS error, a DNSSEC-bogus answer
+ *	(RFC 7672 section 2.1.1: no delivery on bogus data) or an internal
+ *	error: Postfix defers the mail and asks again.
+ * .PP
+ *	*flags gets SOCKETMAP_TRUNCATED when the policy has more mx
+ *	patterns than the verdict keeps, or a pattern was left out because
+ *	it cannot be written in Postfix's syntax (the caller logs it).
+ *
+ *	Memory: nothing is allocated.
+ */
+
+#include <stddef.h>
+
+#include "verdict.h"
+#include "why.h"
+
+#define SOCKETMAP_OK		0
+#define SOCKETMAP_NOTFOUND	1
+#define SOCKETMAP_TEMP		2
+#define SOCKETMAP_PERM		3
+
+#define SOCKETMAP_TRUNCATED	(1<<0)
+
+#define SOCKETMAP_NAME_MAX	64	/* map name */
+#define SOCKETMAP_KEY_MAX	1024	/* key as received */
+#define SOCKETMAP_REPLY_MAX	8192	/* 16 patterns of 255 + words */
+
+extern int socketmap_request(const char *, size_t, char *, size_t, char *, size_t, WHY *);
+extern int socketmap_key(const char *, char *, size_t, WHY *);
+extern int socketmap_reply(const VERDICT *, char *, size_t, int *);
+extern const char *socketmap_status_name(int);
+
+#endif
