@@ -116,7 +116,7 @@ static void test_smtpd_proto_parse(void **state)
 
 static int version_row(void *ctx, int lineno, int nfield, char **field)
 {
-    long    want;
+    long    want = 0;
     int     got;
 
     if (nfield != 3 || str_to_long(field[2], -1, 7, &want) < 0)
@@ -147,7 +147,7 @@ static int report_row(void *ctx, int lineno, int nfield, char **field)
     char    err[128];
     char    out1[256];
     char    out2[256];
-    long    want;
+    long    want = 0;
     int     got;
 
     if (nfield != 4 || str_to_long(field[1], -1, 0, &want) < 0)
