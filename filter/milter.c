@@ -56,6 +56,7 @@
 
 #include "action.h"
 #include "conf.h"
+#include "daemon.h"
 #include "domain.h"
 #include "log.h"
 #include "netguard.h"
@@ -379,73 +380,6 @@ static void *milter_main_thread(void *arg)
     return (0);
 }
 
-/* milter_facility - syslog_facility to a LOG_* facility */
-
-static int milter_facility(const CONF *conf)
-{
-    static const int facilities[] = {
-	LOG_MAIL, LOG_DAEMON, LOG_USER, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2,
-	LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
-    };
-    int     i = conf_enum(conf, CONF_SYSLOG_FACILITY);
-
-    return (i >= 0 && i < (int) (sizeof(facilities) / sizeof(facilities[0])) ? facilities[i] : LOG_MAIL);
-}
-
-/* milter_privileges - chown a unix socket, then become user */
-
-static int milter_privileges(const CONF *conf)
-{
-    const char *user = conf_str(conf, CONF_USER);
-    struct passwd *pw;
-    const char *path = 0;
-
-    if (geteuid() != 0) {
-	if ((pw = getpwuid(geteuid())) == 0 || strcmp(pw->pw_name, user) != 0)
-	    log_warn("not running as root: cannot become user %s", user);
-	return (0);
-    }
-    if ((pw = getpwnam(user)) == 0) {
-	log_error("unknown user %s (parameter user)", user);
-	return (-1);
-    }
-    if (strncmp(milter_socket, "unix:", 5) == 0)
-	path = milter_socket + 5;
-    else if (strncmp(milter_socket, "local:", 6) == 0)
-	path = milter_socket + 6;
-    else if (milter_socket[0] == '/')
-	path = milter_socket;
-    if (path && chown(path, pw->pw_uid, pw->pw_gid) < 0)
-	log_warn("cannot chown %s to %s: %s", path, user, strerror(errno));
-    if (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-	log_error("cannot become user %s: %s", user, strerror(errno));
-	return (-1);
-    }
-    return (0);
-}
-
-/* milter_pidfile - write the pid file (empty name: none) */
-
-static int milter_pidfile(const char *path)
-{
-    FILE   *fp;
-    int     ret = -1;
-
-    if (*path == 0)
-	return (0);
-    if ((fp = fopen(path, "w")) == 0)
-	goto out;
-    (void) fprintf(fp, "%ld\n", (long) getpid());
-    if (fclose(fp) != 0)
-	goto out;
-    ret = 0;
-
-out:
-    if (ret < 0)
-	log_error("cannot write pid file %s: %s", path, strerror(errno));
-    return (ret);
-}
-
 static void milter_usage(void)
 {
     (void) fprintf(stderr, "usage: %s [-f] [-n] [-c FILE]\n", milter_progname);
@@ -506,7 +440,7 @@ int     main(int argc, char **argv)
     (void) str_copy(pidfile, sizeof(pidfile), conf_str(milter_conf, CONF_PID_FILE));
     log_init(milter_progname, LOG_TO_SYSLOG | (foreground ? LOG_TO_STDERR : 0));
     /* Last openlog() wins: the configured name and facility. */
-    openlog(milter_syslog_name, LOG_PID | LOG_NDELAY, milter_facility(milter_conf));
+    openlog(milter_syslog_name, LOG_PID | LOG_NDELAY, daemon_facility(milter_conf));
 
     /* Open the socket as root, before the privileges go. */
     if (smfi_register(milter_desc) != MI_SUCCESS) {
@@ -521,7 +455,7 @@ int     main(int argc, char **argv)
 	log_error("cannot become a daemon: %s", strerror(errno));
 	goto out;
     }
-    if (milter_pidfile(pidfile) < 0 || milter_privileges(milter_conf) < 0)
+    if (daemon_pidfile(pidfile) < 0 || daemon_privileges(milter_conf, milter_socket) < 0)
 	goto out;
 
     /* The engine starts threads: after fork and setuid. */
