@@ -19,6 +19,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -36,6 +37,9 @@ SCENARIO_DIR = os.path.join(HERE, "scenarios")
 DNS_ADDR = "127.0.53.1"
 REDIS_ADDR = "127.0.63.79"
 SENDER_ADDR = "127.0.0.25"
+OPENSMTPD_ADDR = "127.0.0.26"
+# Debian's opensmtpd package, unpacked by tools/setup (it conflicts with postfix).
+OPENSMTPD_ROOT = "/var/tmp/stsfilter-opensmtpd/root"
 REDIS_PORT = 6379
 HOST_NET = ipaddress.ip_network("127.1.0.0/16")
 
@@ -95,7 +99,7 @@ def load_scenario(path, depth=0):
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError("%s: %s" % (path, exc)) from None
     where = os.path.basename(path)
-    _check_keys(raw, {"description", "seed", "redis", "sender", "include", "zone", "policy_host", "mx", "expect"}, where)
+    _check_keys(raw, {"description", "seed", "redis", "sender", "opensmtpd", "include", "zone", "policy_host", "mx", "expect"}, where)
     sc = {
         "name": os.path.splitext(os.path.basename(path))[0],
         "path": os.path.abspath(path),
@@ -103,6 +107,7 @@ def load_scenario(path, depth=0):
         "seed": _get(raw, "seed", str, "", where),
         "redis": _get(raw, "redis", bool, False, where),
         "sender": _get(raw, "sender", bool, False, where),
+        "opensmtpd": _get(raw, "opensmtpd", bool, False, where),
         "zones": [], "policy_hosts": [], "mx": [], "tarpits": [], "expect": [],
     }
     for i, z in enumerate(raw.get("zone", [])):
@@ -191,6 +196,7 @@ def load_scenario(path, depth=0):
             sc[key] += other[key]
         sc["redis"] = sc["redis"] or other["redis"]
         sc["sender"] = sc["sender"] or other["sender"]
+        sc["opensmtpd"] = sc["opensmtpd"] or other["opensmtpd"]
     names = [z["name"] for z in sc["zones"]]
     if len(names) != len(set(names)):
         raise ScenarioError("%s: a zone is declared twice" % where)
@@ -578,6 +584,8 @@ class World:
             self._start_redis()
         if self.sc["sender"] or os.environ.get("STS_WORLD_SENDER"):
             self._start_sender()
+        if self.sc["opensmtpd"] or os.environ.get("STS_WORLD_OPENSMTPD"):
+            self._prepare_opensmtpd()
         self._wait_ready()
         self._finish_dns()
         self._write_configs()
@@ -877,6 +885,47 @@ http {{
         os.makedirs(os.path.join(self.top, "postfix-sender", "mail"), exist_ok=True)
         self.info["sender"] = {"address": SENDER_ADDR, "port": 25, "config_directory": etc,
                                "maillog": self.info["postfix_sender"]["maillog"]}
+
+    def _prepare_opensmtpd(self):
+        """Make the world ready for an OpenSMTPD 6.8 sending instance; the
+        test starts it (smtpd -d -f CONF) with its own filter lines. Its
+        queue, chroot, helper and control-socket paths are compiled in, so
+        private folders are bind-mounted over them in this mount namespace."""
+        root = os.environ.get("STS_OPENSMTPD_ROOT", OPENSMTPD_ROOT)
+        smtpd = os.path.join(root, "usr/sbin/smtpd")
+        if not os.access(smtpd, os.X_OK):
+            raise RuntimeError("OpenSMTPD is not unpacked at %s (run tools/setup)" % root)
+        for user in ("opensmtpd", "opensmtpq"):
+            try:
+                pwd.getpwnam(user)
+            except KeyError:
+                raise RuntimeError("OpenSMTPD needs the system user %s (run tools/setup)" % user) from None
+        d = os.path.join(self.top, "opensmtpd")
+        spool, run, empty = (os.path.join(d, x) for x in ("spool", "run", "empty"))
+        for x in (spool, run, empty):
+            os.makedirs(x)
+        os.chmod(spool, 0o711)          # smtpd insists on root:root 0711
+        # /run: the control socket /var/run/smtpd.sock stays in the world.
+        for src, dst in ((spool, "/var/spool/smtpd"), (os.path.join(root, "usr/libexec/opensmtpd"),
+                         "/usr/libexec/opensmtpd"), (empty, "/var/lib/opensmtpd/empty"), (run, "/run")):
+            os.makedirs(dst, exist_ok=True)     # the mountpoint, on the host
+            sh(["mount", "--bind", src, dst])
+        # smtpd resolves MX hosts with getaddrinfo(AI_ADDRCONFIG), which
+        # finds no IPv4 address while lo holds only 127.0.0.1: give lo one more.
+        sh(["ip", "addr", "add", OPENSMTPD_ADDR + "/32", "dev", "lo"])
+        conf = os.path.join(d, "smtpd.conf")
+        with open(conf, "w") as fp:
+            fp.write("# Written by tests/world: relay mail from 127.0.0.0/8 to the world's MX hosts.\n"
+                     "# Tests copy it and add a filter line and 'filter NAME' to the listen line.\n"
+                     "listen on %s port 25\n"
+                     "action \"relay\" relay helo opensmtpd.world.test\n"
+                     "match from src 127.0.0.0/8 for any action \"relay\"\n" % OPENSMTPD_ADDR)
+        r = subprocess.run([smtpd, "-n", "-f", conf], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("smtpd -n -f %s failed: %s" % (conf, (r.stdout + r.stderr).strip()))
+        self.info["opensmtpd"] = {"smtpd": smtpd, "smtpctl": os.path.join(root, "usr/sbin/smtpctl"),
+                                  "address": OPENSMTPD_ADDR, "port": 25, "dir": d, "config": conf,
+                                  "spool": spool}
 
     def _postfix_instance(self, tag, listeners, extra_main="", extra_master=""):
         d = os.path.join(self.top, "postfix-" + tag)
