@@ -409,7 +409,11 @@ static int cache_lookup(CACHE *c, const char *key, int skip_l1, CACHE_POLICY *ou
     if (status != STATUS_NOTFOUND || c->store.get == 0)
 	goto done;
 
-    st = c->store.get(c->store.ctx, key, &val, &len);
+    /* A read that skips L1 wants the authoritative copy (not a lagging replica). */
+    if (skip_l1 && c->store.get_primary)
+	st = c->store.get_primary(c->store.ctx, key, &val, &len);
+    else
+	st = c->store.get(c->store.ctx, key, &val, &len);
     if (st == STATUS_OK) {
 	st = cache_decode(val, len, out);
 	if (st == STATUS_INVAL) {

@@ -81,9 +81,11 @@
  *	A put replaces the L1 entry even when the backend write fails.
  *
  *	cache_policy_get_shared() is cache_policy_get() that skips L1 and
- *	reads the backend (and refreshes L1 from it); STATUS_NOTFOUND when
- *	there is no backend. It is how a process sees what another one
- *	just stored.
+ *	reads the backend's authoritative copy (Redis: the primary, never
+ *	a replica, which may lag behind), and refreshes L1 from it;
+ *	STATUS_NOTFOUND when there is no backend. It is how a process
+ *	waiting on another one's cluster lock sees what that one just
+ *	stored. Other gets may be answered by a Redis replica.
  *
  *	A probe record is the outcome of one MX host's STARTTLS probe
  *	(RFC 8461 section 4: results are per host, not per domain), keyed
@@ -92,7 +94,8 @@
  *	pass, cache_failure_ttl after a failure). Its body is owned by
  *	route.c (see PROBE BODY below); cache.c only stores it.
  *	cache_probe_get() copies a fresh one into out (shared: skip L1 and
- *	read the backend, STATUS_NOTFOUND without one); cache_probe_put()
+ *	read the backend's authoritative copy, as cache_policy_get_shared()
+ *	does; STATUS_NOTFOUND without one); cache_probe_put()
  *	stores body for ttl seconds (1 to CACHE_PROBE_TTL_MAX).
  *	cache_probe_key() writes the record's key, which is also the name
  *	to give cache_lock() for the cluster-wide probe lock; -1 when it
@@ -188,6 +191,8 @@
 #define CACHE_BACKEND_LMDB	1
 #define CACHE_BACKEND_REDIS	2
 
+#define CACHE_REDIS_REPLICA_MAX	16
+
 typedef struct CACHE CACHE;
 
 typedef struct CACHE_POLICY {
@@ -207,6 +212,8 @@ typedef struct CACHE_OPTS {
     long    memory_bytes;
     const char *path;			/* LMDB file */
     const char *redis_server;		/* host:port or unix:/path */
+    const char *const *redis_replicas;	/* same syntax; reads */
+    int     redis_replica_count;	/* 0 to CACHE_REDIS_REPLICA_MAX */
     const char *redis_user;
     const char *redis_password;
     int     redis_database;
@@ -253,7 +260,9 @@ extern int cache_decode(const unsigned char *, size_t, CACHE_POLICY *);
  * Backend interface, for cache_lmdb.c and cache_redis.c only. Keys are
  * NUL-terminated, at most CACHE_KEY_MAX bytes. get() returns a malloc'ed
  * value of at most CACHE_VALUE_MAX bytes (the caller frees it), and
- * STATUS_OK, STATUS_NOTFOUND or STATUS_RETRY (backend trouble). put()
+ * STATUS_OK, STATUS_NOTFOUND or STATUS_RETRY (backend trouble); it may
+ * read a copy that lags behind (a Redis replica). get_primary(), when not
+ * null, is get() from the authoritative copy (the Redis primary). put()
  * stores with a time to live in seconds (> 0). lock() is SET NX PX with
  * a token; unlock() deletes the key only if the token is still there.
  * count() sets -1 when unknown. state() writes a short description.
@@ -263,6 +272,7 @@ typedef struct CACHE_STORE {
     const char *name;
     void   *ctx;
     int     (*get) (void *, const char *, unsigned char **, size_t *);
+    int     (*get_primary) (void *, const char *, unsigned char **, size_t *);
     int     (*put) (void *, const char *, const unsigned char *, size_t, long);
     int     (*del) (void *, const char *);
     int     (*purge) (void *);

@@ -10,10 +10,24 @@
  *			WHY *why)
  * DESCRIPTION
  *	The only module that uses hiredis (0.14: no TLS). One connection
- *	per process, under a mutex, to opts->redis_server ("host:port",
- *	"[v6]:port" or "unix:/path"), with AUTH (password, or ACL user and
- *	password: "AUTH user password", Redis 6 and later), SELECT of
- *	opts->redis_database, and connect and command timeouts.
+ *	to the primary, opts->redis_server ("host:port", "[v6]:port",
+ *	"host" or "unix:/path"; port 6379 by default), and one to each of
+ *	the opts->redis_replicas (same syntax, at most
+ *	CACHE_REDIS_REPLICA_MAX), each under its own mutex, with AUTH
+ *	(password, or ACL user and password: "AUTH user password", Redis 6
+ *	and later), SELECT of opts->redis_database, and connect and command
+ *	timeouts. Replicas use the same credentials and database.
+ *
+ *	Reads (store->get) go to the replicas in turn (round robin), and to
+ *	the primary when there is none or none can answer: a replica is
+ *	passed over while it is down, while INFO replication (looked at
+ *	once a second) says it is not in sync with its primary (link down,
+ *	resynchronizing, or no word from the primary for
+ *	CACHE_REDIS_LAG_MAX seconds), and after it answered a GET with an
+ *	error (LOADING, ...). Writes, deletes, locks, SCAN, and the
+ *	authoritative reads of store->get_primary (the cluster lock's wait
+ *	for another node's result, where a miss on a lagging replica would
+ *	cost a second fetch) always go to the primary.
  *
  *	Keys are opts->redis_key_prefix followed by the key of cache.h
  *	(KEY LAYOUT); every value is written with SET ... EX ttl, so every
@@ -21,17 +35,19 @@
  *	to this process, released by a compare-and-delete script.
  *
  *	Failures never block mail: when a command fails or times out the
- *	connection is dropped, the backend is "down", and every call
- *	returns STATUS_RETRY at once (a miss) until the next reconnect
- *	attempt, which is made by the first call after a backoff of 1 s,
- *	doubling to 30 s. While one thread reconnects, the others do not
- *	wait for it. One line is logged per change of state (connected,
- *	down), never one per lookup.
+ *	connection is dropped, that server is "down", and calls that need
+ *	it return STATUS_RETRY at once (a miss; a read tries the next
+ *	replica, then the primary) until the next reconnect attempt, which
+ *	is made by the first call after a backoff of 1 s, doubling to 30 s.
+ *	While one thread reconnects, the others do not wait for it. One
+ *	line is logged per server and change of state (connected, down,
+ *	replica not in sync), never one per lookup.
  *
  *	A reply longer than CACHE_VALUE_MAX is treated as a corrupt value
  *	(cache.c deletes it and logs a warning).
  *
- *	cache_redis_open() fails only for an unusable redis_server; an
+ *	cache_redis_open() fails only for an unusable redis_server or
+ *	redis_replicas (bad syntax, more than CACHE_REDIS_REPLICA_MAX); an
  *	unreachable server is "down" and retried. store->close() frees
  *	everything.
  */
@@ -53,16 +69,42 @@
 
 #define CACHE_REDIS_BACKOFF_MIN	1000	/* ms */
 #define CACHE_REDIS_BACKOFF_MAX	30000	/* ms */
+#define CACHE_REDIS_CHECK_MS	1000	/* replica health check interval */
+#define CACHE_REDIS_LAG_MAX	30	/* s since the replica heard its primary */
 #define CACHE_REDIS_PREFIX_MAX	128
 #define CACHE_REDIS_SCAN_MAX	100000	/* keys purged or counted per call */
 
-typedef struct CACHE_REDIS {
+#define CACHE_REDIS_UNKNOWN	0
+#define CACHE_REDIS_UP		1
+#define CACHE_REDIS_DOWN	2
+#define CACHE_REDIS_LAGGING	3	/* replica connected but not usable */
+
+typedef struct CACHE_REDIS CACHE_REDIS;
+
+/* One server: the primary or a replica, each with its own lock and state. */
+
+typedef struct CACHE_REDIS_CONN {
     pthread_mutex_t lock;
     redisContext *rc;
+    int     replica;
     char    server[300];		/* as configured, for logs */
     char    host[256];
     int     port;
     char    unix_path[256];
+    int     state;			/* CACHE_REDIS_* */
+    int     connecting;
+    int     backoff_ms;
+    long long next_try;
+    long long next_check;		/* replica: next INFO replication */
+    char    error[128];
+} CACHE_REDIS_CONN;
+
+struct CACHE_REDIS {
+    CACHE_REDIS_CONN primary;
+    CACHE_REDIS_CONN replica[CACHE_REDIS_REPLICA_MAX];
+    int     replica_count;
+    pthread_mutex_t rr_lock;
+    unsigned rr;			/* round-robin position */
     char    user[128];
     char    password[256];
     int     db;
@@ -70,13 +112,8 @@ typedef struct CACHE_REDIS {
     char    pattern[2 * CACHE_REDIS_PREFIX_MAX + 2];	/* prefix, glob-escaped, "*" */
     int     connect_ms;
     int     command_ms;
-    int     state;			/* 0 unknown, 1 up, 2 down */
-    int     connecting;
-    int     backoff_ms;
-    long long next_try;
-    char    error[128];
     char    token[64];
-} CACHE_REDIS;
+};
 
 static struct timeval cache_redis_tv(int ms)
 {
@@ -87,38 +124,53 @@ static struct timeval cache_redis_tv(int ms)
     return (tv);
 }
 
-/* Record a change of state; log only when the state changes. */
+/* Record a change of state; log only when the state changes. Caller holds c->lock. */
 
-static void cache_redis_set_state(CACHE_REDIS *r, int up, const char *err)
+static void cache_redis_set_state(CACHE_REDIS *r, CACHE_REDIS_CONN *c, int state, const char *err)
 {
-    if (up) {
-	if (r->state != 1)
-	    log_info("cache: redis %s: connected (database %d)", r->server, r->db);
-	r->state = 1;
-	r->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
-	r->error[0] = 0;
+    int     old = c->state;
+
+    c->state = state;
+    if (state == CACHE_REDIS_UP) {
+	if (old != CACHE_REDIS_UP) {
+	    if (c->replica)
+		log_info("cache: redis replica %s: connected (database %d), serving reads", c->server, r->db);
+	    else
+		log_info("cache: redis %s: connected (database %d)", c->server, r->db);
+	}
+	c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
+	c->error[0] = 0;
 	return;
     }
-    (void) str_copy(r->error, sizeof(r->error), err ? err : "unknown error");
-    if (r->state != 2)
-	log_error("cache: redis %s: %s %s; decisions go on without it, reconnecting with backoff",
-		  r->server, r->state == 1 ? "connection lost:" : "unavailable:", r->error);
-    r->state = 2;
-    r->next_try = clock_mono_ms() + r->backoff_ms;
-    r->backoff_ms = r->backoff_ms * 2 > CACHE_REDIS_BACKOFF_MAX ? CACHE_REDIS_BACKOFF_MAX : r->backoff_ms * 2;
+    (void) str_copy(c->error, sizeof(c->error), err ? err : "unknown error");
+    if (state == CACHE_REDIS_LAGGING) {
+	if (old != CACHE_REDIS_LAGGING)
+	    log_warn("cache: redis replica %s: not in sync: %s; reads go to the primary", c->server, c->error);
+	return;
+    }
+    if (old != CACHE_REDIS_DOWN) {
+	if (c->replica)
+	    log_warn("cache: redis replica %s: %s %s; reads go to the primary, reconnecting with backoff",
+		     c->server, old == CACHE_REDIS_UNKNOWN ? "unavailable:" : "connection lost:", c->error);
+	else
+	    log_error("cache: redis %s: %s %s; decisions go on without it, reconnecting with backoff",
+		      c->server, old == CACHE_REDIS_UP ? "connection lost:" : "unavailable:", c->error);
+    }
+    c->next_try = clock_mono_ms() + c->backoff_ms;
+    c->backoff_ms = c->backoff_ms * 2 > CACHE_REDIS_BACKOFF_MAX ? CACHE_REDIS_BACKOFF_MAX : c->backoff_ms * 2;
 }
 
 /* Connect, authenticate, select. Runs without the lock. */
 
-static redisContext *cache_redis_connect(CACHE_REDIS *r, char *err, size_t errsize)
+static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn, char *err, size_t errsize)
 {
     redisContext *c;
     redisReply *rep = 0;
 
-    if (r->unix_path[0])
-	c = redisConnectUnixWithTimeout(r->unix_path, cache_redis_tv(r->connect_ms));
+    if (conn->unix_path[0])
+	c = redisConnectUnixWithTimeout(conn->unix_path, cache_redis_tv(r->connect_ms));
     else
-	c = redisConnectWithTimeout(r->host, r->port, cache_redis_tv(r->connect_ms));
+	c = redisConnectWithTimeout(conn->host, conn->port, cache_redis_tv(r->connect_ms));
     if (c == 0 || c->err) {
 	(void) snprintf(err, errsize, "connect: %s", c ? c->errstr : "out of memory");
 	goto fail;
@@ -133,7 +185,8 @@ static redisContext *cache_redis_connect(CACHE_REDIS *r, char *err, size_t errsi
 	else
 	    rep = redisCommand(c, "AUTH %s", r->password);
 	if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
-	    (void) snprintf(err, errsize, "AUTH: %.80s", rep ? rep->str : c->errstr);
+	    (void) snprintf(err, errsize, "AUTH%s%s: %.80s", r->user[0] ? " as " : "", r->user,
+			    rep ? rep->str : c->errstr);
 	    goto fail;
 	}
 	freeReplyObject(rep);
@@ -157,74 +210,144 @@ fail:
     return (0);
 }
 
-/*
- * Take the lock with a live connection, or return STATUS_RETRY without
- * the lock when Redis is down (reconnecting at most once per backoff).
- */
-static int cache_redis_acquire(CACHE_REDIS *r)
-{
-    redisContext *c;
-    char    err[128];
+/* A command failed at the connection level: drop it. Caller holds c->lock. */
 
-    (void) pthread_mutex_lock(&r->lock);
-    if (r->rc)
-	return (STATUS_OK);
-    if (r->connecting || clock_mono_ms() < r->next_try) {
-	(void) pthread_mutex_unlock(&r->lock);
-	return (STATUS_RETRY);
-    }
-    r->connecting = 1;
-    (void) pthread_mutex_unlock(&r->lock);
-    err[0] = 0;
-    c = cache_redis_connect(r, err, sizeof(err));
-    (void) pthread_mutex_lock(&r->lock);
-    r->connecting = 0;
-    if (c == 0) {
-	cache_redis_set_state(r, 0, err);
-	(void) pthread_mutex_unlock(&r->lock);
-	return (STATUS_RETRY);
-    }
-    r->rc = c;
-    cache_redis_set_state(r, 1, 0);
-    return (STATUS_OK);
+static void cache_redis_drop(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+{
+    cache_redis_set_state(r, c, CACHE_REDIS_DOWN, c->rc && c->rc->errstr[0] ? c->rc->errstr : "no reply");
+    if (c->rc)
+	redisFree(c->rc);
+    c->rc = 0;
 }
 
-/* A command failed at the connection level: drop it. Caller holds the lock. */
+/* Run a command with c->lock held; null means the connection was dropped. */
 
-static void cache_redis_drop(CACHE_REDIS *r)
-{
-    cache_redis_set_state(r, 0, r->rc && r->rc->errstr[0] ? r->rc->errstr : "no reply");
-    if (r->rc)
-	redisFree(r->rc);
-    r->rc = 0;
-}
-
-/* Run a command with the lock held; null means the connection was dropped. */
-
-static redisReply *cache_redis_cmd(CACHE_REDIS *r, const char *fmt,...)
+static redisReply *cache_redis_cmd(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char *fmt,...)
 {
     redisReply *rep;
     va_list ap;
 
     va_start(ap, fmt);
-    rep = redisvCommand(r->rc, fmt, ap);
+    rep = redisvCommand(c->rc, fmt, ap);
     va_end(ap);
     if (rep == 0)
-	cache_redis_drop(r);
+	cache_redis_drop(r, c);
     return (rep);
 }
 
-static int cache_redis_get(void *ctx, const char *key, unsigned char **val, size_t *len)
+/* The value of "name:" in an INFO reply, copied into buf; -1 if absent. */
+
+static int cache_redis_info_field(const char *info, const char *name, char *buf, size_t size)
 {
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    const char *p = info;
+    size_t  nlen = strlen(name);
+    size_t  n;
+
+    while ((p = strstr(p, name)) != 0) {
+	if ((p == info || p[-1] == '\n') && p[nlen] == ':') {
+	    p += nlen + 1;
+	    n = strcspn(p, "\r\n");
+	    if (n >= size)
+		return (-1);
+	    memcpy(buf, p, n);
+	    buf[n] = 0;
+	    return (0);
+	}
+	p += nlen;
+    }
+    return (-1);
+}
+
+/*
+ * Replica health (INFO replication): usable when it is a primary, or a
+ * replica whose link to its primary is up, not resyncing, and heard
+ * from within CACHE_REDIS_LAG_MAX seconds. Caller holds c->lock.
+ */
+static void cache_redis_check_replica(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+{
+    redisReply *rep;
+    char    role[32];
+    char    link[32];
+    char    sync[32];
+    char    io[32];
+    long    io_s = 0;
+    const char *why = 0;
+
+    c->next_check = clock_mono_ms() + CACHE_REDIS_CHECK_MS;
+    if ((rep = cache_redis_cmd(r, c, "INFO replication")) == 0)
+	return;
+    if (rep->type != REDIS_REPLY_STRING)
+	why = "no answer to INFO replication";
+    else if (cache_redis_info_field(rep->str, "role", role, sizeof(role)) != 0)
+	why = "no role in INFO replication";
+    else if (strcmp(role, "master") == 0)
+	why = 0;
+    else if (cache_redis_info_field(rep->str, "master_link_status", link, sizeof(link)) != 0
+	     || strcmp(link, "up") != 0)
+	why = "replication link down";
+    else if (cache_redis_info_field(rep->str, "master_sync_in_progress", sync, sizeof(sync)) == 0
+	     && strcmp(sync, "0") != 0)
+	why = "resynchronizing";
+    else if (cache_redis_info_field(rep->str, "master_last_io_seconds_ago", io, sizeof(io)) == 0
+	     && (str_to_long(io, -1, 1000000000L, &io_s) != 0 || io_s > CACHE_REDIS_LAG_MAX))
+	why = "no word from the primary for too long";
+    freeReplyObject(rep);
+    cache_redis_set_state(r, c, why ? CACHE_REDIS_LAGGING : CACHE_REDIS_UP, why);
+}
+
+/*
+ * Take c->lock with a usable connection, or return STATUS_RETRY without
+ * the lock when the server is down (reconnecting at most once per
+ * backoff) or, for a replica, not in sync (checked at most once per
+ * CACHE_REDIS_CHECK_MS).
+ */
+static int cache_redis_acquire(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+{
+    redisContext *rc;
+    char    err[128];
+
+    (void) pthread_mutex_lock(&c->lock);
+    if (c->rc == 0) {
+	if (c->connecting || clock_mono_ms() < c->next_try)
+	    goto retry;
+	c->connecting = 1;
+	(void) pthread_mutex_unlock(&c->lock);
+	err[0] = 0;
+	rc = cache_redis_connect(r, c, err, sizeof(err));
+	(void) pthread_mutex_lock(&c->lock);
+	c->connecting = 0;
+	if (rc == 0) {
+	    cache_redis_set_state(r, c, CACHE_REDIS_DOWN, err);
+	    goto retry;
+	}
+	c->rc = rc;
+	c->next_check = 0;
+	if (!c->replica)
+	    cache_redis_set_state(r, c, CACHE_REDIS_UP, 0);
+    }
+    if (c->replica && clock_mono_ms() >= c->next_check)
+	cache_redis_check_replica(r, c);
+    if (c->rc != 0 && c->state == CACHE_REDIS_UP)
+	return (STATUS_OK);
+
+retry:
+    (void) pthread_mutex_unlock(&c->lock);
+    return (STATUS_RETRY);
+}
+
+/* GET from one server; STATUS_RETRY when it cannot answer. */
+
+static int cache_redis_get_conn(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char *key,
+				        unsigned char **val, size_t *len)
+{
     redisReply *rep;
     int     status = STATUS_RETRY;
 
     *val = 0;
     *len = 0;
-    if (cache_redis_acquire(r) != STATUS_OK)
+    if (cache_redis_acquire(r, c) != STATUS_OK)
 	return (STATUS_RETRY);
-    if ((rep = cache_redis_cmd(r, "GET %s%s", r->prefix, key)) == 0)
+    if ((rep = cache_redis_cmd(r, c, "GET %s%s", r->prefix, key)) == 0)
 	goto done;
     if (rep->type == REDIS_REPLY_NIL) {
 	status = STATUS_NOTFOUND;
@@ -241,66 +364,105 @@ static int cache_redis_get(void *ctx, const char *key, unsigned char **val, size
 	    status = STATUS_OK;
 	}
     } else if (rep->type == REDIS_REPLY_ERROR) {
-	log_warn("cache: redis %s: GET %s%s: %.100s", r->server, r->prefix, key, rep->str);
+	/* A replica that answers with an error (LOADING, ...) is set aside until checked again. */
+	if (c->replica)
+	    cache_redis_set_state(r, c, CACHE_REDIS_LAGGING, rep->str);
+	else
+	    log_warn("cache: redis %s: GET %s%s: %.100s", c->server, r->prefix, key, rep->str);
     }
     freeReplyObject(rep);
 
 done:
-    (void) pthread_mutex_unlock(&r->lock);
+    (void) pthread_mutex_unlock(&c->lock);
     return (status);
+}
+
+/* Reads: the replicas in turn, the primary when none can answer. */
+
+static int cache_redis_get(void *ctx, const char *key, unsigned char **val, size_t *len)
+{
+    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    unsigned start;
+    int     i;
+    int     status;
+
+    if (r->replica_count > 0) {
+	(void) pthread_mutex_lock(&r->rr_lock);
+	start = r->rr++;
+	(void) pthread_mutex_unlock(&r->rr_lock);
+	for (i = 0; i < r->replica_count; i++) {
+	    status = cache_redis_get_conn(r, &r->replica[(start + (unsigned) i) % (unsigned) r->replica_count],
+					  key, val, len);
+	    if (status != STATUS_RETRY)
+		return (status);
+	}
+    }
+    return (cache_redis_get_conn(r, &r->primary, key, val, len));
+}
+
+/* Authoritative reads (the cluster lock's wait): the primary only. */
+
+static int cache_redis_get_primary(void *ctx, const char *key, unsigned char **val, size_t *len)
+{
+    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+
+    return (cache_redis_get_conn(r, &r->primary, key, val, len));
 }
 
 static int cache_redis_put(void *ctx, const char *key, const unsigned char *val, size_t len, long ttl)
 {
     CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    CACHE_REDIS_CONN *c = &r->primary;
     redisReply *rep;
     int     status = STATUS_RETRY;
 
-    if (cache_redis_acquire(r) != STATUS_OK)
+    if (cache_redis_acquire(r, c) != STATUS_OK)
 	return (STATUS_RETRY);
-    rep = cache_redis_cmd(r, "SET %s%s %b EX %ld", r->prefix, key, (const char *) val, len, ttl > 0 ? ttl : 1);
+    rep = cache_redis_cmd(r, c, "SET %s%s %b EX %ld", r->prefix, key, (const char *) val, len, ttl > 0 ? ttl : 1);
     if (rep) {
 	if (rep->type == REDIS_REPLY_STATUS)
 	    status = STATUS_OK;
 	else if (rep->type == REDIS_REPLY_ERROR)
-	    log_warn("cache: redis %s: SET %s%s: %.100s", r->server, r->prefix, key, rep->str);
+	    log_warn("cache: redis %s: SET %s%s: %.100s", c->server, r->prefix, key, rep->str);
 	freeReplyObject(rep);
     }
-    (void) pthread_mutex_unlock(&r->lock);
+    (void) pthread_mutex_unlock(&c->lock);
     return (status);
 }
 
 static int cache_redis_del(void *ctx, const char *key)
 {
     CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    CACHE_REDIS_CONN *c = &r->primary;
     redisReply *rep;
     int     status = STATUS_RETRY;
 
-    if (cache_redis_acquire(r) != STATUS_OK)
+    if (cache_redis_acquire(r, c) != STATUS_OK)
 	return (STATUS_RETRY);
-    if ((rep = cache_redis_cmd(r, "DEL %s%s", r->prefix, key)) != 0) {
+    if ((rep = cache_redis_cmd(r, c, "DEL %s%s", r->prefix, key)) != 0) {
 	if (rep->type == REDIS_REPLY_INTEGER)
 	    status = rep->integer > 0 ? STATUS_OK : STATUS_NOTFOUND;
 	freeReplyObject(rep);
     }
-    (void) pthread_mutex_unlock(&r->lock);
+    (void) pthread_mutex_unlock(&c->lock);
     return (status);
 }
 
-/* SCAN the keys under the prefix; delete them when del is set. Count in *n. */
+/* SCAN the keys under the prefix on the primary; delete them when del is set. Count in *n. */
 
 static int cache_redis_scan(CACHE_REDIS *r, int del, long *n)
 {
+    CACHE_REDIS_CONN *c = &r->primary;
     redisReply *rep, *d;
     char    cursor[32] = "0";
     size_t  i;
     int     status = STATUS_RETRY;
 
     *n = 0;
-    if (cache_redis_acquire(r) != STATUS_OK)
+    if (cache_redis_acquire(r, c) != STATUS_OK)
 	return (STATUS_RETRY);
     do {
-	rep = cache_redis_cmd(r, "SCAN %s MATCH %s COUNT 1000", cursor, r->pattern);
+	rep = cache_redis_cmd(r, c, "SCAN %s MATCH %s COUNT 1000", cursor, r->pattern);
 	if (rep == 0)
 	    goto done;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING
@@ -315,19 +477,19 @@ static int cache_redis_scan(CACHE_REDIS *r, int del, long *n)
 	    if (k->type != REDIS_REPLY_STRING)
 		continue;
 	    (*n)++;
-	    if (del && (d = cache_redis_cmd(r, "DEL %b", k->str, k->len)) != 0)
+	    if (del && (d = cache_redis_cmd(r, c, "DEL %b", k->str, k->len)) != 0)
 		freeReplyObject(d);
-	    if (r->rc == 0)
+	    if (c->rc == 0)
 		break;
 	}
 	freeReplyObject(rep);
-	if (r->rc == 0)
+	if (c->rc == 0)
 	    goto done;
     } while (strcmp(cursor, "0") != 0 && *n < CACHE_REDIS_SCAN_MAX);
     status = STATUS_OK;
 
 done:
-    (void) pthread_mutex_unlock(&r->lock);
+    (void) pthread_mutex_unlock(&c->lock);
     return (status);
 }
 
@@ -347,13 +509,26 @@ static void cache_redis_count(void *ctx, long *n)
 static void cache_redis_state(void *ctx, char *buf, size_t size)
 {
     CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    CACHE_REDIS_CONN *c = &r->primary;
+    size_t  used;
+    int     i;
+    int     up = 0;
 
-    (void) pthread_mutex_lock(&r->lock);
-    if (r->state == 1)
-	(void) snprintf(buf, size, "connected to %s, database %d, prefix \"%s\"", r->server, r->db, r->prefix);
+    (void) pthread_mutex_lock(&c->lock);
+    if (c->state == CACHE_REDIS_UP)
+	(void) snprintf(buf, size, "connected to %s, database %d, prefix \"%s\"", c->server, r->db, r->prefix);
     else
-	(void) snprintf(buf, size, "down (%s): %s", r->server, r->error[0] ? r->error : "not connected");
-    (void) pthread_mutex_unlock(&r->lock);
+	(void) snprintf(buf, size, "down (%s): %s", c->server, c->error[0] ? c->error : "not connected");
+    (void) pthread_mutex_unlock(&c->lock);
+    if (r->replica_count == 0)
+	return;
+    for (i = 0; i < r->replica_count; i++) {
+	(void) pthread_mutex_lock(&r->replica[i].lock);
+	up += r->replica[i].state == CACHE_REDIS_UP;
+	(void) pthread_mutex_unlock(&r->replica[i].lock);
+    }
+    if ((used = strlen(buf)) < size)
+	(void) snprintf(buf + used, size - used, "; replicas in sync %d of %d", up, r->replica_count);
 }
 
 /* STATUS_OK: taken or Redis unusable (go on without it); STATUS_RETRY: held elsewhere. */
@@ -361,67 +536,80 @@ static void cache_redis_state(void *ctx, char *buf, size_t size)
 static int cache_redis_lock(void *ctx, const char *key, const char *unused, int ttl_ms)
 {
     CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    CACHE_REDIS_CONN *c = &r->primary;
     redisReply *rep;
     int     status = STATUS_OK;
 
     (void) unused;
-    if (cache_redis_acquire(r) != STATUS_OK)
+    if (cache_redis_acquire(r, c) != STATUS_OK)
 	return (STATUS_OK);
-    rep = cache_redis_cmd(r, "SET %s%s %s NX PX %d", r->prefix, key, r->token, ttl_ms > 0 ? ttl_ms : 1);
+    rep = cache_redis_cmd(r, c, "SET %s%s %s NX PX %d", r->prefix, key, r->token, ttl_ms > 0 ? ttl_ms : 1);
     if (rep) {
 	if (rep->type == REDIS_REPLY_NIL)
 	    status = STATUS_RETRY;
 	freeReplyObject(rep);
     }
-    (void) pthread_mutex_unlock(&r->lock);
+    (void) pthread_mutex_unlock(&c->lock);
     return (status);
 }
 
 static void cache_redis_unlock(void *ctx, const char *key, const char *unused)
 {
     CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    CACHE_REDIS_CONN *c = &r->primary;
     redisReply *rep;
 
     (void) unused;
-    if (cache_redis_acquire(r) != STATUS_OK)
+    if (cache_redis_acquire(r, c) != STATUS_OK)
 	return;
-    rep = cache_redis_cmd(r, "EVAL %s 1 %s%s %s",
+    rep = cache_redis_cmd(r, c, "EVAL %s 1 %s%s %s",
 			  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
 			  r->prefix, key, r->token);
     if (rep)
 	freeReplyObject(rep);
-    (void) pthread_mutex_unlock(&r->lock);
+    (void) pthread_mutex_unlock(&c->lock);
+}
+
+static void cache_redis_conn_free(CACHE_REDIS_CONN *c)
+{
+    if (c->rc)
+	redisFree(c->rc);
+    c->rc = 0;
+    (void) pthread_mutex_destroy(&c->lock);
 }
 
 static void cache_redis_close(void **ctxp)
 {
     CACHE_REDIS *r;
+    int     i;
 
     if (ctxp == 0 || (r = (CACHE_REDIS *) *ctxp) == 0)
 	return;
-    if (r->rc)
-	redisFree(r->rc);
-    (void) pthread_mutex_destroy(&r->lock);
+    cache_redis_conn_free(&r->primary);
+    for (i = 0; i < r->replica_count; i++)
+	cache_redis_conn_free(&r->replica[i]);
+    (void) pthread_mutex_destroy(&r->rr_lock);
     memset(r->password, 0, sizeof(r->password));
     free(r);
     *ctxp = 0;
 }
 
-/* host:port, [v6]:port or unix:/path. */
+/* host[:port], [v6][:port] or unix:/path (port 6379 by default); what names the key in errors. */
 
-static int cache_redis_parse(CACHE_REDIS *r, const char *s, WHY *why)
+static int cache_redis_parse(CACHE_REDIS_CONN *c, const char *what, const char *s, WHY *why)
 {
-    const char *colon;
-    long    port;
+    const char *colon = 0;
+    size_t  hlen;
+    long    port = 6379;
     char    num[16];
 
-    if (str_copy(r->server, sizeof(r->server), s) != 0) {
-	why_set(why, "redis_server is too long");
+    if (str_copy(c->server, sizeof(c->server), s) != 0) {
+	why_set(why, "%s is too long", what);
 	return (STATUS_INVAL);
     }
     if (strncmp(s, "unix:", 5) == 0) {
-	if (s[5] != '/' || str_copy(r->unix_path, sizeof(r->unix_path), s + 5) != 0) {
-	    why_set(why, "redis_server \"%s\": unix: needs an absolute path", s);
+	if (s[5] != '/' || str_copy(c->unix_path, sizeof(c->unix_path), s + 5) != 0) {
+	    why_set(why, "%s \"%s\": unix: needs an absolute path", what, s);
 	    return (STATUS_INVAL);
 	}
 	return (STATUS_OK);
@@ -429,27 +617,37 @@ static int cache_redis_parse(CACHE_REDIS *r, const char *s, WHY *why)
     if (*s == '[') {
 	const char *end = strchr(s, ']');
 
-	if (end == 0 || end[1] != ':' || (size_t) (end - s - 1) >= sizeof(r->host)) {
-	    why_set(why, "redis_server \"%s\": bad [address]:port", s);
+	if (end == 0 || (end[1] != ':' && end[1] != 0) || (hlen = (size_t) (end - s - 1)) >= sizeof(c->host)) {
+	    why_set(why, "%s \"%s\": bad [address]:port", what, s);
 	    return (STATUS_INVAL);
 	}
-	memcpy(r->host, s + 1, (size_t) (end - s - 1));
-	r->host[end - s - 1] = 0;
-	colon = end + 1;
+	memcpy(c->host, s + 1, hlen);
+	c->host[hlen] = 0;
+	if (end[1] == ':')
+	    colon = end + 1;
     } else {
-	if ((colon = strrchr(s, ':')) == 0 || (size_t) (colon - s) >= sizeof(r->host) || colon == s) {
-	    why_set(why, "redis_server \"%s\": want host:port or unix:/path", s);
+	colon = strchr(s, ':');
+	hlen = colon ? (size_t) (colon - s) : strlen(s);
+	if (hlen == 0 || hlen >= sizeof(c->host) || (colon && strchr(colon + 1, ':'))) {
+	    why_set(why, "%s \"%s\": want host:port or unix:/path", what, s);
 	    return (STATUS_INVAL);
 	}
-	memcpy(r->host, s, (size_t) (colon - s));
-	r->host[colon - s] = 0;
+	memcpy(c->host, s, hlen);
+	c->host[hlen] = 0;
     }
-    if (str_copy(num, sizeof(num), colon + 1) != 0 || str_to_long(num, 1, 65535, &port) != 0) {
-	why_set(why, "redis_server \"%s\": bad port", s);
+    if (colon && (str_copy(num, sizeof(num), colon + 1) != 0 || str_to_long(num, 1, 65535, &port) != 0)) {
+	why_set(why, "%s \"%s\": bad port", what, s);
 	return (STATUS_INVAL);
     }
-    r->port = (int) port;
+    c->port = (int) port;
     return (STATUS_OK);
+}
+
+static void cache_redis_conn_init(CACHE_REDIS_CONN *c, int replica)
+{
+    (void) pthread_mutex_init(&c->lock, 0);
+    c->replica = replica;
+    c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
 }
 
 int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
@@ -457,6 +655,7 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     CACHE_REDIS *r = 0;
     const char *p;
     size_t  j = 0;
+    int     i;
     int     status = STATUS_FAIL;
 
     memset(store, 0, sizeof(*store));
@@ -464,9 +663,22 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
 	why_set(why, "out of memory");
 	goto done;
     }
-    (void) pthread_mutex_init(&r->lock, 0);
-    if ((status = cache_redis_parse(r, opts->redis_server ? opts->redis_server : "127.0.0.1:6379", why)) != STATUS_OK)
+    (void) pthread_mutex_init(&r->rr_lock, 0);
+    cache_redis_conn_init(&r->primary, 0);
+    if ((status = cache_redis_parse(&r->primary, "redis_server",
+				    opts->redis_server ? opts->redis_server : "127.0.0.1:6379", why)) != STATUS_OK)
 	goto done;
+    if (opts->redis_replica_count > CACHE_REDIS_REPLICA_MAX) {
+	why_set(why, "redis_replicas: more than %d replicas", CACHE_REDIS_REPLICA_MAX);
+	status = STATUS_INVAL;
+	goto done;
+    }
+    for (i = 0; i < opts->redis_replica_count; i++) {
+	cache_redis_conn_init(&r->replica[i], 1);
+	r->replica_count = i + 1;
+	if ((status = cache_redis_parse(&r->replica[i], "redis_replicas", opts->redis_replicas[i], why)) != STATUS_OK)
+	    goto done;
+    }
     status = STATUS_INVAL;
     if (str_copy(r->user, sizeof(r->user), opts->redis_user ? opts->redis_user : "") != 0
 	|| str_copy(r->password, sizeof(r->password), opts->redis_password ? opts->redis_password : "") != 0
@@ -485,14 +697,17 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     r->db = opts->redis_database;
     r->connect_ms = opts->redis_connect_timeout_ms > 0 ? opts->redis_connect_timeout_ms : 1000;
     r->command_ms = opts->redis_command_timeout_ms > 0 ? opts->redis_command_timeout_ms : 1000;
-    r->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
     (void) snprintf(r->token, sizeof(r->token), "%ld.%lld", (long) getpid(), clock_mono_ms());
     /* Connect now so that the log says at start-up whether Redis is there. */
-    if (cache_redis_acquire(r) == STATUS_OK)
-	(void) pthread_mutex_unlock(&r->lock);
+    if (cache_redis_acquire(r, &r->primary) == STATUS_OK)
+	(void) pthread_mutex_unlock(&r->primary.lock);
+    for (i = 0; i < r->replica_count; i++)
+	if (cache_redis_acquire(r, &r->replica[i]) == STATUS_OK)
+	    (void) pthread_mutex_unlock(&r->replica[i].lock);
     store->name = "redis";
     store->ctx = r;
     store->get = cache_redis_get;
+    store->get_primary = cache_redis_get_primary;
     store->put = cache_redis_put;
     store->del = cache_redis_del;
     store->purge = cache_redis_purge;

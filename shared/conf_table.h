@@ -115,6 +115,8 @@
       "maximum size of the memory cache") \
     X(REDIS_SERVER, "redis_server", CONF_T_STRING, "127.0.0.1:6379", 1, 0, "", CONF_CHECK_REDIS_SERVER, \
       "Redis server (host:port or unix:/path; cache_backend = redis)") \
+    X(REDIS_REPLICAS, "redis_replicas", CONF_T_LIST, "", 0, 0, "", CONF_CHECK_REDIS_SERVER, \
+      "Redis replicas that serve reads (host:port or unix:/path); empty: reads go to redis_server") \
     X(REDIS_USER, "redis_user", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
       "Redis ACL user name; empty: the default user") \
     X(REDIS_PASSWORD, "redis_password", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \

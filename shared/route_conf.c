@@ -46,6 +46,8 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->cache.memory_bytes = (long) conf_size(conf, CONF_CACHE_MEMORY_BYTES);
     opts->cache.path = conf_str(conf, CONF_CACHE_PATH);
     opts->cache.redis_server = conf_str(conf, CONF_REDIS_SERVER);
+    opts->cache.redis_replicas = conf_list(conf, CONF_REDIS_REPLICAS, &n);
+    opts->cache.redis_replica_count = n;
     opts->cache.redis_user = conf_str(conf, CONF_REDIS_USER);
     opts->cache.redis_password = conf_str(conf, CONF_REDIS_PASSWORD);
     opts->cache.redis_database = conf_int(conf, CONF_REDIS_DATABASE);
