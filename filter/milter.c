@@ -340,17 +340,6 @@ static struct smfiDesc milter_desc = {
 
 /* milter_load - load the configuration; errors name file and line */
 
-static int milter_load(CONF **conf)
-{
-    WHY     why;
-    int     ret;
-
-    why.text[0] = 0;
-    if ((ret = conf_load(milter_conf_path, conf, &why)) != STATUS_OK)
-	log_error("%s", *why.text ? why.text : "cannot load the configuration");
-    return (ret);
-}
-
 /* milter_reload - SIGHUP: a new configuration, or keep the old one */
 
 static void milter_reload(void)
@@ -358,7 +347,7 @@ static void milter_reload(void)
     CONF   *fresh = 0;
     CONF   *old;
 
-    if (milter_load(&fresh) != STATUS_OK) {
+    if (daemon_load(milter_conf_path, &fresh) != STATUS_OK) {
 	log_error("reload failed; keeping the configuration in use");
 	return;
     }
@@ -380,13 +369,9 @@ static void *milter_main_thread(void *arg)
     return (0);
 }
 
-static void milter_usage(void)
-{
-    (void) fprintf(stderr, "usage: %s [-f] [-n] [-c FILE]\n", milter_progname);
-}
-
 int     main(int argc, char **argv)
 {
+    DAEMON_ARGS args;
     ROUTE_OPTS opts;
     WHY     why;
     sigset_t set;
@@ -398,36 +383,15 @@ int     main(int argc, char **argv)
     int     started = 0;
     int     ret = MILTER_EX_CONFIG;
     int     sig;
-    int     ch;
 
     log_init(milter_progname, LOG_TO_STDERR);
-    while ((ch = getopt(argc, argv, "c:fnhV")) != -1) {
-	switch (ch) {
-	case 'c':
-	    milter_conf_path = optarg;
-	    break;
-	case 'f':
-	    foreground = 1;
-	    break;
-	case 'n':
-	    check_only = 1;
-	    break;
-	case 'V':
-	    (void) printf("%s %s\n", milter_progname, PACKAGE_VERSION);
-	    return (MILTER_EX_OK);
-	case 'h':
-	    milter_usage();
-	    return (MILTER_EX_OK);
-	default:
-	    milter_usage();
-	    return (MILTER_EX_USAGE);
-	}
-    }
-    if (optind != argc) {
-	milter_usage();
-	return (MILTER_EX_USAGE);
-    }
-    if (milter_load(&milter_conf) != STATUS_OK)
+    if ((ret = daemon_args(argc, argv, milter_progname, 1, &args)) != DAEMON_ARGS_GO)
+	return (ret);
+    ret = MILTER_EX_CONFIG;
+    milter_conf_path = args.conf_path;
+    foreground = args.foreground;
+    check_only = args.check_only;
+    if (daemon_load(milter_conf_path, &milter_conf) != STATUS_OK)
 	goto out;
     if (check_only) {
 	(void) printf("%s: configuration ok\n", milter_conf_path);
@@ -468,12 +432,7 @@ int     main(int argc, char **argv)
     }
 
     /* Every thread inherits these blocked; the main thread takes them. */
-    (void) sigemptyset(&set);
-    (void) sigaddset(&set, SIGHUP);
-    (void) sigaddset(&set, SIGTERM);
-    (void) sigaddset(&set, SIGINT);
-    (void) pthread_sigmask(SIG_BLOCK, &set, 0);
-    (void) signal(SIGPIPE, SIG_IGN);
+    daemon_signals(&set);
     if (pthread_create(&tid, 0, milter_main_thread, 0) != 0) {
 	log_error("cannot start the milter thread");
 	goto out;

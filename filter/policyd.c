@@ -369,13 +369,10 @@ static void *policyd_accept_thread(void *arg)
 
 static int policyd_load(CONF **conf)
 {
-    WHY     why;
     int     ret;
 
-    why.text[0] = 0;
-    if ((ret = conf_load(policyd_conf_path, conf, &why)) != STATUS_OK) {
-	log_error("%s", *why.text ? why.text : "cannot load the configuration");
-    } else if (*conf_str(*conf, CONF_SOCKETMAP_SOCKET) == 0) {
+    if ((ret = daemon_load(policyd_conf_path, conf)) == STATUS_OK
+	&& *conf_str(*conf, CONF_SOCKETMAP_SOCKET) == 0) {
 	log_error("%s: socketmap_socket is empty: nothing to listen on", policyd_conf_path);
 	conf_unref(conf);
 	ret = STATUS_INVAL;
@@ -405,13 +402,9 @@ static void policyd_reload(void)
     log_info("configuration reloaded from %s", policyd_conf_path);
 }
 
-static void policyd_usage(void)
-{
-    (void) fprintf(stderr, "usage: %s [-f] [-n] [-c FILE]\n", policyd_progname);
-}
-
 int     main(int argc, char **argv)
 {
+    DAEMON_ARGS args;
     ROUTE_OPTS opts;
     WHY     why;
     sigset_t set;
@@ -429,32 +422,12 @@ int     main(int argc, char **argv)
 
     pidfile[0] = 0;
     log_init(policyd_progname, LOG_TO_STDERR);
-    while ((ch = getopt(argc, argv, "c:fnhV")) != -1) {
-	switch (ch) {
-	case 'c':
-	    policyd_conf_path = optarg;
-	    break;
-	case 'f':
-	    foreground = 1;
-	    break;
-	case 'n':
-	    check_only = 1;
-	    break;
-	case 'V':
-	    (void) printf("%s %s\n", policyd_progname, PACKAGE_VERSION);
-	    return (POLICYD_EX_OK);
-	case 'h':
-	    policyd_usage();
-	    return (POLICYD_EX_OK);
-	default:
-	    policyd_usage();
-	    return (POLICYD_EX_USAGE);
-	}
-    }
-    if (optind != argc) {
-	policyd_usage();
-	return (POLICYD_EX_USAGE);
-    }
+    if ((ret = daemon_args(argc, argv, policyd_progname, 1, &args)) != DAEMON_ARGS_GO)
+	return (ret);
+    ret = POLICYD_EX_CONFIG;
+    policyd_conf_path = args.conf_path;
+    foreground = args.foreground;
+    check_only = args.check_only;
     if (policyd_load(&policyd_conf) != STATUS_OK)
 	goto out;
     if (check_only) {
@@ -496,12 +469,7 @@ int     main(int argc, char **argv)
     }
 
     /* Every thread inherits these blocked; the main thread takes them. */
-    (void) sigemptyset(&set);
-    (void) sigaddset(&set, SIGHUP);
-    (void) sigaddset(&set, SIGTERM);
-    (void) sigaddset(&set, SIGINT);
-    (void) pthread_sigmask(SIG_BLOCK, &set, 0);
-    (void) signal(SIGPIPE, SIG_IGN);
+    daemon_signals(&set);
     if (pthread_create(&tid, 0, policyd_accept_thread, 0) != 0) {
 	log_error("cannot start the acceptor thread");
 	goto out;

@@ -68,6 +68,7 @@
 
 #include "action.h"
 #include "conf.h"
+#include "daemon.h"
 #include "domain.h"
 #include "log.h"
 #include "route.h"
@@ -753,50 +754,24 @@ static int smtpd_privileges(const CONF *conf)
     return (0);
 }
 
-static void smtpd_usage(void)
-{
-    (void) fprintf(stderr, "usage: %s [-n] [-c FILE]\n", smtpd_progname);
-}
-
 int     main(int argc, char **argv)
 {
+    DAEMON_ARGS args;
     ROUTE_OPTS opts;
     WHY     why;
     SMTPD_SESS *s;
     int     check_only = 0;
     int     ret = SMTPD_EX_CONFIG;
-    int     ch;
     int     i;
 
     log_init(smtpd_progname, LOG_TO_STDERR);	/* smtpd logs our stderr */
-    while ((ch = getopt(argc, argv, "c:nhV")) != -1) {
-	switch (ch) {
-	case 'c':
-	    smtpd_conf_path = optarg;
-	    break;
-	case 'n':
-	    check_only = 1;
-	    break;
-	case 'V':
-	    (void) printf("%s %s\n", smtpd_progname, PACKAGE_VERSION);
-	    return (SMTPD_EX_OK);
-	case 'h':
-	    smtpd_usage();
-	    return (SMTPD_EX_OK);
-	default:
-	    smtpd_usage();
-	    return (SMTPD_EX_USAGE);
-	}
-    }
-    if (optind != argc) {
-	smtpd_usage();
-	return (SMTPD_EX_USAGE);
-    }
-    why.text[0] = 0;
-    if (conf_load(smtpd_conf_path, &smtpd_conf, &why) != STATUS_OK) {
-	log_error("%s", *why.text ? why.text : "cannot load the configuration");
+    if ((ret = daemon_args(argc, argv, smtpd_progname, 0, &args)) != DAEMON_ARGS_GO)
+	return (ret);
+    ret = SMTPD_EX_CONFIG;
+    smtpd_conf_path = args.conf_path;
+    check_only = args.check_only;
+    if (daemon_load(smtpd_conf_path, &smtpd_conf) != STATUS_OK)
 	goto out;
-    }
     if (check_only) {
 	(void) printf("%s: configuration ok\n", smtpd_conf_path);
 	ret = SMTPD_EX_OK;

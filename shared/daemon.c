@@ -7,7 +7,13 @@
  *	See daemon.h.
  */
 
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
@@ -203,4 +209,69 @@ out:
     if (ret < 0)
 	log_error("cannot write pid file %s: %s", path, strerror(errno));
     return (ret);
+}
+
+int     daemon_args(int argc, char **argv, const char *progname, int with_foreground,
+		            DAEMON_ARGS *args)
+{
+    int     ch;
+    int     usage = 0;
+    int     ret = DAEMON_ARGS_GO;
+
+    args->conf_path = CONF_DEFAULT_PATH;
+    args->foreground = 0;
+    args->check_only = 0;
+    while (ret == DAEMON_ARGS_GO && (ch = getopt(argc, argv, with_foreground ? "c:fnhV" : "c:nhV")) != -1) {
+	switch (ch) {
+	case 'c':
+	    args->conf_path = optarg;
+	    break;
+	case 'f':
+	    args->foreground = 1;
+	    break;
+	case 'n':
+	    args->check_only = 1;
+	    break;
+	case 'V':
+	    (void) printf("%s %s\n", progname, PACKAGE_VERSION);
+	    ret = 0;
+	    break;
+	case 'h':
+	    usage = 1;
+	    ret = 0;
+	    break;
+	default:
+	    usage = 1;
+	    ret = 64;
+	    break;
+	}
+    }
+    if (ret == DAEMON_ARGS_GO && optind != argc) {
+	usage = 1;
+	ret = 64;
+    }
+    if (usage)
+	(void) fprintf(stderr, "usage: %s %s[-n] [-c FILE]\n", progname, with_foreground ? "[-f] " : "");
+    return (ret);
+}
+
+int     daemon_load(const char *path, CONF **conf)
+{
+    WHY     why;
+    int     status;
+
+    why.text[0] = 0;
+    if ((status = conf_load(path, conf, &why)) != STATUS_OK)
+	log_error("%s", *why.text ? why.text : "cannot load the configuration");
+    return (status);
+}
+
+void    daemon_signals(sigset_t *set)
+{
+    (void) sigemptyset(set);
+    (void) sigaddset(set, SIGHUP);
+    (void) sigaddset(set, SIGTERM);
+    (void) sigaddset(set, SIGINT);
+    (void) pthread_sigmask(SIG_BLOCK, set, 0);
+    (void) signal(SIGPIPE, SIG_IGN);
 }

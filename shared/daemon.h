@@ -18,6 +18,13 @@
  *	int	daemon_privileges(const CONF *conf, const char *spec)
  *
  *	int	daemon_pidfile(const char *path)
+ *
+ *	int	daemon_args(int argc, char **argv, const char *progname,
+ *			int with_foreground, DAEMON_ARGS *args)
+ *
+ *	int	daemon_load(const char *path, CONF **conf)
+ *
+ *	void	daemon_signals(sigset_t *set)
  * DESCRIPTION
  *	daemon_facility() maps syslog_facility to a LOG_* facility.
  *
@@ -40,16 +47,42 @@
  *	daemon_pidfile() writes the process id to path (empty: nothing).
  *	0 or -1 (logged).
  *
+ *	daemon_args() parses the options every daemon takes: -c FILE, -n
+ *	(check the configuration and exit), -f (foreground; only when
+ *	with_foreground), -h and -V. It returns DAEMON_ARGS_GO to carry on,
+ *	or the exit status for main() (0 after -h or -V, 64 after a usage
+ *	error, with the usage printed).
+ *
+ *	daemon_load() loads the configuration, logging "FILE:LINE: ..." on
+ *	failure; it returns the status of conf_load().
+ *
+ *	daemon_signals() blocks SIGHUP, SIGTERM and SIGINT in the calling
+ *	thread (threads started later inherit the mask, so the main thread
+ *	alone takes them with sigtimedwait() on *set) and ignores SIGPIPE.
+ *
  *	Call all of them at start-up only.
  */
 
+#include <signal.h>
+
 #include "conf.h"
 #include "why.h"
+
+#define DAEMON_ARGS_GO	(-1)
+
+typedef struct DAEMON_ARGS {
+    const char *conf_path;		/* -c; default CONF_DEFAULT_PATH */
+    int     foreground;			/* -f */
+    int     check_only;			/* -n */
+} DAEMON_ARGS;
 
 extern int daemon_facility(const CONF *);
 extern int daemon_listen(const char *, int *, WHY *);
 extern const char *daemon_socket_path(const char *);
 extern int daemon_privileges(const CONF *, const char *);
 extern int daemon_pidfile(const char *);
+extern int daemon_args(int, char **, const char *, int, DAEMON_ARGS *);
+extern int daemon_load(const char *, CONF **);
+extern void daemon_signals(sigset_t *);
 
 #endif
