@@ -185,38 +185,43 @@ static int conf_number(const char *s, long *num, int *suffix)
     return (0);
 }
 
-/* conf_parse_time - Postfix time value: number and unit s m h d w */
+/* A unit letter and what it multiplies by. */
 
-static int conf_parse_time(const CONF_KEY *key, const char *s, long *out)
-{
-    long    val;
+typedef struct CONF_UNIT {
+    int     letter;			/* lowercase */
     long    mult;
+} CONF_UNIT;
+
+/* Postfix time units. */
+static const CONF_UNIT conf_time_units[] = {
+    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}, {0, 0},
+};
+
+/* Byte counts: binary k, m, g; no unit means bytes. */
+static const CONF_UNIT conf_size_units[] = {
+    {'k', 1024L}, {'m', 1024L * 1024}, {'g', 1024L * 1024 * 1024}, {0, 0},
+};
+
+/* conf_scaled - number with a unit from table, in [min, max], no overflow */
+
+static int conf_scaled(const CONF_KEY *key, const char *s, const CONF_UNIT *table,
+		               int default_unit, long *out)
+{
+    const CONF_UNIT *u;
+    long    val;
+    long    mult = 0;
     int     unit;
 
     if (conf_number(s, &val, &unit) < 0)
 	return (-1);
     if (unit == 0)
-	unit = key->aux[0];
-    switch (unit) {
-    case 's': case 'S':
+	unit = default_unit;
+    if (unit == 0)
 	mult = 1;
-	break;
-    case 'm': case 'M':
-	mult = 60;
-	break;
-    case 'h': case 'H':
-	mult = 3600;
-	break;
-    case 'd': case 'D':
-	mult = 86400;
-	break;
-    case 'w': case 'W':
-	mult = 604800;
-	break;
-    default:
-	return (-1);
-    }
-    if (val > LONG_MAX / mult)
+    for (u = table; mult == 0 && u->letter; u++)
+	if (u->letter == unit || u->letter == unit - 'A' + 'a')
+	    mult = u->mult;
+    if (mult == 0 || val > LONG_MAX / mult)
 	return (-1);
     val *= mult;
     if (val < key->min || val > key->max)
@@ -225,39 +230,18 @@ static int conf_parse_time(const CONF_KEY *key, const char *s, long *out)
     return (0);
 }
 
+/* conf_parse_time - Postfix time value: number and unit s m h d w */
+
+static int conf_parse_time(const CONF_KEY *key, const char *s, long *out)
+{
+    return (conf_scaled(key, s, conf_time_units, key->aux[0], out));
+}
+
 /* conf_parse_size - byte count with optional k m g (binary) */
 
 static int conf_parse_size(const CONF_KEY *key, const char *s, long *out)
 {
-    long    val;
-    long    mult;
-    int     unit;
-
-    if (conf_number(s, &val, &unit) < 0)
-	return (-1);
-    switch (unit) {
-    case 0:
-	mult = 1;
-	break;
-    case 'k': case 'K':
-	mult = 1024;
-	break;
-    case 'm': case 'M':
-	mult = 1024L * 1024;
-	break;
-    case 'g': case 'G':
-	mult = 1024L * 1024 * 1024;
-	break;
-    default:
-	return (-1);
-    }
-    if (val > LONG_MAX / mult)
-	return (-1);
-    val *= mult;
-    if (val < key->min || val > key->max)
-	return (-1);
-    *out = val;
-    return (0);
+    return (conf_scaled(key, s, conf_size_units, 0, out));
 }
 
 /* conf_check_port - decimal port 1..65535 */
