@@ -643,3 +643,192 @@ int     policy_parse(const char *body, size_t len, POLICY **out, WHY *why)
     first.have = 0;
     return (policy_lint(body, len, out, policy_first_error, &first));
 }
+
+/*
+ * policy_lenient() - what strict and lenient parsers make of a policy.
+ * The strict reading is policy_lint(); the lenient one rewrites the body
+ * as such parsers read it and parses the result strictly.
+ */
+
+#define POLICY_BOM		"\xef\xbb\xbf"	/* UTF-8 byte-order mark */
+#define POLICY_BOM_LEN		3
+
+typedef struct POLICY_FIRST_LINE {
+    int     have;
+    int     lineno;
+    char    msg[POLICY_MSG_MAX];
+} POLICY_FIRST_LINE;
+
+/* policy_first_line - reporter that keeps the first error and its line */
+
+static void policy_first_line(void *ctx, int lineno, int is_error, const char *msg)
+{
+    POLICY_FIRST_LINE *first = (POLICY_FIRST_LINE *) ctx;
+
+    if (!is_error || first->have)
+	return;
+    first->have = 1;
+    first->lineno = lineno;
+    (void) str_copy(first->msg, sizeof(first->msg), msg);
+}
+
+/* policy_escape_line - line lineno (LF-separated, 1-based) of body, escaped */
+
+static void policy_escape_line(const char *body, size_t len, int lineno, char *out, size_t size)
+{
+    const unsigned char *p = (const unsigned char *) body;
+    size_t  pos = 0;
+    size_t  used = 0;
+    char    esc[8];
+    int     n = 1;
+
+    out[0] = 0;
+    while (n < lineno && pos < len) {
+	if (p[pos++] == '\n')
+	    n++;
+    }
+    for (; pos < len && p[pos] != '\n'; pos++) {
+	if (p[pos] == '\r')
+	    (void) str_copy(esc, sizeof(esc), "\\r");
+	else if (p[pos] == '\t')
+	    (void) str_copy(esc, sizeof(esc), "\\t");
+	else if (p[pos] == '\\')
+	    (void) str_copy(esc, sizeof(esc), "\\\\");
+	else if (p[pos] < 0x20 || p[pos] > 0x7e)
+	    (void) snprintf(esc, sizeof(esc), "\\x%02X", p[pos]);
+	else {
+	    esc[0] = (char) p[pos];
+	    esc[1] = 0;
+	}
+	if (used + strlen(esc) + 4 > size) {
+	    (void) str_append(out, size, "...");
+	    return;
+	}
+	(void) str_append(out, size, esc);
+	used += strlen(esc);
+    }
+}
+
+/* policy_field_of - "version", "mode" or "max_age" when line is that field, else null */
+
+static const char *policy_field_of(const char *line, size_t len)
+{
+    static const char *once[] = {"version", "mode", "max_age"};
+    size_t  n;
+    int     i;
+
+    for (i = 0; i < 3; i++) {
+	n = strlen(once[i]);
+	if (len > n && memcmp(line, once[i], n) == 0 && line[n] == ':')
+	    return (once[i]);
+    }
+    return (0);
+}
+
+/* policy_value_of - the value of a "name: value" line, trimmed */
+
+static void policy_value_of(const char *line, size_t len, const char **v, size_t *vlen)
+{
+    const char *colon = memchr(line, ':', len);
+
+    *v = colon ? colon + 1 : line + len;
+    *vlen = (size_t) (line + len - *v);
+    while (*vlen > 0 && POLICY_IS_WSP(**v))
+	(*v)++, (*vlen)--;
+    while (*vlen > 0 && POLICY_IS_WSP((*v)[*vlen - 1]))
+	(*vlen)--;
+}
+
+/*
+ * policy_lenient_body - the body as a lenient parser reads it: no BOM,
+ * lines at LF, CRLF or lone CR, blank lines skipped, the first of each
+ * repeated version/mode/max_age kept. Returns a new buffer, or null.
+ */
+static char *policy_lenient_body(const char *body, size_t len, size_t *outlen, int *ambiguous)
+{
+    const char *kept_v[3] = {0, 0, 0};
+    size_t  kept_n[3] = {0, 0, 0};
+    const char *field, *v;
+    size_t  vlen;
+    size_t  pos = 0, end, llen, i;
+    size_t  used = 0;
+    char   *out;
+    int     k;
+
+    if ((out = malloc(len + 2)) == 0)
+	return (0);
+    if (len >= POLICY_BOM_LEN && memcmp(body, POLICY_BOM, POLICY_BOM_LEN) == 0)
+	pos = POLICY_BOM_LEN;
+    while (pos < len) {
+	for (end = pos; end < len && body[end] != '\n' && body[end] != '\r'; end++)
+	     /* void */ ;
+	llen = end - pos;
+	for (i = 0; i < llen && POLICY_IS_WSP(body[pos + i]); i++)
+	     /* void */ ;
+	if (i < llen) {				/* not a blank line */
+	    if ((field = policy_field_of(body + pos, llen)) != 0) {
+		k = field[0] == 'v' ? 0 : field[1] == 'o' ? 1 : 2;
+		policy_value_of(body + pos, llen, &v, &vlen);
+		if (kept_v[k] != 0) {
+		    if (vlen != kept_n[k] || memcmp(v, kept_v[k], vlen) != 0)
+			*ambiguous = 1;
+		    goto next;
+		}
+		kept_v[k] = v;
+		kept_n[k] = vlen;
+	    }
+	    memcpy(out + used, body + pos, llen);
+	    used += llen;
+	    out[used++] = '\n';
+	}
+next:
+	/* A line ends at LF, CRLF or a lone CR. */
+	if (end < len && body[end] == '\r' && end + 1 < len && body[end + 1] == '\n')
+	    end++;
+	pos = end + 1;
+    }
+    *outlen = used;
+    return (out);
+}
+
+/* policy_lenient - strict and lenient readings of a policy */
+
+int     policy_lenient(const char *body, size_t len, POLICY_LENIENT *out)
+{
+    POLICY_FIRST_LINE first;
+    POLICY *lenient = 0;
+    char   *copy = 0;
+    size_t  clen = 0;
+    int     result;
+
+    memset(out, 0, sizeof(*out));
+    memset(&first, 0, sizeof(first));
+    if ((result = policy_lint(body, len, 0, policy_first_line, &first)) == STATUS_OK) {
+	out->lenient_ok = 1;
+	goto done;
+    }
+    out->line = first.lineno;
+    if (len >= POLICY_BOM_LEN && memcmp(body, POLICY_BOM, POLICY_BOM_LEN) == 0) {
+	out->line = 1;
+	(void) str_copy(out->problem, sizeof(out->problem),
+			"the policy begins with a UTF-8 byte-order mark (EF BB BF)");
+    } else {
+	(void) str_copy(out->problem, sizeof(out->problem), first.msg);
+    }
+    if (out->line > 0)
+	policy_escape_line(body, len, out->line, out->line_text, sizeof(out->line_text));
+    /* Size and NUL checks are the same for every reader. */
+    if (body == 0 || len == 0 || len > POLICY_BODY_MAX || memchr(body, 0, len) != 0)
+	goto done;
+    if ((copy = policy_lenient_body(body, len, &clen, &out->ambiguous)) == 0)
+	goto done;
+    if (policy_parse(copy, clen, &lenient, 0) == STATUS_OK) {
+	out->lenient_ok = 1;
+	out->lenient_mode = lenient->mode;
+    }
+
+done:
+    policy_free(&lenient);
+    free(copy);
+    return (result);
+}

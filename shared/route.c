@@ -705,6 +705,22 @@ static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long lon
     return (policy);
 }
 
+/*
+ * For the diagnosis (stsfilter check): a refused policy body, as strict
+ * and lenient parsers read it (policy_lenient()).
+ */
+static void route_policy_note(VERDICT *v, const FETCH_RESULT *res)
+{
+    POLICY_LENIENT diag;
+
+    (void) policy_lenient(res->body, res->len, &diag);
+    v->policy_lenient = diag.lenient_ok;
+    v->policy_lenient_mode = diag.lenient_mode;
+    v->policy_line = diag.line;
+    (void) text_sanitize(v->policy_line_text, sizeof(v->policy_line_text), diag.line_text);
+    (void) text_sanitize(v->policy_problem, sizeof(v->policy_problem), diag.problem);
+}
+
 /* Fetch and parse the policy; on failure set *reason and v->detail. */
 
 static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadline, int *reason)
@@ -756,6 +772,7 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     if (policy_parse(res.body, res.len, &policy, &why) != STATUS_OK) {
 	*reason = REASON_STS_POLICY_INVALID;
 	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&why));
+	route_policy_note(v, &res);
 	goto done;
     }
     /* RFC 8461 §5.1: remember the policy for max_age (trust on first use). */
@@ -787,6 +804,21 @@ static void route_policy_checked(ROUTE *r, const char *domain, const CACHE_POLIC
     upd.checked = now;
     if (cache_policy_put(r->cache, domain, &upd) != STATUS_OK)
 	log_warn("%s: cannot update the cached MTA-STS policy", domain);
+}
+
+/*
+ * For the diagnosis (stsfilter check): the TXT records found at
+ * _mta-sts, and why none is a valid MTA-STS record when that is so.
+ */
+static void route_txt_note(VERDICT *v, const DNS_TXT *txt, int st, const WHY *why)
+{
+    int     i;
+
+    v->txt_count = txt->count;
+    for (i = 0; i < txt->count && i < VERDICT_TXT_SHOWN; i++)
+	(void) text_sanitize_len(v->txt_records[i], sizeof(v->txt_records[i]), txt->text[i], txt->len[i]);
+    if (st != STATUS_OK && txt->count > 0)
+	(void) text_sanitize(v->txt_problem, sizeof(v->txt_problem), why_text(why));
 }
 
 /*
@@ -838,6 +870,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
     if (st == STATUS_OK) {
 	v->txt_ttl = txt->info.ttl;
 	st = txt_select((const char *const *) txt->text, txt->len, (size_t) txt->count, &rec, &why);
+	route_txt_note(v, txt, st, &why);
 	if (st == STATUS_OK) {
 	    v->has_txt = 1;
 	    (void) str_copy(v->txt_id, sizeof(v->txt_id), rec.id);

@@ -87,6 +87,7 @@
 #define VERDICT_TEXT_MAX	512
 #define VERDICT_HOSTS_MAX	16
 #define VERDICT_WARN_MAX	16
+#define VERDICT_TXT_SHOWN	4
 
 typedef struct VERDICT_HOST {
     char    name[256];			/* MX host name */
@@ -138,6 +139,15 @@ typedef struct VERDICT {
     long    fetch_ms;
     long    probe_ms;
     long    total_ms;
+    /* Diagnosis for `stsfilter check` (sanitized; route.c fills it) */
+    int     txt_count;			/* TXT records at _mta-sts */
+    char    txt_records[VERDICT_TXT_SHOWN][256];	/* the first ones */
+    char    txt_problem[256];		/* records, but no valid one: why */
+    int     policy_lenient;		/* refused policy: lenient parsers take it */
+    int     policy_lenient_mode;	/* POLICY_MODE_* they then apply */
+    int     policy_line;		/* line strict parsers refuse; 0: whole body */
+    char    policy_line_text[128];	/* that line, escaped (policy.h) */
+    char    policy_problem[256];	/* why strict parsers refuse it */
     char    explanation[VERDICT_TEXT_MAX];
 } VERDICT;
 
