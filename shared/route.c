@@ -41,6 +41,7 @@
 #include "status.h"
 #include "str.h"
 #include "text.h"
+#include "tlsrpt.h"
 #include "txt.h"
 #include "verdict.h"
 
@@ -1160,24 +1161,48 @@ static void route_refresh_stop(ROUTE *r)
 	(void) pthread_join(r->refresh_tid[i], 0);
 }
 
-/* RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>. */
-
+/*
+ * RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>, selected and
+ * parsed by tlsrpt.c. v->tlsrpt keeps the one valid record (sanitized;
+ * a valid record is printable ASCII, so it is unchanged); an invalid
+ * one or several are ignored with a warning, as senders ignore them.
+ */
 static void route_tlsrpt(ROUTE *r, VERDICT *v, long long deadline)
 {
     char    name[300];
     DNS_TXT *txt = 0;
+    TLSRPT_RECORD rec;
+    WHY     why;
+    int     kept;
     int     i;
 
+    why.text[0] = 0;
     (void) snprintf(name, sizeof(name), "_smtp._tls.%s", v->domain);
     if (dns_txt(r->dns, name, route_left(deadline, r->opts.dns_timeout_ms), &txt, 0) != STATUS_OK) {
 	dns_txt_free(&txt);			/* a BOGUS answer comes with an empty result */
 	return;
     }
-    for (i = 0; i < txt->count; i++) {
-	if (strncmp(txt->text[i], "v=TLSRPTv1", 10) == 0) {
+    switch (tlsrpt_select((const char *const *) txt->text, txt->len, (size_t) txt->count, &rec, &why)) {
+    case STATUS_OK:
+	for (i = 0; i < txt->count; i++)
+	    if (txt->len[i] >= 11 && strncmp(txt->text[i], "v=TLSRPTv1;", 11) == 0)
+		break;
+	if (i < txt->count && txt->len[i] < sizeof(v->tlsrpt)) {
 	    (void) text_sanitize(v->tlsrpt, sizeof(v->tlsrpt), txt->text[i]);
 	    break;
 	}
+	/* Too long to keep whole: the parsed URIs that fit, never a cut one. */
+	(void) str_copy(v->tlsrpt, sizeof(v->tlsrpt), "v=TLSRPTv1; rua=");
+	for (i = 0, kept = 0; i < rec.rua_count; i++)
+	    if (strlen(v->tlsrpt) + 1 + strlen(rec.rua[i].uri) < sizeof(v->tlsrpt))
+		(void) str_appendf(v->tlsrpt, sizeof(v->tlsrpt), "%s%s",
+				   kept++ ? "," : "", rec.rua[i].uri);
+	break;
+    case STATUS_INVAL:
+	verdict_warn(v, "%s TXT ignored: %s", name, why_text(&why));
+	break;
+    default:
+	break;
     }
     dns_txt_free(&txt);
 }

@@ -126,7 +126,7 @@ typedef struct VERDICT {
     int     mx_secure;
     int     implicit_mx;
     int     dane;			/* some host has usable TLSA */
-    char    tlsrpt[VERDICT_TEXT_MAX];	/* _smtp._tls record, if asked */
+    char    tlsrpt[VERDICT_TEXT_MAX];	/* the valid _smtp._tls record (tlsrpt.h), if asked */
     /* Hosts in preference order */
     int     host_count;
     VERDICT_HOST host[VERDICT_HOSTS_MAX];
