@@ -688,6 +688,8 @@ static void policy_escape_line(const char *body, size_t len, int lineno, char *o
 	    n++;
     }
     for (; pos < len && p[pos] != '\n'; pos++) {
+	if (p[pos] == '\r' && pos + 1 < len && p[pos + 1] == '\n')
+	    break;				/* CRLF: the terminator */
 	if (p[pos] == '\r')
 	    (void) str_copy(esc, sizeof(esc), "\\r");
 	else if (p[pos] == '\t')
@@ -803,8 +805,9 @@ int     policy_lenient(const char *body, size_t len, POLICY_LENIENT *out)
 
     memset(out, 0, sizeof(*out));
     memset(&first, 0, sizeof(first));
-    if ((result = policy_lint(body, len, 0, policy_first_line, &first)) == STATUS_OK) {
+    if ((result = policy_lint(body, len, &lenient, policy_first_line, &first)) == STATUS_OK) {
 	out->lenient_ok = 1;
+	out->lenient_mode = lenient->mode;
 	goto done;
     }
     out->line = first.lineno;

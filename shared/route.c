@@ -41,6 +41,7 @@
 #include "status.h"
 #include "str.h"
 #include "text.h"
+#include "tlsrpt.h"
 #include "txt.h"
 #include "verdict.h"
 
@@ -48,6 +49,7 @@
 #define ROUTE_MIN_TTL		300	/* warn below this (seed 002) */
 #define ROUTE_WORKERS_MAX	16
 #define ROUTE_LOCK_POLL_MS	50	/* poll for another node's fetch */
+#define ROUTE_DEADLINE_SLACK_MS	50	/* a fetch ending this close to the deadline ran into it */
 #define ROUTE_REFRESH_MAX	8	/* background refresh threads, at most */
 #define ROUTE_REFRESH_DEFAULT	2
 #define ROUTE_QUEUE_MAX		256	/* queued refresh jobs */
@@ -721,9 +723,14 @@ static void route_policy_note(VERDICT *v, const FETCH_RESULT *res)
     (void) text_sanitize(v->policy_problem, sizeof(v->policy_problem), diag.problem);
 }
 
-/* Fetch and parse the policy; on failure set *reason and v->detail. */
-
-static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadline, int *reason)
+/*
+ * Fetch and parse the policy; on failure set *reason and v->detail, and
+ * *transient when the failure may be gone within minutes: the policy
+ * host's address lookup failed temporarily (timeout, SERVFAIL, BOGUS),
+ * or the fetch ran into this check's time budget (verdict_no_policy()).
+ */
+static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadline, int *reason,
+			           int *transient)
 {
     char    host[300];
     DNS_ADDR *addr = 0;
@@ -732,11 +739,15 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     CACHE_POLICY put;
     POLICY *policy = 0;
     WHY     why;
+    char    detail[VERDICT_TEXT_MAX];
+    const char *dns_text;
     long long t0 = clock_mono_ms();
+    long long t_fetch;
     int     locked = 0;
     int     st;
 
     why.text[0] = 0;
+    *transient = 0;
     memset(&res, 0, sizeof(res));
     memset(&put, 0, sizeof(put));
     if ((policy = route_fetch_shared(r, v, id, deadline)) != 0)
@@ -747,7 +758,13 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     if (st != STATUS_OK) {
 	/* RFC 8460 §4.3.2.2: the policy host is unreachable. */
 	*reason = REASON_STS_FETCH_ERROR;
-	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&why));
+	*transient = (st == STATUS_RETRY);
+	dns_text = why_text(&why);
+	if (strncmp(dns_text, host, strlen(host)) == 0 && strncmp(dns_text + strlen(host), ": ", 2) == 0)
+	    dns_text += strlen(host) + 2;
+	(void) snprintf(detail, sizeof(detail), st == STATUS_RETRY ? "%s: %s" : "%s does not resolve (%s)",
+			host, dns_text);
+	(void) text_sanitize(v->detail, sizeof(v->detail), detail);
 	goto done;
     }
     v->policy_host_ttl = addr->info.ttl;
@@ -762,8 +779,12 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     fopts.ca_file = r->ca_file[0] ? r->ca_file : 0;
     fopts.ca_path = r->ca_path[0] ? r->ca_path : 0;
     fopts.allow_private = r->opts.allow_private;
+    t_fetch = clock_mono_ms();
     st = fetch_policy(&fopts, v->domain, addr->addr, addr->count, &res);
     if (st != STATUS_OK) {
+	/* The budget, not the policy host, ended the fetch: undecided. */
+	*transient = (res.reason == FETCH_ERR_FETCH && deadline - t_fetch < fopts.timeout_ms
+		      && clock_mono_ms() >= deadline - ROUTE_DEADLINE_SLACK_MS);
 	*reason = res.reason == FETCH_ERR_WEBPKI ? REASON_STS_WEBPKI_INVALID :
 	    res.reason == FETCH_ERR_INVALID ? REASON_STS_POLICY_INVALID : REASON_STS_FETCH_ERROR;
 	(void) text_sanitize(v->detail, sizeof(v->detail), res.detail);
@@ -826,7 +847,8 @@ static void route_txt_note(VERDICT *v, const DNS_TXT *txt, int st, const WHY *wh
  * cached), or null. *reason is set when a policy was announced but
  * could not be obtained, or discovery failed temporarily.
  */
-static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reason, int mode)
+static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reason, int *transient,
+			            int mode)
 {
     char    name[300];
     DNS_TXT *txt = 0;
@@ -841,6 +863,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 
     why.text[0] = 0;
     *reason = REASON_NONE;
+    *transient = 0;
     have_cache = (cache_policy_get(r->cache, v->domain, &cached) == STATUS_OK);
 
     /*
@@ -893,7 +916,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	route_policy_checked(r, v->domain, &cached, now);
     } else if (v->has_txt || (mode == ROUTE_POLICY_REFETCH && have_cache && txt_temp)) {
 	/* A proactive refresh with the TXT lookup failing fetches under the cached id. */
-	policy = route_fetch(r, v, v->has_txt ? v->txt_id : cached.txt_id, deadline, reason);
+	policy = route_fetch(r, v, v->has_txt ? v->txt_id : cached.txt_id, deadline, reason, transient);
 	if (policy == 0 && have_cache) {
 	    /* Retry the refresh after txt_recheck_interval, not on every message. */
 	    route_policy_checked(r, v->domain, &cached, now);
@@ -901,6 +924,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	    verdict_warn(v, "policy refresh failed (%s: %s); the cached policy stays in force",
 			 verdict_reason_name(*reason), v->detail);
 	    *reason = REASON_NONE;
+	    *transient = 0;
 	    v->detail[0] = 0;
 	    (void) policy_parse(cached.body, cached.len, &policy, 0);
 	    v->policy_cached = 1;
@@ -914,6 +938,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	v->policy_cached = 1;
     } else if (txt_temp) {
 	*reason = txt_temp;
+	*transient = 1;
     }
 
 found:
@@ -1021,10 +1046,11 @@ static void route_refresh_run(ROUTE *r, const ROUTE_JOB *job)
     time_t  start = clock_now();
     long long deadline = clock_mono_ms() + r->opts.dns_timeout_ms * 2 + r->opts.fetch_timeout_ms + 1000;
     int     reason = REASON_NONE;
+    int     transient = 0;
 
     if ((v = verdict_create(job->domain)) == 0)
 	return;
-    policy = route_policy(r, v, deadline, &reason, job->mode);
+    policy = route_policy(r, v, deadline, &reason, &transient, job->mode);
     if (job->mode == ROUTE_POLICY_REFETCH) {
 	if (cache_policy_get(r->cache, job->domain, &rec) == STATUS_OK && rec.fetched >= start) {
 	    log_info("%s: MTA-STS policy refreshed before its max_age ends", job->domain);
@@ -1193,24 +1219,48 @@ static void route_refresh_stop(ROUTE *r)
 	(void) pthread_join(r->refresh_tid[i], 0);
 }
 
-/* RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>. */
-
+/*
+ * RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>, selected and
+ * parsed by tlsrpt.c. v->tlsrpt keeps the one valid record (sanitized;
+ * a valid record is printable ASCII, so it is unchanged); an invalid
+ * one or several are ignored with a warning, as senders ignore them.
+ */
 static void route_tlsrpt(ROUTE *r, VERDICT *v, long long deadline)
 {
     char    name[300];
     DNS_TXT *txt = 0;
+    TLSRPT_RECORD rec;
+    WHY     why;
+    int     kept;
     int     i;
 
+    why.text[0] = 0;
     (void) snprintf(name, sizeof(name), "_smtp._tls.%s", v->domain);
     if (dns_txt(r->dns, name, route_left(deadline, r->opts.dns_timeout_ms), &txt, 0) != STATUS_OK) {
 	dns_txt_free(&txt);			/* a BOGUS answer comes with an empty result */
 	return;
     }
-    for (i = 0; i < txt->count; i++) {
-	if (strncmp(txt->text[i], "v=TLSRPTv1", 10) == 0) {
+    switch (tlsrpt_select((const char *const *) txt->text, txt->len, (size_t) txt->count, &rec, &why)) {
+    case STATUS_OK:
+	for (i = 0; i < txt->count; i++)
+	    if (txt->len[i] >= 11 && strncmp(txt->text[i], "v=TLSRPTv1;", 11) == 0)
+		break;
+	if (i < txt->count && txt->len[i] < sizeof(v->tlsrpt)) {
 	    (void) text_sanitize(v->tlsrpt, sizeof(v->tlsrpt), txt->text[i]);
 	    break;
 	}
+	/* Too long to keep whole: the parsed URIs that fit, never a cut one. */
+	(void) str_copy(v->tlsrpt, sizeof(v->tlsrpt), "v=TLSRPTv1; rua=");
+	for (i = 0, kept = 0; i < rec.rua_count; i++)
+	    if (strlen(v->tlsrpt) + 1 + strlen(rec.rua[i].uri) < sizeof(v->tlsrpt))
+		(void) str_appendf(v->tlsrpt, sizeof(v->tlsrpt), "%s%s",
+				   kept++ ? "," : "", rec.rua[i].uri);
+	break;
+    case STATUS_INVAL:
+	verdict_warn(v, "%s TXT ignored: %s", name, why_text(&why));
+	break;
+    default:
+	break;
     }
     dns_txt_free(&txt);
 }
@@ -1296,6 +1346,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     long long t1;
     int     negative = 0;
     int     reason = REASON_NONE;
+    int     transient = 0;
     int     any_pass = 0, any_temp = 0, any_candidate = 0, any_dane = 0;
     int     status;
     int     st;
@@ -1343,13 +1394,16 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 	    break;
 	}
 
-    policy = route_policy(r, v, deadline, &reason, ROUTE_POLICY_RCPT);
+    policy = route_policy(r, v, deadline, &reason, &transient, ROUTE_POLICY_RCPT);
     v->dns_ms = (long) (clock_mono_ms() - t0) - v->fetch_ms;
 
-    /* Most domains: no policy, no DNSSEC. Nothing to probe. */
+    /*
+     * Most domains: no policy, no DNSSEC. Nothing to probe. A policy that
+     * was announced but cannot be used is decided in verdict_no_policy()
+     * (RFC 8461 §3.3).
+     */
     if (policy == 0 && !v->mx_secure) {
-	v->verdict = reason != REASON_NONE ? VERDICT_TEMPORARY : VERDICT_NO_POLICY;
-	v->reason = reason;
+	verdict_no_policy(v, reason, transient);
 	goto verdict;
     }
     if (policy && policy->mode == POLICY_MODE_NONE && !v->mx_secure) {
@@ -1384,9 +1438,8 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     if (any_pass) {
 	v->verdict = VERDICT_OK;
     } else if (policy == 0 && !any_dane) {
-	/* Secure MX but no TLSA anywhere and no policy. */
-	v->verdict = reason != REASON_NONE ? VERDICT_TEMPORARY : VERDICT_NO_POLICY;
-	v->reason = reason;
+	/* Secure MX but no TLSA anywhere and no policy: RFC 8461 §3.3 as above. */
+	verdict_no_policy(v, reason, transient);
     } else if (policy && policy->mode == POLICY_MODE_NONE && !any_dane) {
 	v->verdict = VERDICT_NONE;
     } else if (any_temp) {

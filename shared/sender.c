@@ -189,7 +189,8 @@ static void sender_outlook_explain(const VERDICT *v, SENDER_VIEW *out)
     } else if (s) {
 	(void) snprintf(buf, sizeof(buf), "Outlook.com follows the alias %s to %s and requires the policy"
 			" to list and the certificate to name %s: %s; it %s", v->host[a].name, s->name,
-			s->name, !s->listed && !s->cert_ok && v->host[a].cert_name_count ? "neither does" : !s->listed ?
+			s->name, !s->known ? "this check cannot tell whether the certificate names it" :
+			!s->listed && !s->cert_ok && v->host[a].cert_name_count ? "neither does" : !s->listed ?
 			"the policy does not list it" : !s->cert_ok ? "the certificate does not name it" :
 			verdict_reason_label(s->reason),
 			out->verdict == VERDICT_ENFORCE_FAIL ? "defers the mail and bounces it when it expires"
@@ -203,6 +204,28 @@ done:
     (void) text_sanitize(out->explanation, sizeof(out->explanation), buf);
 }
 
+/* sender_reason - the reason that decides a verdict (see sender.h) */
+
+int     sender_reason(const VERDICT *v)
+{
+    int     i;
+
+    if (v->reason != REASON_NONE)
+	return (v->reason);
+    if (v->verdict != VERDICT_TESTING_FAIL && v->verdict != VERDICT_ENFORCE_FAIL
+	&& v->verdict != VERDICT_TEMPORARY)
+	return (REASON_NONE);
+    /* As verdict_explain() picks its culprit: a listed host first. */
+    for (i = 0; i < v->host_count; i++)
+	if (!v->host[i].passed && v->host[i].listed && v->host[i].reason != REASON_NOT_PROBED
+	    && v->host[i].reason != REASON_NONE)
+	    return (v->host[i].reason);
+    for (i = 0; i < v->host_count; i++)
+	if (!v->host[i].passed && v->host[i].reason != REASON_NOT_PROBED && v->host[i].reason != REASON_NONE)
+	    return (v->host[i].reason);
+    return (v->verdict == VERDICT_TEMPORARY ? REASON_NOT_PROBED : REASON_VALIDATION_FAILURE);
+}
+
 int     sender_view(int behaviour, const VERDICT *v, SENDER_VIEW *out)
 {
     SENDER_HOST rfc;
@@ -214,7 +237,7 @@ int     sender_view(int behaviour, const VERDICT *v, SENDER_VIEW *out)
     memset(out, 0, sizeof(*out));
     out->behaviour = behaviour;
     out->verdict = v->verdict;
-    out->reason = v->reason;
+    out->reason = sender_reason(v);
     if (behaviour != SENDER_RFC && behaviour != SENDER_OUTLOOK)
 	return (STATUS_INVAL);
     out->host_count = v->host_count;

@@ -12,6 +12,8 @@
  *
  *	int	sender_view(int behaviour, const VERDICT *v, SENDER_VIEW *out)
  *
+ *	int	sender_reason(const VERDICT *v)
+ *
  *	const char *sender_name(int behaviour)
  *	int	sender_code(const char *name)
  * DESCRIPTION
@@ -46,6 +48,12 @@
  *	one-line explanation, and a one-line fix for the domain's owner
  *	(empty when there is nothing to fix). Returns STATUS_OK, or
  *	STATUS_INVAL for an unknown behaviour.
+ *
+ *	sender_reason() returns the reason that decides v's verdict: the
+ *	domain-level reason when there is one; for a failure (testing-fail,
+ *	enforce-fail, temporary) without one, the reason of the host that
+ *	explains it (a listed one first, as verdict_explain() picks), so
+ *	that a failure never has the reason "none"; REASON_NONE otherwise.
  *
  *	sender_name() returns "rfc" or "outlook" ("unknown" otherwise);
  *	sender_code() the SENDER_* code of a name, or -1.
@@ -82,6 +90,7 @@ typedef struct SENDER_VIEW {
 } SENDER_VIEW;
 
 extern int sender_view(int, const VERDICT *, SENDER_VIEW *);
+extern int sender_reason(const VERDICT *);
 extern const char *sender_name(int);
 extern int sender_code(const char *);
 

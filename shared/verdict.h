@@ -15,6 +15,7 @@
  *
  *	VERDICT_HOST *verdict_add_host(VERDICT *v, const char *name, int pref)
  *	void	verdict_warn(VERDICT *v, const char *fmt, ...)
+ *	void	verdict_no_policy(VERDICT *v, int reason, int transient)
  *	void	verdict_explain(VERDICT *v)
  *
  *	const char *verdict_name(int verdict)
@@ -26,13 +27,19 @@
  *	v->verdict to an action (action.c) and show v->explanation.
  *
  *	Verdicts (one per domain):
- *	no-policy	no MTA-STS policy and no usable DANE TLSA records;
+ *	no-policy	no usable MTA-STS policy and no usable DANE TLSA
+ *			records: none published, or one announced that
+ *			cannot be used (v->reason says why; RFC 8461
+ *			section 3.3: senders deliver as though the domain
+ *			had no MTA-STS);
  *	none		an MTA-STS policy in mode none;
  *	ok		at least one valid TLS route exists;
  *	testing-fail	no valid route, policy in testing mode;
  *	enforce-fail	no valid route, policy in enforce mode or DANE;
- *	temporary	could not decide within the budget, or a temporary
- *			DNS, fetch or DNSSEC error;
+ *	temporary	undecided for now, may change within minutes: a
+ *			DNS timeout or SERVFAIL, DNSSEC bogus, the time
+ *			budget ran out, or a probe failed for a transient
+ *			reason;
  *	null-mx		the domain accepts no mail (RFC 7505).
  *
  *	Reasons (per MX host, and for the policy as a whole) are named
@@ -44,6 +51,14 @@
  *	Every string in a VERDICT is sanitized (text.h) before it is stored,
  *	so front ends may put them in replies, headers and logs as they are
  *	(after text_escape_percent() for smfi_setreply()).
+ *
+ *	verdict_no_policy() decides for a domain without a policy in force
+ *	and without DANE: reason is REASON_NONE (nothing published),
+ *	an MTA-STS fetch result (REASON_STS_*: announced but unusable) or
+ *	a DNS reason (REASON_DNS_ERROR, REASON_DNSSEC_INVALID); transient
+ *	says the failure may be gone within minutes. It sets v->verdict
+ *	and v->reason, and adds a warning for an unusable policy. This is
+ *	the one place of the RFC 8461 section 3.3 rule.
  *
  *	verdict_explain() fills v->explanation with one line a sender can
  *	act on, from the verdict and the first reason that explains it.
@@ -127,7 +142,7 @@ typedef struct VERDICT {
     int     mx_secure;
     int     implicit_mx;
     int     dane;			/* some host has usable TLSA */
-    char    tlsrpt[VERDICT_TEXT_MAX];	/* _smtp._tls record, if asked */
+    char    tlsrpt[VERDICT_TEXT_MAX];	/* the valid _smtp._tls record (tlsrpt.h), if asked */
     /* Hosts in preference order */
     int     host_count;
     VERDICT_HOST host[VERDICT_HOSTS_MAX];
@@ -161,6 +176,7 @@ extern VERDICT *verdict_create(const char *);
 extern void verdict_free(VERDICT **);
 extern VERDICT_HOST *verdict_add_host(VERDICT *, const char *, int);
 extern void verdict_warn(VERDICT *, const char *,...) VERDICT_PRINTF(2, 3);
+extern void verdict_no_policy(VERDICT *, int, int);
 extern void verdict_explain(VERDICT *);
 extern const char *verdict_name(int);
 extern const char *verdict_reason_name(int);

@@ -18,6 +18,8 @@
  *				CRLF, LF, mixed, no final newline, BOM.
  *	pattern-vectors.txt	policy_pattern_match() (section 4.1).
  *	pattern-valid-vectors.txt policy_pattern_valid().
+ *	policy-lenient-vectors.txt policy_lenient(): the line strict parsers
+ *				refuse, and what lenient ones make of it.
  *
  *	In vector fields, {TEXT*N} is TEXT repeated N times (nestable,
  *	innermost first; expanded after the escapes). Every body is copied
@@ -498,6 +500,46 @@ static void test_odd_args(void **state)
     assert_string_equal(policy_mode_name(99), "unknown");
 }
 
+/* lenient_row - one policy_lenient() vector */
+
+static int lenient_row(void *ctx, int lineno, int nfield, char **field)
+{
+    CTX    *c = (CTX *) ctx;
+    POLICY_LENIENT out;
+    char    want_lenient[64];
+    char   *body;
+    long    line;
+    int     want = strcmp(field[0], "ok") == 0 ? STATUS_OK : STATUS_INVAL;
+    int     st;
+
+    if (nfield != 6 || str_to_long(field[1], 0, 1000, &line) != 0)
+	fail_msg("%s:%d: want 6 fields and a line number", c->file, lineno);
+    body = test_policy_dup(field[5], testdata_len[5]);
+    st = policy_lenient(body, testdata_len[5], &out);
+    (void) snprintf(want_lenient, sizeof(want_lenient), "%s%s",
+		    out.lenient_ok ? policy_mode_name(out.lenient_mode) : "no",
+		    out.ambiguous ? " ambiguous" : "");
+    if (st != want || out.line != (int) line || strcmp(want_lenient, field[2]) != 0
+	|| (strcmp(field[3], "-") == 0 ? out.problem[0] != 0 : strstr(out.problem, field[3]) == 0)
+	|| strcmp(out.line_text, strcmp(field[4], "-") == 0 ? "" : field[4]) != 0) {
+	print_error("%s:%d: want %s line %ld lenient %s \"%s\" [%s]; got %d line %d lenient %s \"%s\" [%s]\n",
+		    c->file, lineno, field[0], line, field[2], field[3], field[4], st, out.line,
+		    want_lenient, out.problem, out.line_text);
+	c->failures++;
+    }
+    free(body);
+    return (0);
+}
+
+static void test_lenient(void **state)
+{
+    CTX     c = {"policy-lenient-vectors.txt", 0};
+
+    (void) state;
+    assert_true(testdata_rows(c.file, '|', lenient_row, &c) >= 14);
+    assert_int_equal(c.failures, 0);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +552,7 @@ int     main(void)
 	cmocka_unit_test(test_mx_cap),
 	cmocka_unit_test(test_match_policy),
 	cmocka_unit_test(test_odd_args),
+	cmocka_unit_test(test_lenient),
     };
 
     return (cmocka_run_group_tests(tests, NULL, NULL));
