@@ -86,7 +86,7 @@ static int cli_check_text(const VERDICT *v, FILE *fp)
     if (v->has_policy) {
 	fprintf(fp, "  MTA-STS policy (%s): mode %s, max_age %ld, mx:", v->policy_cached ? "cached" : "fetched",
 		policy_mode_name(v->policy_mode), v->policy_max_age);
-	for (i = 0; i < v->policy_mx_count && i < 16; i++)
+	for (i = 0; i < v->policy_mx_count; i++)
 	    fprintf(fp, " %s", v->policy_mx[i]);
 	fprintf(fp, "\n");
     } else if (v->has_txt || v->reason == REASON_STS_FETCH_ERROR) {
@@ -156,7 +156,7 @@ static json_t *cli_check_json(const VERDICT *v)
     warn = json_array();
     for (i = 0; i < v->host_count; i++)
 	json_array_append_new(hosts, cli_check_host_json(&v->host[i]));
-    for (i = 0; i < v->policy_mx_count && i < 16; i++)
+    for (i = 0; i < v->policy_mx_count; i++)
 	json_array_append_new(mx, json_string(v->policy_mx[i]));
     for (i = 0; i < v->warn_count; i++)
 	json_array_append_new(warn, json_string(v->warn[i]));

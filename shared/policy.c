@@ -50,8 +50,8 @@
  *	Domain syntax but is ignored in section 4.1 matching: it is
  *	accepted, stripped, and policy_lint() warns. Patterns are stored
  *	in lowercase. A repeated pattern (compared case-insensitively) is
- *	kept once; policy_lint() warns. More than POLICY_MX_MAX distinct
- *	patterns make the policy invalid (never truncated).
+ *	kept once; policy_lint() warns. There is no cap on the number of
+ *	patterns below what a POLICY_BODY_MAX body can hold.
  *
  *	A NUL byte anywhere, or a body over POLICY_BODY_MAX octets, makes
  *	the policy invalid.
@@ -99,6 +99,8 @@ typedef struct POLICY_SCAN {
     int     seen_version;
     int     seen_mode;
     int     seen_max_age;
+    int    *mx_hash;			/* open addressing: index + 1, 0 free */
+    size_t  mx_hash_size;		/* power of two, over 2 * mx_count */
 } POLICY_SCAN;
 
 /* policy_report - count errors and pass a message on */
@@ -390,6 +392,64 @@ static void policy_max_age(POLICY_SCAN *scan, POLICY *p, int lineno,
     p->max_age = age;
 }
 
+/*
+ * Duplicate mx patterns, in linear time: a 64 KiB body holds thousands
+ * of patterns, and a cached body is parsed again on every lookup.
+ */
+
+static size_t policy_mx_hash(const char *s, size_t len)
+{
+    size_t  h = 5381;
+    size_t  i;
+
+    for (i = 0; i < len; i++)
+	h = h * 33 + (size_t) POLICY_LOWER((unsigned char) s[i]);
+    return (h);
+}
+
+/* policy_mx_insert - remember p->mx[idx]; the table has room (see below) */
+
+static void policy_mx_insert(POLICY_SCAN *scan, const POLICY *p, int idx)
+{
+    size_t  mask = scan->mx_hash_size - 1;
+    size_t  h;
+
+    if (scan->mx_hash == 0)
+	return;
+    h = policy_mx_hash(p->mx[idx], strlen(p->mx[idx])) & mask;
+    while (scan->mx_hash[h] != 0)
+	h = (h + 1) & mask;
+    scan->mx_hash[h] = idx + 1;
+}
+
+/* policy_mx_seen - index of an equal pattern, -1 if none, -2 out of memory */
+
+static int policy_mx_seen(POLICY_SCAN *scan, const POLICY *p, const char *value, size_t len)
+{
+    size_t  mask;
+    size_t  h;
+    int     i;
+
+    /* Keep the load under one half: grow and rehash. */
+    if ((size_t) p->mx_count * 2 + 2 > scan->mx_hash_size) {
+	size_t  size = scan->mx_hash_size ? scan->mx_hash_size * 2 : 64;
+
+	free(scan->mx_hash);
+	if ((scan->mx_hash = calloc(size, sizeof(*scan->mx_hash))) == 0) {
+	    scan->mx_hash_size = 0;
+	    return (-2);
+	}
+	scan->mx_hash_size = size;
+	for (i = 0; i < p->mx_count; i++)
+	    policy_mx_insert(scan, p, i);
+    }
+    mask = scan->mx_hash_size - 1;
+    for (h = policy_mx_hash(value, len) & mask; (i = scan->mx_hash[h]) != 0; h = (h + 1) & mask)
+	if (strlen(p->mx[i - 1]) == len && policy_eq(p->mx[i - 1], value, len))
+	    return (i - 1);
+    return (-1);
+}
+
 /* policy_mx - RFC 8461 §3.2 mx value */
 
 static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
@@ -417,12 +477,14 @@ static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
 	nlen--;
 	policy_report(scan, lineno, 0, "mx pattern ends in \".\" (not in the RFC 5321 Domain syntax; ignored)");
     }
-    for (i = 0; i < p->mx_count; i++) {
-	if (strlen(p->mx[i]) == nlen && policy_eq(p->mx[i], value, nlen)) {
-	    (void) snprintf(msg, sizeof(msg), "duplicate mx pattern %s (kept once)", p->mx[i]);
-	    policy_report(scan, lineno, 0, msg);
-	    return;
-	}
+    if ((i = policy_mx_seen(scan, p, value, nlen)) >= 0) {
+	(void) snprintf(msg, sizeof(msg), "duplicate mx pattern %s (kept once)", p->mx[i]);
+	policy_report(scan, lineno, 0, msg);
+	return;
+    }
+    if (i == -2) {
+	policy_report(scan, lineno, 1, "out of memory");
+	return;
     }
     if (p->mx_count >= POLICY_MX_MAX) {
 	(void) snprintf(msg, sizeof(msg), "more than %d mx patterns", POLICY_MX_MAX);
@@ -431,6 +493,8 @@ static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
     }
     if (policy_add_mx(p, value, nlen) != 0)
 	policy_report(scan, lineno, 1, "out of memory");
+    else
+	policy_mx_insert(scan, p, p->mx_count - 1);
 }
 
 /* policy_line - one "name: value" line, without its terminator */
@@ -607,6 +671,7 @@ int     policy_lint(const char *body, size_t len, POLICY **out,
     }
 
 out:
+    free(scan.mx_hash);
     policy_free(&p);
     return (result);
 }

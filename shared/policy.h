@@ -88,7 +88,8 @@
 
 #define POLICY_BODY_MAX		65536	/* RFC 8461 section 3.3: 64 KiB */
 #define POLICY_MAX_AGE_MAX	31557600L	/* RFC 8461 section 3.2 */
-#define POLICY_MX_MAX		256	/* mx patterns kept per policy */
+/* Every pattern a 64 KiB body can hold ("mx:a\n" is 5 octets): no lower cap. */
+#define POLICY_MX_MAX		(POLICY_BODY_MAX / 5)
 #define POLICY_HOST_MAX		255	/* RFC 1035 name length */
 
 #define POLICY_MODE_NONE	0

@@ -945,14 +945,12 @@ found:
     if (policy && mode == ROUTE_POLICY_RCPT)
 	route_seen_note(r, v->domain);
     if (policy) {
-	int     i;
-
 	v->has_policy = 1;
 	v->policy_mode = policy->mode;
 	v->policy_max_age = policy->max_age;
-	v->policy_mx_count = policy->mx_count;
-	for (i = 0; i < policy->mx_count && i < 16; i++)
-	    (void) text_sanitize(v->policy_mx[i], sizeof(v->policy_mx[i]), policy->mx[i]);
+	/* Every pattern, in policy order (RFC 8461 §3.2 sets no limit). */
+	if (verdict_set_policy_mx(v, policy->mx, policy->mx_count) < 0)
+	    verdict_warn(v, "out of memory keeping the %d mx patterns", policy->mx_count);
     }
     if (have_cache)
 	cache_policy_clear(&cached);
@@ -1485,15 +1483,11 @@ done:
     return (status);
 }
 
-/* Copy a verdict (flat: no pointers inside). */
+/* Copy a verdict (deep: the mx patterns are allocated). */
 
 static VERDICT *route_verdict_copy(const VERDICT *v)
 {
-    VERDICT *c;
-
-    if ((c = verdict_create(v->domain)) != 0)
-	memcpy(c, v, sizeof(*c));
-    return (c);
+    return (verdict_copy(v));
 }
 
 /*

@@ -89,12 +89,66 @@ VERDICT *verdict_create(const char *domain)
     return (v);
 }
 
+/* verdict_mx_clear - free the mx patterns */
+
+static void verdict_mx_clear(VERDICT *v)
+{
+    int     i;
+
+    for (i = 0; v->policy_mx && i < v->policy_mx_count; i++)
+	free(v->policy_mx[i]);
+    free(v->policy_mx);
+    v->policy_mx = 0;
+    v->policy_mx_count = 0;
+}
+
 void    verdict_free(VERDICT **v)
 {
     if (v && *v) {
+	verdict_mx_clear(*v);
 	free(*v);
 	*v = 0;
     }
+}
+
+int     verdict_set_policy_mx(VERDICT *v, char *const *mx, int count)
+{
+    size_t  size;
+    int     ret = -1;
+    int     i;
+
+    verdict_mx_clear(v);
+    if (count <= 0)
+	return (0);
+    if ((v->policy_mx = calloc((size_t) count, sizeof(*v->policy_mx))) == 0)
+	goto out;
+    for (i = 0; i < count; i++) {
+	size = strlen(mx[i]) + 1;
+	if ((v->policy_mx[i] = malloc(size)) == 0)
+	    goto out;
+	(void) text_sanitize(v->policy_mx[i], size, mx[i]);
+	v->policy_mx_count = i + 1;
+    }
+    ret = 0;
+
+out:
+    if (ret < 0)
+	verdict_mx_clear(v);
+    return (ret);
+}
+
+VERDICT *verdict_copy(const VERDICT *v)
+{
+    VERDICT *c;
+
+    if ((c = malloc(sizeof(*c))) == 0)
+	return (0);
+    memcpy(c, v, sizeof(*c));
+    c->policy_mx = 0;
+    c->policy_mx_count = 0;
+    if (verdict_set_policy_mx(c, v->policy_mx, v->policy_mx_count) < 0)
+	verdict_free(&c);
+    return (c);
 }
 
 VERDICT_HOST *verdict_add_host(VERDICT *v, const char *name, int pref)

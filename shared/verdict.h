@@ -11,7 +11,10 @@
  *	#include "verdict.h"
  *
  *	VERDICT *verdict_create(const char *domain)
+ *	VERDICT *verdict_copy(const VERDICT *v)
  *	void	verdict_free(VERDICT **v)
+ *
+ *	int	verdict_set_policy_mx(VERDICT *v, char *const *mx, int count)
  *
  *	VERDICT_HOST *verdict_add_host(VERDICT *v, const char *name, int pref)
  *	void	verdict_warn(VERDICT *v, const char *fmt, ...)
@@ -63,8 +66,15 @@
  *	verdict_explain() fills v->explanation with one line a sender can
  *	act on, from the verdict and the first reason that explains it.
  *
- *	Memory: verdict_create() allocates; verdict_free() frees the
- *	verdict with its hosts and sets the pointer to null.
+ *	verdict_set_policy_mx() stores every mx pattern of the policy in
+ *	force (sanitized copies, in policy order; RFC 8461 section 3.2
+ *	puts no limit on their number, so neither does the verdict) in
+ *	v->policy_mx, v->policy_mx_count entries; -1 when out of memory
+ *	(then none are kept).
+ *
+ *	Memory: verdict_create() allocates; verdict_copy() makes a deep
+ *	copy; verdict_free() frees the verdict with its hosts and mx
+ *	patterns and sets the pointer to null.
  */
 
 #include <time.h>
@@ -134,8 +144,8 @@ typedef struct VERDICT {
     int     has_policy;
     int     policy_mode;		/* POLICY_MODE_* */
     long    policy_max_age;
-    int     policy_mx_count;
-    char    policy_mx[16][256];		/* first patterns, for display */
+    int     policy_mx_count;		/* entries in policy_mx */
+    char  **policy_mx;			/* every pattern, sanitized; owned */
     int     policy_cached;		/* from cache (RFC 8461 section 5.1) */
     int     policy_host_ttl;
     /* DNS */
@@ -173,7 +183,9 @@ typedef struct VERDICT {
 #endif
 
 extern VERDICT *verdict_create(const char *);
+extern VERDICT *verdict_copy(const VERDICT *);
 extern void verdict_free(VERDICT **);
+extern int verdict_set_policy_mx(VERDICT *, char *const *, int);
 extern VERDICT_HOST *verdict_add_host(VERDICT *, const char *, int);
 extern void verdict_warn(VERDICT *, const char *,...) VERDICT_PRINTF(2, 3);
 extern void verdict_no_policy(VERDICT *, int, int);
