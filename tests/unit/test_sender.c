@@ -87,8 +87,10 @@ static int sender_row(void *ctx, int lineno, int nfield, char **field)
     CTX    *c = (CTX *) ctx;
     VERDICT *v;
     SENDER_VIEW view;
+    char   *mx[16];
     char   *save = 0;
     char   *tok;
+    int     count = 0;
     int     behaviour = sender_code(field[0]);
     int     want;
 
@@ -104,9 +106,10 @@ static int sender_row(void *ctx, int lineno, int nfield, char **field)
 	v->policy_mode = strcmp(field[1], "enforce") == 0 ? POLICY_MODE_ENFORCE :
 	    strcmp(field[1], "testing") == 0 ? POLICY_MODE_TESTING : POLICY_MODE_NONE;
     }
-    for (tok = strtok_r(field[2], " ", &save); tok && strcmp(tok, "-") != 0 && v->policy_mx_count < 16;
+    for (tok = strtok_r(field[2], " ", &save); tok && strcmp(tok, "-") != 0 && count < 16;
 	 tok = strtok_r(0, " ", &save))
-	(void) str_copy(v->policy_mx[v->policy_mx_count++], sizeof(v->policy_mx[0]), tok);
+	mx[count++] = tok;
+    assert_int_equal(verdict_set_policy_mx(v, mx, count), 0);
     for (tok = strtok_r(field[4], " ", &save); tok; tok = strtok_r(0, " ", &save))
 	test_host(v, tok, c->file, lineno);
     verdict_explain(v);
