@@ -14,8 +14,15 @@
  * DESCRIPTION
  *	Glue only: the engine (route_check()) decides; this prints every
  *	step it took and what it found, for a person or, with json, for
- *	machines (jansson). cli_check_print() returns 0, or -1 when the
- *	output could not be written.
+ *	machines (cli_json.c, jansson). Beside the verdict it shows what
+ *	named senders conclude (sender.c: rfc, outlook), a refused policy
+ *	as strict and lenient parsers read it (policy_lenient(), through
+ *	the VERDICT), TXT records at _mta-sts that are not valid, and what
+ *	the cluster applies now: the domain's entry in the configured
+ *	shared cache (LMDB or Redis), opened read-only and read with
+ *	cache_peek(), so that nothing in it changes. cli_check_print()
+ *	returns 0, or -1 when the output could not be written (no cached
+ *	entry is shown then).
  *
  *	cli_check_exit() maps a verdict to the exit status: 0 for ok,
  *	no-policy and none; 1 for a failure (testing-fail, enforce-fail,
@@ -24,9 +31,11 @@
  *	cli_check() runs "check [--json] [--ca-file FILE] [--resolver
  *	IP[@PORT]] [--trust-anchor FILE] DOMAIN..." (argv[0] is "check"):
  *	the flags override the configuration file; every domain gets a
- *	report (with --json and several domains, one JSON array). The exit
- *	status is the worst cli_check_exit() over the domains, or
- *	CLI_EX_DATAERR when a domain is invalid, or a usage/config error.
+ *	report; with --json one document {"version", "results"} whatever
+ *	the number of domains, an invalid domain being a result with an
+ *	error. The exit status is the worst cli_check_exit() over the
+ *	domains, or CLI_EX_DATAERR when a domain is invalid, or a
+ *	usage/config error.
  */
 
 #include <getopt.h>
