@@ -258,6 +258,31 @@ for name, domain, edit, backend in (("tofu", "tofu.test", KNOT_RM, "lmdb"), ("re
          "[%s] check %s: the LMDB cache file is unchanged by check" % (name, domain),
          "%s -> %s" % (o["before"], o["after"]))
 
+# One JSON shape whatever the number of domains; an invalid one is an entry
+# with an error, never dropped.
+MULTI = r'''
+import json, os, subprocess, sys
+r = subprocess.run([sys.argv[1], "-c", os.environ["STS_WORLD_CONF"], "check", "--json"] + sys.argv[2:],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+print(json.dumps({"rc": r.returncode, "out": r.stdout, "err": r.stderr}))
+'''
+if "check-diagnosis" in scenarios():
+    args = ["seed001.test", "bad..name", "two.diag.test"]
+    r = subprocess.run([RUN, "check-diagnosis", "--", sys.executable, "-c", MULTI, CLI] + args,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    try:
+        o = json.loads(r.stdout)
+        doc = json.loads(o["out"])
+    except (ValueError, KeyError, TypeError):
+        o, doc = {}, {}
+    res = doc.get("results") or []
+    emit(doc.get("version") == 1 and [x.get("domain") for x in res] == args
+         and res[1].get("error") and res[1].get("verdict") is None
+         and res[0].get("error") is None and res[0].get("verdict") == "ok"
+         and res[2].get("verdict") == "no-policy" and o.get("rc") == 65,
+         "[check-diagnosis] check --json with three domains, one invalid: one document, the invalid one"
+         " an entry with an error, exit 65", (r.stdout + r.stderr)[-600:])
+
 print("1..%d" % len(results))
 for i, (ok, desc, diag) in enumerate(results, 1):
     print("%s %d - %s" % ("ok" if ok else "not ok", i, desc))
