@@ -123,6 +123,14 @@ EXTRA = {
         ("JSON: empty values are null (no empty strings anywhere)",
          lambda v, t: expect('""' not in json.dumps(v), [k for k in v if v[k] == ""])),
     ],
+    # RFC 8460 section 3: the TLS-RPT record as parsed fields.
+    "good.test": [
+        ("JSON: tlsrpt is the parsed record (rua kind and uri)",
+         lambda v, t: expect(path(v, "tlsrpt", "rua") == [{"kind": "mailto", "uri": "mailto:tlsrpt@good.test"}]
+                             and path(v, "tlsrpt", "error") is None
+                             and path(v, "tlsrpt", "record") == "v=TLSRPTv1; rua=mailto:tlsrpt@good.test",
+                             json.dumps(path(v, "tlsrpt")))),
+    ],
     "blank.diag.test": lenient(3, "empty line"),
     "cr.diag.test": lenient(2, "CR not followed by LF"),
     "bom.diag.test": lenient(1, "byte-order mark"),
