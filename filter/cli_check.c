@@ -137,12 +137,12 @@ static void cli_check_cached(CACHE *shared, const CACHE_OPTS *copts, int up, con
 	c->state = CLI_CACHED_OFF;
 	(void) str_copy(c->note, sizeof(c->note), "cache_backend = memory: every process keeps its own"
 			" cache, which this command cannot see");
-	return;
+	goto done;
     }
     if (shared == 0 || !up) {
 	c->state = CLI_CACHED_ERROR;
 	(void) snprintf(c->note, sizeof(c->note), "cannot read the cache: %s", upstate);
-	return;
+	goto done;
     }
     st = cache_peek(shared, v->domain, &rec);
     if (st == STATUS_NOTFOUND) {
@@ -150,14 +150,14 @@ static void cli_check_cached(CACHE *shared, const CACHE_OPTS *copts, int up, con
 	(void) str_copy(c->note, sizeof(c->note), v->has_policy ?
 			"nothing cached: the next message fetches the policy" :
 			"nothing cached: the next message looks the domain up");
-	return;
+	goto done;
     }
     if (st != STATUS_OK) {
 	c->state = CLI_CACHED_ERROR;
 	(void) str_copy(c->note, sizeof(c->note), st == STATUS_INVAL ?
 			"the cached entry is corrupt; the filter ignores it and removes it" :
 			"cannot read the cache");
-	return;
+	goto done;
     }
     c->fetched = rec.fetched;
     c->expires = rec.expires;

@@ -229,6 +229,7 @@ int     sender_reason(const VERDICT *v)
 int     sender_view(int behaviour, const VERDICT *v, SENDER_VIEW *out)
 {
     SENDER_HOST rfc;
+    int     status = STATUS_INVAL;
     int     active;
     int     any_pass = 0, any_temp = 0, any_unknown = 0, any_dane = 0;
     int     first_fail = -1;
@@ -239,7 +240,8 @@ int     sender_view(int behaviour, const VERDICT *v, SENDER_VIEW *out)
     out->verdict = v->verdict;
     out->reason = sender_reason(v);
     if (behaviour != SENDER_RFC && behaviour != SENDER_OUTLOOK)
-	return (STATUS_INVAL);
+	goto done;
+    status = STATUS_OK;
     out->host_count = v->host_count;
     for (i = 0; i < v->host_count; i++) {
 	if (behaviour == SENDER_OUTLOOK)
@@ -249,7 +251,7 @@ int     sender_view(int behaviour, const VERDICT *v, SENDER_VIEW *out)
     }
     if (behaviour == SENDER_RFC) {
 	(void) text_sanitize(out->explanation, sizeof(out->explanation), v->explanation);
-	return (STATUS_OK);
+	goto done;
     }
 
     /*
@@ -294,5 +296,7 @@ int     sender_view(int behaviour, const VERDICT *v, SENDER_VIEW *out)
 	sender_outlook_fix(v, out);
     }
     sender_outlook_explain(v, out);
-    return (STATUS_OK);
+
+done:
+    return (status);
 }
