@@ -123,6 +123,15 @@ EXTRA = {
         ("JSON: empty values are null (no empty strings anywhere)",
          lambda v, t: expect('""' not in json.dumps(v), [k for k in v if v[k] == ""])),
     ],
+    # The reverse of seed 001: the certificate names only the alias's target.
+    "cname.test": [
+        ("JSON: senders.rfc is enforce-fail, senders.outlook delivers via smol.cname.test",
+         lambda v, t: expect(path(v, "senders", "rfc", "verdict") == "enforce-fail"
+                             and path(v, "senders", "rfc", "reason") == "certificate-host-mismatch"
+                             and path(v, "senders", "outlook", "verdict") == "ok"
+                             and path(v, "senders", "outlook", "fix") is None,
+                             json.dumps(path(v, "senders")))),
+    ],
     # RFC 8460 section 3: the TLS-RPT record as parsed fields.
     "good.test": [
         ("JSON: tlsrpt is the parsed record (rua kind and uri)",
