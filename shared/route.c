@@ -787,7 +787,10 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
 		      && clock_mono_ms() >= deadline - ROUTE_DEADLINE_SLACK_MS);
 	*reason = res.reason == FETCH_ERR_WEBPKI ? REASON_STS_WEBPKI_INVALID :
 	    res.reason == FETCH_ERR_INVALID ? REASON_STS_POLICY_INVALID : REASON_STS_FETCH_ERROR;
-	(void) text_sanitize(v->detail, sizeof(v->detail), res.detail);
+	if (*transient)
+	    (void) snprintf(detail, sizeof(detail), "no answer from %s before the check's time budget ran out",
+			    host);
+	(void) text_sanitize(v->detail, sizeof(v->detail), *transient ? detail : res.detail);
 	goto done;
     }
     if (policy_parse(res.body, res.len, &policy, &why) != STATUS_OK) {

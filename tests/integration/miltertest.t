@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Integration test (TAP): OpenDKIM's miltertest drives stsfilter-milter
 directly, without an MTA, through the scripts in tests/miltertest/: the
-default decisions and the tag header (decisions.lua) and monitor mode
-(monitor.lua) in the `seeds` world, and the null MX reject (nullmx.lua) in
+default decisions and the tag header (decisions.lua), monitor mode
+(monitor.lua) and action_temporary = defer (temporary.lua: a fetch-error
+domain accepted, a SERVFAIL one deferred) in the `seeds` world, and the null MX reject (nullmx.lua) in
 the `null-mx` world, whose 556 5.1.10 reply is read from the milter's log.
 Every "PASS:" line of a script is one test; an error ends the script with
 one failing test.
@@ -55,6 +56,12 @@ for script in scripts:
         res.append([bool(re.search(r"MT0001: to=<bob@notlisted\.test>, client=127\.0\.0\.1, domain=notlisted\.test, "
                                    r"verdict=enforce-fail, reasons=\S+, action=defer, delay=\d+ms, reply=450 4\.7\.5 ", text)),
                     "decisions: log line with the queue id and the 450 4.7.5 reply", text[-600:]])
+    if name == "temporary":
+        res.append([bool(re.search(r"to=<bob@fetcherr\.test>, client=127\.0\.0\.1, domain=fetcherr\.test, "
+                                   r"verdict=no-policy, reasons=sts-policy-fetch-error, action=accept", text))
+                    and bool(re.search(r"domain=nosuch\.example, verdict=temporary, reasons=\S+, action=defer, "
+                                       r"delay=\d+ms, reply=451 4\.4\.3 ", text)),
+                    "temporary: fetcherr.test logged no-policy/accept, nosuch.example temporary/451 4.4.3", text[-800:]])
     if name == "nullmx":
         res.append([bool(re.search(r"domain=nullmx\.test, verdict=null-mx, reasons=\S+, action=reject, "
                                    r"delay=\d+ms, reply=556 5\.1\.10 <bob@nullmx\.test>: nullmx\.test accepts no mail", text)),
@@ -64,7 +71,7 @@ print("RESULTS " + json.dumps(res))
 '''
 
 results = []
-for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes"]), ("null-mx", ["nullmx"])):
+for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes", "temporary:action_temporary = defer"]), ("null-mx", ["nullmx"])):
     r = subprocess.run([RUN, world, "--", sys.executable, "-c", INSIDE, MILTER, MT_DIR] + scripts,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
     got = None
