@@ -2,6 +2,10 @@
 """Integration test (TAP): the release and the packages, as a packager and
 an admin meet them.
 
+  0. make install (DESTDIR) puts the daemons in sbin, the sample as the
+     configuration file (kept on a second install once changed), units,
+     sysusers.d and tmpfiles.d files, and manual pages that name the
+     configuration file the programs use.
   1. make distcheck passes; its tarball is the release.
   2. packaging/build-packages builds the .debs (dpkg-buildpackage -us -uc)
      and the .rpms (rpmbuild -ba) from it; lintian reports no error and no
@@ -257,6 +261,34 @@ def main():
         return
     purge()                                  # leftovers of an earlier run
     work = tempfile.mkdtemp(prefix="stsfilter-packages-")
+
+    # 0. make install into a staging directory, twice: the sample becomes
+    # stsfilter.conf once and never replaces an admin's file; the installed
+    # manual pages name the file the programs use.
+    stage = os.path.join(work, "stage")
+    r = run(["make", "-C", BUILD, "install", "DESTDIR=" + stage], timeout=900)
+    h = run([os.path.join(BUILD, "stsfilter-milter"), "--help"])
+    m = re.search(r"default (\S+)\)", h.stdout)
+    conf = m.group(1) if m else "?"
+    sbin = glob.glob(stage + "/**/sbin/stsfilter-milter", recursive=True)
+    units = glob.glob(stage + "/**/systemd/system/stsfilter-*.service", recursive=True)
+    extra = glob.glob(stage + "/**/sysusers.d/stsfilter.conf", recursive=True) + \
+        glob.glob(stage + "/**/tmpfiles.d/stsfilter.conf", recursive=True)
+    staged = stage + conf
+    sample = run([os.path.join(BUILD, "stsfilter"), "config", "--sample"]).stdout
+    emit(r.returncode == 0 and len(sbin) == 1 and len(units) == 2 and len(extra) == 2
+         and os.path.isfile(staged) and open(staged).read() == sample,
+         "make install: daemons in sbin, %s from the sample, 2 units, sysusers.d, tmpfiles.d" % conf, tail(r))
+    man8 = glob.glob(stage + "/**/man8/stsfilter-milter.8", recursive=True)
+    emit(man8 and ("%s" % conf) in open(man8[0]).read(),
+         "installed stsfilter-milter(8) names %s" % conf, str(man8))
+    if os.path.isfile(staged):
+        with open(staged, "a") as fp:
+            fp.write("dns_timeout = 7s\n")
+    r = run(["make", "-C", BUILD, "install", "DESTDIR=" + stage], timeout=900)
+    emit(r.returncode == 0 and os.path.isfile(staged) and open(staged).read().endswith("dns_timeout = 7s\n"),
+         "make install again keeps the changed %s" % conf, tail(r))
+    shutil.rmtree(stage, ignore_errors=True)
 
     # 1. The release.
     for old in glob.glob(os.path.join(BUILD, "stsfilter-*.tar.gz")):
