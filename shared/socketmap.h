@@ -30,8 +30,12 @@
  *	socketmap_key() turns a key as Postfix's smtp(8) looks it up in
  *	smtp_tls_policy_maps into the domain the engine checks:
  *	"example.com", "example.com.", "[example.com]",
- *	"[example.com]:587" and "example.com:25" all give "example.com"
- *	(domain.c normalizes: IDNA, lowercase, no trailing dot).
+ *	"[example.com]:587", "example.com:25", and with a service name in
+ *	place of the port as Postfix's next-hop syntax allows,
+ *	"[example.com]:submission" and "example.com:smtp", all give
+ *	"example.com" (domain.c normalizes: IDNA, lowercase, no trailing
+ *	dot; a service name is checked for the RFC 6335 section 5.1
+ *	syntax only, as the port never changes the answer).
  *	STATUS_NOTFOUND for keys this map never answers: "[192.0.2.1]",
  *	IPv4 and IPv6 literals with or without brackets or "ipv6:", and
  *	".example.com" (Postfix's parent-domain form: RFC 8461 section 3.4
@@ -65,7 +69,9 @@
  *	as though the domain had no MTA-STS).
  * .IP "TEMP reason"
  *	not decided in time, a temporary DNS error, a DNSSEC-bogus answer
- *	(RFC 7672 section 2.1.1: no delivery on bogus data) or an internal
+ *	(RFC 7672 section 2.1.1: no delivery on bogus data; also a bogus
+ *	TLSA RRset while no host passed, whatever the other hosts' TLSA
+ *	records say) or an internal
  *	error: Postfix defers the mail and asks again.
  * .PP
  *	Every mx pattern of the policy is written, in policy order: a

@@ -233,7 +233,9 @@ static int reply_row(void *ctx, int lineno, int nfield, char **field)
 	VERDICT_HOST *h = verdict_add_host(v, "mx.x.test", 10);
 
 	assert_non_null(h);
-	h->dane = (*p == 'd');
+	h->dane = (*p == 'd' || *p == 'B');
+	if (*p == 'B')
+	    h->reason = REASON_DNSSEC_INVALID;
 	if (h->dane)
 	    v->dane = 1;
     }
