@@ -257,20 +257,23 @@ static int socketmap_bogus_host(const VERDICT *v)
 
 /* socketmap_reply - the TLS policy for one verdict */
 
-int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
+int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags, const char **basis)
 {
+    const char *why = "";
     int     all_dane = 1;
     int     i;
     int     ret = SOCKETMAP_TEMP;
 
     *flags = 0;
     if (v == 0) {
+	why = "internal error";
 	(void) snprintf(out, size, "TEMP internal error");
 	goto out;
     }
 
     /* RFC 7505: a null MX accepts no mail; Postfix bounces by itself. */
     if (v->verdict == VERDICT_NULL_MX) {
+	why = "null MX";
 	ret = SOCKETMAP_NOTFOUND;
 	goto out;
     }
@@ -283,6 +286,7 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
      */
     if (v->reason == REASON_DNSSEC_INVALID
 	|| (v->verdict == VERDICT_TEMPORARY && socketmap_bogus_host(v))) {
+	why = "DNSSEC-bogus data, RFC 7672 section 2.1.1";
 	(void) snprintf(out, size, "TEMP %s: DNSSEC validation failed", v->domain);
 	goto out;
     }
@@ -297,7 +301,9 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
 	for (i = 0; i < v->host_count; i++)
 	    if (!v->host[i].dane)
 		all_dane = 0;
-	(void) snprintf(out, size, "OK %s", all_dane && v->host_count > 0 ? "dane-only" : "dane");
+	all_dane = all_dane && v->host_count > 0;
+	why = all_dane ? "DANE TLSA records for every MX host" : "DANE TLSA records for some MX hosts";
+	(void) snprintf(out, size, "OK %s", all_dane ? "dane-only" : "dane");
 	ret = SOCKETMAP_OK;
 	goto out;
     }
@@ -309,16 +315,19 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
      */
     if (v->has_policy && v->policy_mode == POLICY_MODE_ENFORCE) {
 	if (socketmap_secure(v, out, size, flags) < 0) {
+	    why = "policy not expressible";
 	    (void) snprintf(out, size, "TEMP %s: policy cannot be written as a Postfix TLS policy",
 			    v->domain);
 	    goto out;
 	}
+	why = v->policy_cached ? "cached MTA-STS policy, mode enforce" : "MTA-STS policy, mode enforce";
 	ret = SOCKETMAP_OK;
 	goto out;
     }
 
     /* RFC 8461 section 5: testing and none never block delivery. */
     if (v->has_policy) {
+	why = v->policy_mode == POLICY_MODE_TESTING ? "MTA-STS policy, mode testing" : "MTA-STS policy, mode none";
 	ret = SOCKETMAP_NOTFOUND;
 	goto out;
     }
@@ -332,18 +341,23 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
 	     * RFC 8461 section 5: a TXT record but no policy to be had and
 	     * none cached: deliver as though the domain had no MTA-STS.
 	     */
+	    why = "MTA-STS policy unavailable, none cached, RFC 8461 section 5";
 	    ret = SOCKETMAP_NOTFOUND;
 	    goto out;
 	default:
+	    why = "check not finished";
 	    (void) snprintf(out, size, "TEMP %s: check not finished (%s)", v->domain,
 			    v->reason != REASON_NONE ? verdict_reason_label(v->reason) : "timeout");
 	    goto out;
 	}
     }
+    why = "no MTA-STS policy, no DANE";
     ret = SOCKETMAP_NOTFOUND;
 
 out:
     if (ret == SOCKETMAP_NOTFOUND)
 	(void) str_copy(out, size, "NOTFOUND ");
+    if (basis)
+	*basis = why;
     return (ret);
 }

@@ -16,7 +16,7 @@
  *			WHY *why)
  *
  *	int	socketmap_reply(const VERDICT *v, char *out, size_t size,
- *			int *flags)
+ *			int *flags, const char **basis)
  *
  *	const char *socketmap_status_name(int status)
  * DESCRIPTION
@@ -43,9 +43,12 @@
  *	falls back to a parent). STATUS_INVAL for a key that is not a
  *	domain (why says why). Both mean the reply NOTFOUND.
  *
- *	socketmap_reply() writes the reply (without framing) for the
- *	verdict of one domain and returns SOCKETMAP_OK, SOCKETMAP_NOTFOUND
- *	or SOCKETMAP_TEMP; v may be null (internal error: TEMP). The
+ *	socketmap_reply() is the one place where a verdict becomes a reply:
+ *	it writes the reply (without framing) for the verdict of one domain
+ *	and returns SOCKETMAP_OK, SOCKETMAP_NOTFOUND or SOCKETMAP_TEMP; v
+ *	may be null (internal error: TEMP). *basis (when basis is not
+ *	null) gets a constant phrase saying why it is that reply, for the
+ *	log line, so that the log never says other than the reply. The
  *	replies are those of postfix-mta-sts-resolver, so that an admin
  *	switches by changing one line of main.cf:
  * .IP "OK secure match=P1:P2 servername=hostname"
@@ -103,7 +106,7 @@
 
 extern int socketmap_request(const char *, size_t, char *, size_t, char *, size_t, WHY *);
 extern int socketmap_key(const char *, char *, size_t, WHY *);
-extern int socketmap_reply(const VERDICT *, char *, size_t, int *);
+extern int socketmap_reply(const VERDICT *, char *, size_t, int *, const char **);
 extern const char *socketmap_status_name(int);
 
 #endif
