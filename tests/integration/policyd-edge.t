@@ -60,7 +60,6 @@ probe_connect_timeout = 2s
 probe_read_timeout = 2s
 socketmap_socket = unix:%s
 socketmap_pid_file =
-socketmap_request_timeout = 5s
 """ % SOCK)
 
 logpath = os.path.join(W, "policyd.log")
@@ -96,9 +95,9 @@ def postmap(key, user=None):
 proc = start()
 
 # 1. The socket: 0660, group postfix; postfix may connect, nobody may not.
-st = os.stat(SOCK)
-emit(stat.S_IMODE(st.st_mode) == 0o660, "socket mode is 0660", oct(stat.S_IMODE(st.st_mode)))
-emit(st.st_gid == grp.getgrnam("postfix").gr_gid, "socket group is postfix", "gid %d" % st.st_gid)
+st = os.stat(SOCK) if os.path.exists(SOCK) else None
+emit(st and stat.S_IMODE(st.st_mode) == 0o660, "socket mode is 0660", st and oct(stat.S_IMODE(st.st_mode)))
+emit(st and st.st_gid == grp.getgrnam("postfix").gr_gid, "socket group is postfix", st and "gid %d" % st.st_gid)
 rc, out, err = postmap("good.test", user="postfix")
 emit(rc == 0 and out.startswith("secure match="), "postmap -q as the postfix user is answered", "rc %d %r %r" % (rc, out, err))
 r = subprocess.run(["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups", sys.executable, "-c",
@@ -160,7 +159,7 @@ def slow():
             slow_stats["opened"] += 1
         except OSError:
             s.close()
-    payload = b"40:postfix " + b"x" * 29 + b","
+    payload = b"99999:postfix " + b"x" * 200
     pos = 0
     while not slow_stop.is_set() and socks:
         for s in list(socks):
@@ -182,7 +181,7 @@ th = threading.Thread(target=slow)
 th.start()
 time.sleep(3)
 rc, out, err = postmap("good.test")
-emit(rc == 0 and out == good, "a real lookup is answered while 256 slow clients are connected (same peer)",
+emit(rc == 0 and out == good, "a real lookup is answered while 256 slow clients are connected (same peer): %r" % slow_stats,
      "rc %d %r %r, slow %r" % (rc, out, err, slow_stats))
 rc, out, err = postmap("good.test", user="postfix")
 emit(rc == 0 and out == good, "a lookup as the postfix user is answered too", "rc %d %r %r" % (rc, out, err))
@@ -192,6 +191,7 @@ th.join(30)
 emit(slow_stats["closed"] >= 200, "slow clients are disconnected (request deadline or shed): %d of %d" %
      (slow_stats["closed"], slow_stats["opened"]), repr(slow_stats))
 text = logtext()
+# socketmap_request_timeout: 5s by default.
 emit(len(re.findall(r"request not complete 5 s after its first byte", text)) >= 100,
      "'request not complete' logged for the slow clients", text[-600:])
 emit(len(re.findall(r"connection limits reached", text)) == 1,
