@@ -196,11 +196,13 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
     if (!action_scope_domain(conf, domain)) {
 	(void) str_copy(reply, size, "NOTFOUND ");
 	verdict = "skipped";
+	basis = "local_domains or skip_domains";
     } else {
 	/* Postfix resolves the MX itself: a cached policy outlives a DNS outage. */
 	st = route_check(policyd_route, domain, policyd_budget_ms(conf), ROUTE_FIRST | ROUTE_CACHED, &v, &why);
 	if (st == STATUS_INVAL) {
 	    verdict = "invalid";
+	    basis = "not a valid domain";
 	    (void) str_copy(reply, size, "NOTFOUND ");
 	} else {
 	    if (st != STATUS_OK) {
