@@ -17,7 +17,8 @@ Covers (issue 10, "The socketmap", and issue 11, defects 3 and 7):
 - a DNS outage: with Knot paused, a restarted policyd (empty resolver
   cache) answers a cached enforce policy OK secure, not TEMP;
 - -n warns when DANE replies lack DNSSEC validation (trust anchor, trust-ad);
-- SIGTERM under load: exit status 0, every reply a client got is whole.
+- SIGTERM under load: exit status 0, every reply a client got is whole, an
+  idle connection is closed at once (not after socketmap_idle_timeout).
 
 Needs root."""
 
@@ -60,6 +61,7 @@ probe_connect_timeout = 2s
 probe_read_timeout = 2s
 socketmap_socket = unix:%s
 socketmap_pid_file =
+socketmap_idle_timeout = 1h
 """ % SOCK)
 
 logpath = os.path.join(W, "policyd.log")
@@ -240,12 +242,23 @@ def loader():
             time.sleep(0.05)
 ths = [threading.Thread(target=loader) for _ in range(16)]
 [t.start() for t in ths]
+idle = socket.socket(socket.AF_UNIX)
+idle.connect(SOCK)
+idle.settimeout(120)
 time.sleep(2)
 rc = stop(proc)
+try:
+    idle_got = idle.recv(10)
+except OSError as e:
+    idle_got = repr(e)
+idle.close()
 load_stop.set()
 [t.join(30) for t in ths]
 emit(rc == 0, "SIGTERM under load: exit status 0", "rc %s" % rc)
 emit(replies["whole"] > 0 and replies["broken"] == 0, "every reply before the stop is whole: %r" % replies, repr(replies))
+emit(idle_got == b"" and not re.search(r"stopped with \d+ connections", logtext()),
+     "an idle connection is closed by the stop, not left to socketmap_idle_timeout (1h)",
+     "%r %s" % (idle_got, "\n".join(re.findall(r".*stopped with.*", logtext()))))
 emit(not os.path.exists(SOCK), "socket removed at exit")
 emit("stopping on signal 15" in logtext() and "AddressSanitizer" not in logtext(), "clean stop in the log", logtext()[-600:])
 
