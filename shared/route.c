@@ -1554,6 +1554,36 @@ static void route_flight_leave(ROUTE *r, ROUTE_FLIGHT **fp, int leader, const VE
     *fp = 0;
 }
 
+/*
+ * ROUTE_CACHED: the MX lookup failed for a transient reason (a timeout
+ * or SERVFAIL, not bogus data) and a valid cached policy exists. RFC
+ * 8461 section 5.1: the cached policy stays in force until its max_age
+ * ends; the MX hosts, and the DNS for them, are the MTA's business (the
+ * socketmap gives Postfix a policy, Postfix resolves the MX itself). The
+ * verdict stays temporary (no route was checked), with the policy in it.
+ */
+static void route_cached_policy(ROUTE *r, VERDICT *v)
+{
+    CACHE_POLICY cached;
+    POLICY *policy = 0;
+
+    if (v->verdict != VERDICT_TEMPORARY || v->reason != REASON_DNS_ERROR || v->has_policy
+	|| v->host_count > 0 || cache_policy_get(r->cache, v->domain, &cached) != STATUS_OK)
+	return;
+    if (policy_parse(cached.body, cached.len, &policy, 0) == STATUS_OK
+	&& verdict_set_policy_mx(v, policy->mx, policy->mx_count) == 0) {
+	v->has_txt = 1;
+	(void) str_copy(v->txt_id, sizeof(v->txt_id), cached.txt_id);
+	v->has_policy = 1;
+	v->policy_cached = 1;
+	v->policy_mode = policy->mode;
+	v->policy_max_age = policy->max_age;
+	verdict_warn(v, "MX lookup failed (%s); the cached MTA-STS policy answers", v->detail);
+    }
+    policy_free(&policy);
+    cache_policy_clear(&cached);
+}
+
 int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT **out, WHY *why)
 {
     char    domain[DOMAIN_MAX + 1];
@@ -1584,5 +1614,7 @@ int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT 
 	route_flight_leave(r, &f, leader, *out);
 
 done:
+    if (status == STATUS_OK && *out && (flags & ROUTE_CACHED))
+	route_cached_policy(r, *out);
     return (status);
 }

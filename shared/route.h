@@ -79,6 +79,12 @@
  *	front ends want at RCPT time); the other probes finish in the
  *	background and their results are dropped. Without it every MX host
  *	is checked (what `stsfilter check` shows), always within the budget.
+ *	ROUTE_CACHED: when the MX lookup fails for a transient reason
+ *	(not DNSSEC-bogus data) and the domain has a valid cached policy,
+ *	the verdict (still temporary) carries that policy, as if the
+ *	lookup had found it (RFC 8461 section 5.1); for the socketmap,
+ *	whose MTA resolves the MX itself, so that a DNS outage does not
+ *	turn a cached enforce policy into TEMP.
  *	ROUTE_TLSRPT also looks up the TLS-RPT record (RFC 8460
  *	section 3) for every verdict, not only for failures (where it is
  *	always looked up, for the sender's reply).
@@ -98,6 +104,7 @@
 
 #define ROUTE_TLSRPT	(1<<0)
 #define ROUTE_FIRST	(1<<1)
+#define ROUTE_CACHED	(1<<2)
 
 typedef struct ROUTE ROUTE;
 

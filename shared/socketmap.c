@@ -81,7 +81,36 @@ out:
     return (ret);
 }
 
-/* socketmap_port - ":PORT" after a host, or nothing */
+/*
+ * socketmap_service - a service name as Postfix's next-hop syntax allows
+ * it in place of a port ("[example.com]:submission", "example.com:smtp";
+ * postconf(5), transport(5)). The port never changes the answer, so the
+ * name is checked for its syntax, RFC 6335 section 5.1: 1 to 15
+ * characters, letters, digits and hyphens, at least one letter, no
+ * hyphen at either end and no two hyphens in a row. No getservbyname():
+ * the answer must not depend on /etc/services.
+ */
+static int socketmap_service(const char *s)
+{
+    size_t  len = strlen(s);
+    int     letter = 0;
+    size_t  i;
+
+    if (len < 1 || len > 15 || s[0] == '-' || s[len - 1] == '-')
+	return (-1);
+    for (i = 0; i < len; i++) {
+	if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))
+	    letter = 1;
+	else if (s[i] == '-') {
+	    if (s[i + 1] == '-')
+		return (-1);
+	} else if (s[i] < '0' || s[i] > '9')
+	    return (-1);
+    }
+    return (letter ? 0 : -1);
+}
+
+/* socketmap_port - ":PORT" or ":SERVICE" after a host, or nothing */
 
 static int socketmap_port(const char *s)
 {
@@ -89,9 +118,11 @@ static int socketmap_port(const char *s)
 
     if (*s == 0)
 	return (0);
-    if (*s != ':' || s[1] < '0' || s[1] > '9' || str_to_long(s + 1, 1, 65535, &port) < 0)
+    if (*s != ':')
 	return (-1);
-    return (0);
+    if (s[1] >= '0' && s[1] <= '9')
+	return (str_to_long(s + 1, 1, 65535, &port) < 0 ? -1 : 0);
+    return (socketmap_service(s + 1));
 }
 
 /* socketmap_key - smtp(8) lookup key to the domain to check */
@@ -212,28 +243,50 @@ static int socketmap_secure(const VERDICT *v, char *out, size_t size, int *flags
     return (0);
 }
 
+/* socketmap_bogus_host - an MX host whose DNSSEC data is bogus */
+
+static int socketmap_bogus_host(const VERDICT *v)
+{
+    int     i;
+
+    for (i = 0; i < v->host_count; i++)
+	if (v->host[i].reason == REASON_DNSSEC_INVALID)
+	    return (1);
+    return (0);
+}
+
 /* socketmap_reply - the TLS policy for one verdict */
 
-int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
+int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags, const char **basis)
 {
+    const char *why = "";
     int     all_dane = 1;
     int     i;
     int     ret = SOCKETMAP_TEMP;
 
     *flags = 0;
     if (v == 0) {
+	why = "internal error";
 	(void) snprintf(out, size, "TEMP internal error");
 	goto out;
     }
 
     /* RFC 7505: a null MX accepts no mail; Postfix bounces by itself. */
     if (v->verdict == VERDICT_NULL_MX) {
+	why = "null MX";
 	ret = SOCKETMAP_NOTFOUND;
 	goto out;
     }
 
-    /* RFC 7672 section 2.1.1: bogus DNSSEC data is never a downgrade. */
-    if (v->reason == REASON_DNSSEC_INVALID && !v->dane) {
+    /*
+     * RFC 7672 section 2.1.1: bogus DNSSEC data is never a downgrade, and
+     * never an answer either: a bogus MX or TLSA RRset that leaves the
+     * verdict undecided is TEMP, also when other hosts have usable TLSA
+     * records (the verdict says temporary; so does the reply).
+     */
+    if (v->reason == REASON_DNSSEC_INVALID
+	|| (v->verdict == VERDICT_TEMPORARY && socketmap_bogus_host(v))) {
+	why = "DNSSEC-bogus data, RFC 7672 section 2.1.1";
 	(void) snprintf(out, size, "TEMP %s: DNSSEC validation failed", v->domain);
 	goto out;
     }
@@ -248,7 +301,9 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
 	for (i = 0; i < v->host_count; i++)
 	    if (!v->host[i].dane)
 		all_dane = 0;
-	(void) snprintf(out, size, "OK %s", all_dane && v->host_count > 0 ? "dane-only" : "dane");
+	all_dane = all_dane && v->host_count > 0;
+	why = all_dane ? "DANE TLSA records for every MX host" : "DANE TLSA records for some MX hosts";
+	(void) snprintf(out, size, "OK %s", all_dane ? "dane-only" : "dane");
 	ret = SOCKETMAP_OK;
 	goto out;
     }
@@ -260,16 +315,19 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
      */
     if (v->has_policy && v->policy_mode == POLICY_MODE_ENFORCE) {
 	if (socketmap_secure(v, out, size, flags) < 0) {
+	    why = "policy not expressible";
 	    (void) snprintf(out, size, "TEMP %s: policy cannot be written as a Postfix TLS policy",
 			    v->domain);
 	    goto out;
 	}
+	why = v->policy_cached ? "cached MTA-STS policy, mode enforce" : "MTA-STS policy, mode enforce";
 	ret = SOCKETMAP_OK;
 	goto out;
     }
 
     /* RFC 8461 section 5: testing and none never block delivery. */
     if (v->has_policy) {
+	why = v->policy_mode == POLICY_MODE_TESTING ? "MTA-STS policy, mode testing" : "MTA-STS policy, mode none";
 	ret = SOCKETMAP_NOTFOUND;
 	goto out;
     }
@@ -283,18 +341,23 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags)
 	     * RFC 8461 section 5: a TXT record but no policy to be had and
 	     * none cached: deliver as though the domain had no MTA-STS.
 	     */
+	    why = "MTA-STS policy unavailable, none cached, RFC 8461 section 5";
 	    ret = SOCKETMAP_NOTFOUND;
 	    goto out;
 	default:
+	    why = "check not finished";
 	    (void) snprintf(out, size, "TEMP %s: check not finished (%s)", v->domain,
 			    v->reason != REASON_NONE ? verdict_reason_label(v->reason) : "timeout");
 	    goto out;
 	}
     }
+    why = "no MTA-STS policy, no DANE";
     ret = SOCKETMAP_NOTFOUND;
 
 out:
     if (ret == SOCKETMAP_NOTFOUND)
 	(void) str_copy(out, size, "NOTFOUND ");
+    if (basis)
+	*basis = why;
     return (ret);
 }

@@ -16,7 +16,7 @@
  *			WHY *why)
  *
  *	int	socketmap_reply(const VERDICT *v, char *out, size_t size,
- *			int *flags)
+ *			int *flags, const char **basis)
  *
  *	const char *socketmap_status_name(int status)
  * DESCRIPTION
@@ -30,8 +30,12 @@
  *	socketmap_key() turns a key as Postfix's smtp(8) looks it up in
  *	smtp_tls_policy_maps into the domain the engine checks:
  *	"example.com", "example.com.", "[example.com]",
- *	"[example.com]:587" and "example.com:25" all give "example.com"
- *	(domain.c normalizes: IDNA, lowercase, no trailing dot).
+ *	"[example.com]:587", "example.com:25", and with a service name in
+ *	place of the port as Postfix's next-hop syntax allows,
+ *	"[example.com]:submission" and "example.com:smtp", all give
+ *	"example.com" (domain.c normalizes: IDNA, lowercase, no trailing
+ *	dot; a service name is checked for the RFC 6335 section 5.1
+ *	syntax only, as the port never changes the answer).
  *	STATUS_NOTFOUND for keys this map never answers: "[192.0.2.1]",
  *	IPv4 and IPv6 literals with or without brackets or "ipv6:", and
  *	".example.com" (Postfix's parent-domain form: RFC 8461 section 3.4
@@ -39,9 +43,12 @@
  *	falls back to a parent). STATUS_INVAL for a key that is not a
  *	domain (why says why). Both mean the reply NOTFOUND.
  *
- *	socketmap_reply() writes the reply (without framing) for the
- *	verdict of one domain and returns SOCKETMAP_OK, SOCKETMAP_NOTFOUND
- *	or SOCKETMAP_TEMP; v may be null (internal error: TEMP). The
+ *	socketmap_reply() is the one place where a verdict becomes a reply:
+ *	it writes the reply (without framing) for the verdict of one domain
+ *	and returns SOCKETMAP_OK, SOCKETMAP_NOTFOUND or SOCKETMAP_TEMP; v
+ *	may be null (internal error: TEMP). *basis (when basis is not
+ *	null) gets a constant phrase saying why it is that reply, for the
+ *	log line, so that the log never says other than the reply. The
  *	replies are those of postfix-mta-sts-resolver, so that an admin
  *	switches by changing one line of main.cf:
  * .IP "OK secure match=P1:P2 servername=hostname"
@@ -65,7 +72,9 @@
  *	as though the domain had no MTA-STS).
  * .IP "TEMP reason"
  *	not decided in time, a temporary DNS error, a DNSSEC-bogus answer
- *	(RFC 7672 section 2.1.1: no delivery on bogus data) or an internal
+ *	(RFC 7672 section 2.1.1: no delivery on bogus data; also a bogus
+ *	TLSA RRset while no host passed, whatever the other hosts' TLSA
+ *	records say) or an internal
  *	error: Postfix defers the mail and asks again.
  * .PP
  *	Every mx pattern of the policy is written, in policy order: a
@@ -97,7 +106,7 @@
 
 extern int socketmap_request(const char *, size_t, char *, size_t, char *, size_t, WHY *);
 extern int socketmap_key(const char *, char *, size_t, WHY *);
-extern int socketmap_reply(const VERDICT *, char *, size_t, int *);
+extern int socketmap_reply(const VERDICT *, char *, size_t, int *, const char **);
 extern const char *socketmap_status_name(int);
 
 #endif

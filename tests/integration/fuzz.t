@@ -13,16 +13,20 @@ scale=${STS_FUZZ_SCALE:-1}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # target  runs  max_len (policy: past POLICY_BODY_MAX; conf: a few lines
-# past CONF_LINE_MAX; txt, tlsrpt: past TXT_RECORD_MAX, TLSRPT_RECORD_MAX)
+# past CONF_LINE_MAX; txt, tlsrpt: past TXT_RECORD_MAX, TLSRPT_RECORD_MAX;
+# netstring: a request past NETSTRING_REQUEST_MAX; socketmap: a key past
+# SOCKETMAP_KEY_MAX)
 targets="txt:800000:4200
 tlsrpt:400000:4200
 policy:400000:70000
 domain:800000:600
 smtpreply:400000:20000
-conf:200000:9000"
+conf:200000:9000
+netstring:400000:100020
+socketmap:800000:1200"
 cap=25			# seconds per target, whatever the machine
 
-echo "1..7"
+echo "1..$(( $(echo "$targets" | wc -l) + 1 ))"
 (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - 2>/dev/null) | (cd "$work" && tar xf -)
 log=$work/build.log
 names=$(echo "$targets" | sed 's/:.*//' | sed 's|^|tests/fuzz/fuzz_|' | tr '\n' ' ')

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "domain.h"
+#include "policy.h"
 #include "socketmap.h"
 #include "status.h"
 #include "str.h"
@@ -191,6 +192,7 @@ static int reply_row(void *ctx, int lineno, int nfield, char **field)
     VERDICT *v;
     char    patterns[EXPAND_MAX];
     char   *mx[MX_MAX];
+    const char *basis = 0;
     char    want[EXPAND_MAX];
     char    mem[GUARD + SOCKETMAP_REPLY_MAX + GUARD];
     char   *out = mem + GUARD;
@@ -233,17 +235,21 @@ static int reply_row(void *ctx, int lineno, int nfield, char **field)
 	VERDICT_HOST *h = verdict_add_host(v, "mx.x.test", 10);
 
 	assert_non_null(h);
-	h->dane = (*p == 'd');
+	h->dane = (*p == 'd' || *p == 'B');
+	if (*p == 'B')
+	    h->reason = REASON_DNSSEC_INVALID;
 	if (h->dane)
 	    v->dane = 1;
     }
     (void) str_copy(want, sizeof(want), field[7]);
     test_socketmap_expand(want, sizeof(want), c->file, lineno);
     memset(mem, GUARD_BYTE, sizeof(mem));
-    st = socketmap_reply(v, out, SOCKETMAP_REPLY_MAX, &flags);
+    st = socketmap_reply(v, out, SOCKETMAP_REPLY_MAX, &flags, &basis);
     for (i = 0; i < GUARD; i++)
 	if (mem[i] != GUARD_BYTE || out[SOCKETMAP_REPLY_MAX + i] != GUARD_BYTE)
 	    fail_msg("%s:%d: write outside the output buffer", c->file, lineno);
+    if (basis == 0 || *basis == 0)
+	fail_msg("%s:%d: no basis for the reply", c->file, lineno);
     if (strcmp(socketmap_status_name(st), field[6]) != 0 || strcmp(out, want) != 0
 	|| (flags & SOCKETMAP_TRUNCATED ? 1 : 0) != (strcmp(field[8], "1") == 0)) {
 	print_error("%s:%d: want %s \"%s\" %s, got %s \"%s\" %d\n", c->file, lineno, field[6], want,
@@ -274,7 +280,7 @@ static void test_reply_edges(void **state)
     int     flags;
 
     (void) state;
-    assert_int_equal(socketmap_reply(0, out, sizeof(out), &flags), SOCKETMAP_TEMP);
+    assert_int_equal(socketmap_reply(0, out, sizeof(out), &flags, 0), SOCKETMAP_TEMP);
     assert_string_equal(out, "TEMP internal error");
     assert_non_null(v = verdict_create("x.test"));
     v->verdict = VERDICT_OK;
@@ -282,11 +288,58 @@ static void test_reply_edges(void **state)
     v->policy_mode = 2;
     assert_int_equal(verdict_set_policy_mx(v, long_mx, 1), 0);
     /* Too small for the policy: TEMP (truncated to fit), never a cut match list. */
-    assert_int_equal(socketmap_reply(v, small, sizeof(small), &flags), SOCKETMAP_TEMP);
+    assert_int_equal(socketmap_reply(v, small, sizeof(small), &flags, 0), SOCKETMAP_TEMP);
     assert_true(strncmp(small, "TEMP ", 5) == 0);
     assert_int_equal(strlen(small), sizeof(small) - 1);
     verdict_free(&v);
     assert_null(v);
+}
+
+/*
+ * A policy body of 64 KiB (RFC 8461 section 3.3) packed with patterns:
+ * every one reaches match=, in policy order, within Postfix's reply limit.
+ */
+
+static void test_reply_full_policy(void **state)
+{
+    size_t  size = POLICY_BODY_MAX + 1;
+    char   *body = malloc(size);
+    char   *want = malloc(SOCKETMAP_REPLY_MAX);
+    char   *out = malloc(SOCKETMAP_REPLY_MAX);
+    POLICY *p = 0;
+    VERDICT *v;
+    int     flags;
+    int     n;
+
+    (void) state;
+    assert_non_null(body);
+    assert_non_null(want);
+    assert_non_null(out);
+    (void) str_copy(body, size, "version: STSv1\nmode: enforce\nmax_age: 86400\nmx: *.first.example\n");
+    (void) str_copy(want, SOCKETMAP_REPLY_MAX, "OK secure match=.first.example");
+    for (n = 0; strlen(body) + 32 < POLICY_BODY_MAX; n++) {
+	(void) str_appendf(body, size, "mx: mx%d.example.net\n", n);
+	(void) str_appendf(want, SOCKETMAP_REPLY_MAX, ":mx%d.example.net", n);
+    }
+    (void) str_append(want, SOCKETMAP_REPLY_MAX, " servername=hostname");
+    assert_true(n > 2500);
+    assert_int_equal(policy_parse(body, strlen(body), &p, 0), STATUS_OK);
+    assert_non_null(v = verdict_create("x.test"));
+    v->verdict = VERDICT_OK;
+    v->has_policy = 1;
+    v->policy_mode = POLICY_MODE_ENFORCE;
+    assert_int_equal(verdict_set_policy_mx(v, p->mx, p->mx_count), 0);
+    assert_int_equal(v->policy_mx_count, n + 1);
+    assert_int_equal(socketmap_reply(v, out, SOCKETMAP_REPLY_MAX, &flags, 0), SOCKETMAP_OK);
+    assert_int_equal(flags, 0);
+    assert_string_equal(out, want);
+    /* Postfix reads at most 100000 bytes (dict_sockmap.c). */
+    assert_true(strlen(out) <= 100000);
+    verdict_free(&v);
+    policy_free(&p);
+    free(body);
+    free(want);
+    free(out);
 }
 
 int     main(void)
@@ -296,6 +349,7 @@ int     main(void)
 	cmocka_unit_test(test_keys),
 	cmocka_unit_test(test_replies),
 	cmocka_unit_test(test_reply_edges),
+	cmocka_unit_test(test_reply_full_policy),
     };
 
     return (cmocka_run_group_tests_name("socketmap", tests, 0, 0));
