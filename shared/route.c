@@ -37,6 +37,7 @@
 #include "log.h"
 #include "policy.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "status.h"
 #include "str.h"
@@ -57,6 +58,7 @@
 #define ROUTE_RETRY_S		300	/* one failed refresh per 5 min */
 #define ROUTE_SCAN_MAX		256	/* refresh jobs queued per tick */
 #define ROUTE_TICK_DEFAULT_MS	60000
+#define ROUTE_KNOWN_MAX		100000	/* domains the new-domain limit remembers */
 
 #define ROUTE_POLICY_RCPT	0	/* a lookup: stale-while-revalidate */
 #define ROUTE_POLICY_RECHECK	1	/* background: TXT recheck, fetch on a new id */
@@ -114,6 +116,7 @@ struct ROUTE {
     int     queue_len;
     ROUTE_SEEN *seen[ROUTE_SEEN_BUCKETS];
     int     seen_count;
+    RATELIMIT *newdom;			/* new_domain_rate; null: no limit */
 };
 
 /*
@@ -211,6 +214,13 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
 	(void) pthread_cond_init(&r->refresh_cond, &ca);
 	(void) pthread_condattr_destroy(&ca);
     }
+    if (opts->new_domain_rate > 0
+	&& ratelimit_create(opts->new_domain_rate, opts->new_domain_burst > 0 ? opts->new_domain_burst : 1,
+			    ROUTE_KNOWN_MAX, ROUTE_SEEN_LIFE, &r->newdom) != STATUS_OK) {
+	why_set(why, "cannot set up the new-domain rate limit");
+	status = STATUS_FAIL;
+	goto done;
+    }
     route_refresh_start(r);
     *out = r;
     r = 0;
@@ -236,6 +246,7 @@ void    route_free(ROUTE **rp)
 	(void) pthread_mutex_unlock(&r->flight_lock);
     }
     dns_free(&r->dns);
+    ratelimit_free(&r->newdom);
     if (r->cache) {
 	ROUTE_SEEN *e, *next;
 	int     i;
@@ -1251,6 +1262,23 @@ static void route_negative_store(ROUTE *r, const VERDICT *v)
 	log_warn("%s: cannot cache the absence of a policy", v->domain);
 }
 
+/*
+ * A domain with a cached policy, or checked in the last day, is not new;
+ * any other takes a token of the new-domain limit (ratelimit.h).
+ */
+static int route_admit(ROUTE *r, const char *domain)
+{
+    CACHE_POLICY cached;
+
+    if (r->newdom == 0 || ratelimit_admit(r->newdom, domain))
+	return (1);
+    if (cache_policy_get(r->cache, domain, &cached) != STATUS_OK)
+	return (0);
+    cache_policy_clear(&cached);
+    ratelimit_know(r->newdom, domain);
+    return (1);
+}
+
 static int route_run(ROUTE *r, const char *domain, long long t0, long long deadline, int flags,
 		             VERDICT **out, WHY *why)
 {
@@ -1280,6 +1308,14 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     /* A fresh negative entry: the verdict costs no network access. */
     if ((negative = route_negative_load(r, v)) != 0) {
 	v->verdict = VERDICT_NO_POLICY;
+	goto verdict;
+    }
+
+    /* Issue 11: the lookups of a domain never seen before start within new_domain_rate. */
+    if (!route_admit(r, domain)) {
+	v->verdict = VERDICT_TEMPORARY;
+	v->reason = REASON_NOT_PROBED;
+	(void) snprintf(v->detail, sizeof(v->detail), "not checked: new_domain_rate reached");
 	goto verdict;
     }
 
