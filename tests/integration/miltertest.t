@@ -2,8 +2,12 @@
 """Integration test (TAP): OpenDKIM's miltertest drives stsfilter-milter
 directly, without an MTA, through the scripts in tests/miltertest/: the
 default decisions and the tag header (decisions.lua) and monitor mode
-(monitor.lua) in the `seeds` world, and the null MX reject (nullmx.lua) in
-the `null-mx` world, whose 556 5.1.10 reply is read from the milter's log.
+(monitor.lua) in the `seeds` world, the null MX reject (nullmx.lua) in
+the `null-mx` world, whose 556 5.1.10 reply is read from the milter's log,
+and the recipient's domain read from the raw address (rcpt.lua, issue 11:
+long local parts, SMTPUTF8, quoted local parts, source routes, literals,
+unreadable domains with action_internal_error accept and defer) in the
+`rcpt-syntax` world, with the log lines naming the right domain.
 Every "PASS:" line of a script is one test; an error ends the script with
 one failing test.
 
@@ -39,8 +43,9 @@ for script in scripts:
     logp = os.path.join(W, "mt-%s.log" % name)
     log = open(logp, "w")
     proc = subprocess.Popen([MILTER, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
-    env = dict(os.environ, MT_SOCKET="inet:%d@127.0.0.1" % port, MT_DIR=MT_DIR)
-    r = subprocess.run(["miltertest", "-s", os.path.join(MT_DIR, name + ".lua")], capture_output=True,
+    env = dict(os.environ, MT_SOCKET="inet:%d@127.0.0.1" % port, MT_DIR=MT_DIR,
+               MT_STRICT="1" if "action_internal_error = defer" in extra else "0")
+    r = subprocess.run(["miltertest", "-s", os.path.join(MT_DIR, name + ".lua")], capture_output=True, errors="replace",
                        text=True, env=env, timeout=120)
     for l in r.stdout.splitlines():
         if l.startswith("PASS: "):
@@ -50,7 +55,7 @@ for script in scripts:
     proc.send_signal(signal.SIGTERM)
     proc.wait(15)
     log.close()
-    text = open(logp).read()
+    text = open(logp, errors="replace").read()
     if name == "decisions":
         res.append([bool(re.search(r"MT0001: to=<bob@notlisted\.test>, client=127\.0\.0\.1, domain=notlisted\.test, "
                                    r"verdict=enforce-fail, reasons=\S+, action=defer, delay=\d+ms, reply=450 4\.7\.5 ", text)),
@@ -59,14 +64,38 @@ for script in scripts:
         res.append([bool(re.search(r"domain=nullmx\.test, verdict=null-mx, reasons=\S+, action=reject, "
                                    r"delay=\d+ms, reply=556 5\.1\.10 <bob@nullmx\.test>: nullmx\.test accepts no mail", text)),
                     "nullmx: 556 5.1.10 reply (RFC 7505 section 4.3)", text[-600:]])
+    if name == "rcpt" and "action_internal_error = defer" not in extra:
+        res.append([bool(re.search(r"MT0002: to=<a{200,}\.\.\.@xn--bcher-kva\.test>, client=127\.0\.0\.1, "
+                                   r"domain=xn--bcher-kva\.test, verdict=enforce-fail, .*reply=450 4\.7\.5 "
+                                   r"<a+\.\.\.@xn--bcher-kva\.test>: mail to xn--bcher-kva\.test cannot be", text)),
+                    "rcpt: the 300-byte local part's log line and reply name xn--bcher-kva.test", text[-1500:]])
+        res.append([bool(re.search(r"to=<b+\.\.\.@notlisted\.test\.example>, client=\S+, domain=notlisted\.test\.example, "
+                                   r"verdict=(temporary|no-policy)", text))
+                    and not re.search(r"to=<b+[^>]*>, client=\S+, domain=notlisted\.test,", text),
+                    "rcpt: the 240-byte local part's log line names notlisted.test.example, never notlisted.test",
+                    "\n".join(l for l in text.splitlines() if "bbbb" in l)])
+        res.append([bool(re.search(r"to=<bob@b\?\?cher\.test>, client=\S+, domain=xn--bcher-kva\.test, verdict=enforce-fail", text)),
+                    "rcpt: bob@bücher.test is checked as xn--bcher-kva.test (shown sanitized)", text[-1500:]])
+        res.append([bool(re.search(r"to=<bob@\[192\.0\.2\.1\]>, not checked: no domain \(address literal\)", text)),
+                    "rcpt: the address literal is logged as not checked", text[-1500:]])
+        res.append([bool(re.search(r"to=<bob@bad_domain\.test>: cannot read the recipient's domain: .*applying action_internal_error", text))
+                    and bool(re.search(r"to=<bob@bad_domain\.test>, client=\S+, domain=unreadable, verdict=internal-error, "
+                                       r"reasons=-, action=accept", text)),
+                    "rcpt: the unreadable domain is logged and gets action_internal_error (accept)", text[-1500:]])
+    if name == "rcpt" and "action_internal_error = defer" in extra:
+        res.append([bool(re.search(r"to=<bob@bad_domain\.test>, client=\S+, domain=unreadable, verdict=internal-error, "
+                                   r"reasons=-, action=defer, delay=\d+ms, reply=451 4\.3\.0 <bob@bad_domain\.test>: "
+                                   r"the TLS route to the recipient's domain could not be checked", text)),
+                    "rcpt (strict): the unreadable domain gets 451 4.3.0", text[-1500:]])
     res.append([proc.returncode == 0, "%s: milter stopped cleanly" % name, "rc %s" % proc.returncode])
 print("RESULTS " + json.dumps(res))
 '''
 
 results = []
-for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes"]), ("null-mx", ["nullmx"])):
+for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes"]), ("null-mx", ["nullmx"]),
+                       ("rcpt-syntax", ["rcpt", "rcpt:action_internal_error = defer"])):
     r = subprocess.run([RUN, world, "--", sys.executable, "-c", INSIDE, MILTER, MT_DIR] + scripts,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace", timeout=600)
     got = None
     for line in r.stdout.splitlines():
         if line.startswith("RESULTS "):
