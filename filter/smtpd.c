@@ -33,7 +33,8 @@
  *
  *	Robustness: smtpd stops when its filter exits, so nothing here
  *	exits on bad input. A malformed, truncated or overlong line
- *	(SMTPD_PROTO_LINE_MAX) is logged to stderr and skipped. A filter
+ *	(SMTPD_PROTO_LINE_MAX) is logged to stderr and skipped, but for an
+ *	overlong data-line, which is echoed cut (smtpd_overlong()). A filter
  *	request for an unknown phase is answered "proceed". End of stdin
  *	ends the process cleanly (status 0) once running checks are done.
  *
@@ -97,6 +98,7 @@
 #define SMTPD_CLIENT_MAX	64
 #define SMTPD_MSGID_MAX		32
 #define SMTPD_OUT_MAX		(SMTPD_PROTO_LINE_MAX + 128)
+#define SMTPD_SMTPD_LINE_MAX	2047	/* OpenSMTPD 6.8 reads answers into char[LINE_MAX] */
 
 typedef struct SMTPD_PENDING {
     struct SMTPD_PENDING *next;
@@ -775,6 +777,33 @@ static void smtpd_line(char *line)
     }
 }
 
+/*
+ * smtpd_overlong - the first SMTPD_PROTO_LINE_MAX bytes of an overlong line.
+ * A data-line (tagging on) is echoed cut, as OpenSMTPD 6.8 cuts every
+ * answer into its LINE_MAX buffer anyway: the message keeps the line
+ * rather than lose it (an answer near 64 KB makes smtpd 6.8 stall).
+ */
+static void smtpd_overlong(char *line)
+{
+    SMTPD_PROTO_MSG msg;
+    char   *param;
+    size_t  cut;
+
+    line[SMTPD_PROTO_LINE_MAX] = 0;
+    if (memchr(line, 0, SMTPD_PROTO_LINE_MAX) != 0 || smtpd_proto_parse(line, &msg, 0, 0) < 0
+	|| msg.stream != SMTPD_PROTO_FILTER || strcmp(msg.event, "data-line") != 0) {
+	log_warn("input line longer than %d bytes skipped", SMTPD_PROTO_LINE_MAX);
+	return;
+    }
+    cut = SMTPD_SMTPD_LINE_MAX - strlen("filter-dataline|||") - strlen(msg.session) - strlen(msg.token);
+    param = (char *) msg.params;
+    if (strlen(param) > cut)
+	param[cut] = 0;
+    log_warn("session %s: a message line longer than %d bytes is passed on cut to %lu (stsfilter-smtpd(8), LIMITS)",
+	     msg.session, SMTPD_PROTO_LINE_MAX, (unsigned long) cut);
+    smtpd_data(&msg);
+}
+
 /* smtpd_loop - read stdin until EOF; overlong lines are skipped whole */
 
 static void smtpd_loop(void)
@@ -816,7 +845,7 @@ static void smtpd_loop(void)
 	len -= start;
 	if (len >= sizeof(buf) - 1) {
 	    if (!skipping)
-		log_warn("input line longer than %d bytes skipped", SMTPD_PROTO_LINE_MAX);
+		smtpd_overlong(buf);
 	    skipping = 1;
 	    len = 0;
 	}
