@@ -748,6 +748,9 @@ static void smtpd_line(char *line)
 	    log_warn("unsupported %s %s; speaking protocol 0.%d", msg.key, msg.value, smtpd_version);
 	}
 	if (strcmp(msg.key, "ready") == 0) {
+	    /* Logged first: once smtpd reads "register|ready", the line is there. */
+	    log_info("registered with smtpd, protocol 0.%d, tagging %s", smtpd_version,
+		     smtpd_tagging ? "on (data-line)" : "off");
 	    /* data-line only to tag: smtpd 6.8 then cuts body lines (stsfilter-smtpd(8)). */
 	    if (smtpd_tagging) {
 		smtpd_write(smtpd_proto_register_data, strlen(smtpd_proto_register_data));
@@ -757,8 +760,6 @@ static void smtpd_line(char *line)
 		smtpd_write(*reg, strlen(*reg));
 		smtpd_write("\n", 1);
 	    }
-	    log_info("registered with smtpd, protocol 0.%d, tagging %s", smtpd_version,
-		     smtpd_tagging ? "on (data-line)" : "off");
 	}
 	break;
     case SMTPD_PROTO_REPORT:

@@ -159,130 +159,155 @@ def find_mail(tok, rcpt, secs=30):
             return "", b""
         time.sleep(0.3)
 
-# 0. The baseline: the same message through smtpd without the filter.
-sm = Smtpd("none", None)
-token = "content-none-%d" % os.getpid()
-sent, refused = send(["bob@nopolicy.test"], token)
-head, baseline = find_mail(token, "bob@nopolicy.test")
-emit(baseline != b"", "baseline: the message is delivered through smtpd without the filter", sm.text()[-800:])
-emit(baseline in (sent.encode(), sent.encode() + b"\n"), "baseline: the body as sent (smtpd and Postfix may add one final newline)",
-     repr(baseline[-60:]))
-print("baseline: sent %d bytes, delivered %d, tail %r" % (len(sent), len(baseline), baseline[-40:]), file=sys.stderr)
-sm.stop()
+try:
+    # 0. The baseline: the same message through smtpd without the filter.
+    sm = Smtpd("none", None)
+    token = "content-none-%d" % os.getpid()
+    sent, refused = send(["bob@nopolicy.test"], token)
+    head, baseline = find_mail(token, "bob@nopolicy.test")
+    emit(baseline != b"", "baseline: the message is delivered through smtpd without the filter", sm.text()[-800:])
+    emit(baseline in (sent.encode(), sent.encode() + b"\n"), "baseline: the body as sent (smtpd and Postfix may add one final newline)",
+         repr(baseline[-60:]))
+    print("baseline: sent %d bytes, delivered %d, tail %r" % (len(sent), len(baseline), baseline[-40:]), file=sys.stderr)
+    sm.stop()
 
-# 1. Tagging off (the default): content untouched.
-conf_off = write_conf("sts-off.conf", "smtpd_max_sessions = 16\naction_internal_error = defer\n")
-r = subprocess.run([FILTER, "-n", "-c", conf_off], capture_output=True, text=True)
-emit(r.returncode == 0, "stsfilter-smtpd -n accepts smtpd_max_sessions and the default smtpd_tagging", r.stdout + r.stderr)
-sm = Smtpd("off", conf_off)
-emit(sm.up, "smtpd listens with the filter (tagging off)", sm.text()[-1500:])
-emit(re.search(r"registered with smtpd, protocol 0\.6, tagging off", sm.text()),
-     "the filter registered without data-line (tagging off)", sm.text()[-800:])
-token = "content-off-%d" % os.getpid()
-sent, refused = send(["bob@nopolicy.test", "bob@testing.test"], token)
-emit(not refused, "both recipients accepted", repr(refused))
-for rc in ("bob@nopolicy.test", "bob@testing.test"):
-    head, body = find_mail(token, rc)
-    emit(head != "", "tagging off: the copy for %s is delivered" % rc, sm.text()[-1200:])
-    emit(body == baseline, "tagging off: the body for %s is byte-identical to the baseline's (lines of %s bytes)" %
-         (rc, ", ".join(str(n) for n in LENGTHS)),
-         "sent %d bytes, got %d; line lengths %r; tail %r" % (len(sent), len(body), [len(l) for l in body.split(b"\n")][:12], body[-60:]))
-    emit("X-MTA-STS-Check" not in head, "tagging off: no tag header in the copy for %s" % rc, head[-600:])
-text = sm.text()
-emit(re.search(r"to=<bob@testing\.test>, client=127\.0\.0\.1, domain=testing\.test, verdict=testing-fail, "
-               r"reasons=\S+, action=accept \(not tagged: smtpd_tagging = no\)", text),
-     "testing-fail with tagging off: accepted, and the log line says why it is not tagged", text[-1200:])
+except Exception as e:
+    import traceback
+    emit(False, '0. The baseline: the same message through smtpd without the filter.' + ": ran to the end", traceback.format_exc()[-1200:])
 
-# 4. A 240-byte local part is checked under its own domain (defect 1).
-s = client()
-s.ehlo()
-s.mail("alice@sender.world.test")
-code, msg = s.rcpt("%s@notlisted.test.example" % ("b" * 240))
-s.rset()
-s.quit()
-text = sm.text()
-emit(code == 250 and re.search(r"to=<b{200,}\.\.\.@notlisted\.test\.example>, client=127\.0\.0\.1, "
-                               r"domain=notlisted\.test\.example, verdict=", text)
-     and not re.search(r"domain=notlisted\.test,", text),
-     "240-byte local part @notlisted.test.example: the log line names that domain, never notlisted.test",
-     "%s %s\n%s" % (code, msg, "\n".join(l for l in text.splitlines() if "bbbb" in l)))
+try:
+    # 1. Tagging off (the default): content untouched.
+    conf_off = write_conf("sts-off.conf", "smtpd_max_sessions = 16\naction_internal_error = defer\n")
+    r = subprocess.run([FILTER, "-n", "-c", conf_off], capture_output=True, text=True)
+    emit(r.returncode == 0, "stsfilter-smtpd -n accepts smtpd_max_sessions and the default smtpd_tagging", r.stdout + r.stderr)
+    sm = Smtpd("off", conf_off)
+    emit(sm.up, "smtpd listens with the filter (tagging off)", sm.text()[-1500:])
+    emit(re.search(r"registered with smtpd, protocol 0\.6, tagging off", sm.text()),
+         "the filter registered without data-line (tagging off)", sm.text()[-800:])
+    token = "content-off-%d" % os.getpid()
+    sent, refused = send(["bob@nopolicy.test", "bob@testing.test"], token)
+    emit(not refused, "both recipients accepted", repr(refused))
+    for rc in ("bob@nopolicy.test", "bob@testing.test"):
+        head, body = find_mail(token, rc)
+        emit(head != "", "tagging off: the copy for %s is delivered" % rc, sm.text()[-1200:])
+        emit(body == baseline, "tagging off: the body for %s is byte-identical to the baseline's (lines of %s bytes)" %
+             (rc, ", ".join(str(n) for n in LENGTHS)),
+             "sent %d bytes, got %d; line lengths %r; tail %r" % (len(sent), len(body), [len(l) for l in body.split(b"\n")][:12], body[-60:]))
+        emit("X-MTA-STS-Check" not in head, "tagging off: no tag header in the copy for %s" % rc, head[-600:])
+    text = sm.text()
+    emit(re.search(r"to=<bob@testing\.test>, client=127\.0\.0\.1, domain=testing\.test, verdict=testing-fail, "
+                   r"reasons=\S+, action=accept \(not tagged: smtpd_tagging = no\)", text),
+         "testing-fail with tagging off: accepted, and the log line says why it is not tagged", text[-1200:])
 
-# 3. Session cap: 16 sessions open, the 17th is not tracked.
-idle = []
-for i in range(16):
-    c = socket.create_connection((osm["address"], 25), 10, source_address=("127.0.0.1", 0))
-    c.settimeout(10)
-    c.recv(512)                     # the banner: smtpd reported link-connect before it
-    idle.append(c)
-s = client()
-s.ehlo()
-s.mail("alice@sender.world.test")
-code, msg = s.rcpt("bob@nopolicy.test")
-s.quit()
-text = sm.text()
-emit(code == 451 and msg.startswith(b"4.3.0 "),
-     "17th session, table full (smtpd_max_sessions = 16): the recipient gets action_internal_error (451 4.3.0)",
-     "%s %s" % (code, msg))
-emit(len(re.findall(r"session table full \(smtpd_max_sessions = 16\): 1 new session\(s\) not tracked", text)) == 1,
-     "the filter logs the full table once", text[-1200:])
-emit(re.search(r"to=<bob@nopolicy\.test>, domain=nopolicy\.test: session not tracked; applying action_internal_error", text),
-     "the filter logs the untracked session's recipient", text[-1200:])
-for c in idle:
-    c.close()
-# The disconnect reports free the table; a new session is tracked again.
-code = None
-for _ in range(50):
+except Exception as e:
+    import traceback
+    emit(False, '1. Tagging off (the default): content untouched.' + ": ran to the end", traceback.format_exc()[-1200:])
+
+try:
+    # 4. A 240-byte local part is checked under its own domain (defect 1).
+    s = client()
+    s.ehlo()
+    s.mail("alice@sender.world.test")
+    code, msg = s.rcpt("%s@notlisted.test.example" % ("b" * 240))
+    s.rset()
+    s.quit()
+    text = sm.text()
+    emit(code == 250 and re.search(r"to=<b{200,}\.\.\.@notlisted\.test\.example>, client=127\.0\.0\.1, "
+                                   r"domain=notlisted\.test\.example, verdict=", text)
+         and not re.search(r"domain=notlisted\.test,", text),
+         "240-byte local part @notlisted.test.example: the log line names that domain, never notlisted.test",
+         "%s %s\n%s" % (code, msg, "\n".join(l for l in text.splitlines() if "bbbb" in l)))
+
+except Exception as e:
+    import traceback
+    emit(False, '4. A 240-byte local part is checked under its own domain (defect 1).' + ": ran to the end", traceback.format_exc()[-1200:])
+
+try:
+    # 3. Session cap: 16 sessions open, the 17th is not tracked.
+    idle = []
+    for i in range(16):
+        c = socket.create_connection((osm["address"], 25), 10, source_address=("127.0.0.1", 0))
+        c.settimeout(10)
+        c.recv(512)                     # the banner: smtpd reported link-connect before it
+        idle.append(c)
     s = client()
     s.ehlo()
     s.mail("alice@sender.world.test")
     code, msg = s.rcpt("bob@nopolicy.test")
     s.quit()
-    if code == 250:
-        break
-    time.sleep(0.2)
-emit(code == 250, "after the 16 sessions close, a new session is checked again (250)", "%s %s" % (code, msg))
-emit(sm.p.poll() is None, "smtpd still running (tagging off)", sm.text()[-800:])
-def send_70000(token):
-    try:
-        send(["bob@nopolicy.test"], token, extra="E" * 70000)
-        return "accepted"
-    except smtplib.SMTPDataError as e:
-        return "%d %s" % (e.smtp_code, e.smtp_error.decode("utf-8", "replace"))
-out = send_70000("content-off-70000-%d" % os.getpid())
-emit(out.startswith("500 5.0.0 Line too long"), "a 70,000-byte line: OpenSMTPD itself refuses the message (500 5.0.0), "
-     "nothing is delivered altered", out)
-emit(sm.p.poll() is None, "smtpd still running after the refused message", sm.text()[-800:])
-sm.stop()
+    text = sm.text()
+    emit(code == 451 and msg.startswith(b"4.3.0 "),
+         "17th session, table full (smtpd_max_sessions = 16): the recipient gets action_internal_error (451 4.3.0)",
+         "%s %s" % (code, msg))
+    emit(len(re.findall(r"session table full \(smtpd_max_sessions = 16\): 1 new session\(s\) not tracked", text)) == 1,
+         "the filter logs the full table once", text[-1200:])
+    emit(re.search(r"to=<bob@nopolicy\.test>, domain=nopolicy\.test: session not tracked; applying action_internal_error", text),
+         "the filter logs the untracked session's recipient", text[-1200:])
+    for c in idle:
+        c.close()
+    # The disconnect reports free the table; a new session is tracked again.
+    code = None
+    for _ in range(50):
+        s = client()
+        s.ehlo()
+        s.mail("alice@sender.world.test")
+        code, msg = s.rcpt("bob@nopolicy.test")
+        s.quit()
+        if code == 250:
+            break
+        time.sleep(0.2)
+    emit(code == 250, "after the 16 sessions close, a new session is checked again (250)", "%s %s" % (code, msg))
+    emit(sm.p.poll() is None, "smtpd still running (tagging off)", sm.text()[-800:])
+    def send_70000(token):
+        try:
+            send(["bob@nopolicy.test"], token, extra="E" * 70000)
+            return "accepted"
+        except smtplib.SMTPDataError as e:
+            return "%d %s" % (e.smtp_code, e.smtp_error.decode("utf-8", "replace"))
+    out = send_70000("content-off-70000-%d" % os.getpid())
+    emit(out.startswith("500 5.0.0 Line too long"), "a 70,000-byte line: OpenSMTPD itself refuses the message (500 5.0.0), "
+         "nothing is delivered altered", out)
+    emit(sm.p.poll() is None, "smtpd still running after the refused message", sm.text()[-800:])
+    sm.stop()
 
-# 2. Tagging on: what OpenSMTPD 6.8 does to long lines through data-line.
-conf_on = write_conf("sts-on.conf", "smtpd_tagging = yes\n")
-sm = Smtpd("on", conf_on)
-emit(sm.up and re.search(r"registered with smtpd, protocol 0\.6, tagging on \(data-line\)", sm.text()),
-     "smtpd_tagging = yes: the filter registers data-line", sm.text()[-800:])
-token = "content-on-%d" % os.getpid()
-sent, refused = send(["bob@testing.test"], token)
-head, body = find_mail(token, "bob@testing.test")
-emit(re.search(r"^X-MTA-STS-Check: testing\.test testing-fail \(", head, re.M), "tagging on: the tag header is added",
-     head[-800:])
-got = body.split(b"\n")
-want = sent.split("\n")
-lens = [len(l) for l in got]
-emit(b"A" * 998 in got and b"after 998" in got, "tagging on: the 998-byte line passes intact", repr(lens[:12]))
-print("tagging on: delivered line lengths %r" % lens[:14], file=sys.stderr)
-emit(b"B" * 1997 in got and b"B" * 1998 not in body and b"C" * 1997 in got and b"C" * 1998 not in body,
-     "tagging on: OpenSMTPD 6.8 cuts longer lines to 1,997 characters, as stsfilter-smtpd(8) documents",
-     repr(lens[:14]))
-emit(b"D" * 1997 in got and b"D" * 1998 not in body and b"after 65500" in got
-     and got.index(b"after 65500") == want.index("after 65500"),
-     "tagging on: the 65,500-byte line (a filter request over 65,536 bytes) is kept, cut to 1,997 like the others",
-     repr(lens[:14]))
-emit(re.search(r"a message line longer than 65536 bytes is passed on cut to 1997", sm.text()),
-     "tagging on: the filter logs the overlong line it cut", sm.text()[-800:])
-out = send_70000("content-on-70000-%d" % os.getpid())
-emit(out.startswith("500 5.0.0 Line too long"), "tagging on: a 70,000-byte line is refused by OpenSMTPD too (500 5.0.0)",
-     out)
-emit(sm.p.poll() is None, "smtpd still running (tagging on)", sm.text()[-800:])
-sm.stop()
+except Exception as e:
+    import traceback
+    emit(False, '3. Session cap: 16 sessions open, the 17th is not tracked.' + ": ran to the end", traceback.format_exc()[-1200:])
+
+try:
+    # 2. Tagging on: what OpenSMTPD 6.8 does to long lines through data-line.
+    conf_on = write_conf("sts-on.conf", "smtpd_tagging = yes\n")
+    sm = Smtpd("on", conf_on)
+    emit(sm.up and re.search(r"registered with smtpd, protocol 0\.6, tagging on \(data-line\)", sm.text()),
+         "smtpd_tagging = yes: the filter registers data-line", sm.text()[-800:])
+    token = "content-on-%d" % os.getpid()
+    sent, refused = send(["bob@testing.test"], token)
+    head, body = find_mail(token, "bob@testing.test")
+    emit(re.search(r"^X-MTA-STS-Check: testing\.test testing-fail \(", head, re.M), "tagging on: the tag header is added",
+         head[-800:])
+    got = body.split(b"\n")
+    want = sent.split("\n")
+    lens = [len(l) for l in got]
+    emit(b"A" * 998 in got and b"after 998" in got, "tagging on: the 998-byte line passes intact", repr(lens[:12]))
+    print("tagging on: delivered line lengths %r" % lens[:14], file=sys.stderr)
+    emit(b"B" * 1997 in got and b"B" * 1998 not in body and b"C" * 1997 in got and b"C" * 1998 not in body,
+         "tagging on: OpenSMTPD 6.8 cuts longer lines to 1,997 characters, as stsfilter-smtpd(8) documents",
+         repr(lens[:14]))
+    emit(b"D" * 1997 in got and b"D" * 1998 not in body and b"after 65500" in got
+         and got.index(b"after 65500") == want.index("after 65500"),
+         "tagging on: the 65,500-byte line (a filter request over 65,536 bytes) is kept, cut to 1,997 like the others",
+         repr(lens[:14]))
+    emit(re.search(r"a message line longer than 65536 bytes is passed on cut to 1997", sm.text()),
+         "tagging on: the filter logs the overlong line it cut", sm.text()[-800:])
+    out = send_70000("content-on-70000-%d" % os.getpid())
+    emit(out.startswith("500 5.0.0 Line too long"), "tagging on: a 70,000-byte line is refused by OpenSMTPD too (500 5.0.0)",
+         out)
+    emit(sm.p.poll() is None, "smtpd still running (tagging on)", sm.text()[-800:])
+    sm.stop()
+except Exception as e:
+    import traceback
+    emit(False, '2. Tagging on: what OpenSMTPD 6.8 does to long lines through data-line.' + ": ran to the end", traceback.format_exc()[-1200:])
+
 print("RESULTS " + json.dumps(res))
 '''
 
