@@ -1315,7 +1315,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     if (!route_admit(r, domain)) {
 	v->verdict = VERDICT_TEMPORARY;
 	v->reason = REASON_NOT_PROBED;
-	(void) snprintf(v->detail, sizeof(v->detail), "not checked: new_domain_rate reached");
+	(void) snprintf(v->detail, sizeof(v->detail), "too many new domains: new_domain_rate reached");
 	goto verdict;
     }
 

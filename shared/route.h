@@ -58,8 +58,8 @@
  *	opts.new_domain_rate > 0 its network lookups start only within that
  *	many a minute (burst opts.new_domain_burst, ratelimit.h), so that
  *	senders cannot turn the filter into a scanner. Past the limit the
- *	verdict is temporary (reason not-probed, detail "not checked:
- *	new_domain_rate reached"), so action_temporary applies.
+ *	verdict is temporary (reason not-probed, detail "too many new
+ *	domains: new_domain_rate reached"), so action_temporary applies.
  *
  *	Probe results are cached per MX host (RFC 8461 section 4), keyed
  *	by host, port and DANE flag (cache.h): cache_success_ttl after a

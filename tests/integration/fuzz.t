@@ -13,15 +13,18 @@ scale=${STS_FUZZ_SCALE:-1}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # target  runs  max_len (policy: past POLICY_BODY_MAX; conf: a few lines
-# past CONF_LINE_MAX; txt: past TXT_RECORD_MAX)
+# past CONF_LINE_MAX; txt: past TXT_RECORD_MAX; rcpt: past RCPT_INPUT_MAX;
+# smtpd_proto: past SMTPD_PROTO_LINE_MAX)
 targets="txt:800000:4200
 policy:400000:70000
 domain:800000:600
 smtpreply:400000:20000
-conf:200000:9000"
+conf:200000:9000
+rcpt:400000:4200
+smtpd_proto:400000:66000"
 cap=25			# seconds per target, whatever the machine
 
-echo "1..6"
+echo "1..8"
 (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - 2>/dev/null) | (cd "$work" && tar xf -)
 log=$work/build.log
 names=$(echo "$targets" | sed 's/:.*//' | sed 's|^|tests/fuzz/fuzz_|' | tr '\n' ' ')

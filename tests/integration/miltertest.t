@@ -7,7 +7,10 @@ the `null-mx` world, whose 556 5.1.10 reply is read from the milter's log,
 and the recipient's domain read from the raw address (rcpt.lua, issue 11:
 long local parts, SMTPUTF8, quoted local parts, source routes, literals,
 unreadable domains with action_internal_error accept and defer) in the
-`rcpt-syntax` world, with the log lines naming the right domain.
+`rcpt-syntax` world, with the log lines naming the right domain, and the
+new-domain rate limit (ratelimit.lua, issue 11: new_domain_rate = 1 lets
+one new domain be checked; the next new ones get action_temporary, known
+ones are still checked; one log line).
 Every "PASS:" line of a script is one test; an error ends the script with
 one failing test.
 
@@ -87,13 +90,26 @@ for script in scripts:
                                    r"reasons=-, action=defer, delay=\d+ms, reply=451 4\.3\.0 <bob@bad_domain\.test>: "
                                    r"the TLS route to the recipient's domain could not be checked", text)),
                     "rcpt (strict): the unreadable domain gets 451 4.3.0", text[-1500:]])
+    if name == "ratelimit":
+        res.append([bool(re.search(r"MT0003: to=<bob@nopolicy\.test>, client=\S+, domain=nopolicy\.test, verdict=no-policy", text))
+                    and bool(re.search(r"MT0003: to=<carol@nopolicy\.test>, client=\S+, domain=nopolicy\.test, verdict=no-policy", text)),
+                    "ratelimit: the first new domain and the known one are checked", text[-1500:]])
+        res.append([bool(re.search(r"to=<bob@notlisted\.test>, client=\S+, domain=notlisted\.test, verdict=temporary, "
+                                   r"reasons=not-probed, action=defer, delay=\d+ms, reply=451 4\.4\.3 .*new_domain_rate reached", text))
+                    and bool(re.search(r"domain=xn--bcher-kva\.test, verdict=temporary, reasons=not-probed, action=defer", text)),
+                    "ratelimit: past the limit, new domains are not checked: temporary, action_temporary (451 4.4.3)", text[-1500:]])
+        res.append([len(re.findall(r"new-domain rate limit reached \(new_domain_rate = 1 a minute, new_domain_burst = 1\): "
+                                   r"1 check\(s\) of new domains not started", text)) == 1
+                    and text.count("new-domain rate limit reached") == 1,
+                    "ratelimit: the limit is logged once (at most once a minute)", text[-1500:]])
     res.append([proc.returncode == 0, "%s: milter stopped cleanly" % name, "rc %s" % proc.returncode])
 print("RESULTS " + json.dumps(res))
 '''
 
 results = []
 for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes"]), ("null-mx", ["nullmx"]),
-                       ("rcpt-syntax", ["rcpt", "rcpt:action_internal_error = defer"])):
+                       ("rcpt-syntax", ["ratelimit:new_domain_rate = 1;new_domain_burst = 1;action_temporary = defer",
+                                        "rcpt", "rcpt:action_internal_error = defer"])):
     r = subprocess.run([RUN, world, "--", sys.executable, "-c", INSIDE, MILTER, MT_DIR] + scripts,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace", timeout=600)
     got = None
