@@ -254,6 +254,21 @@ void    ratelimit_know(RATELIMIT *rl, const char *key)
     (void) pthread_mutex_unlock(&rl->lock);
 }
 
+int     ratelimit_known(RATELIMIT *rl, const char *key)
+{
+    time_t  now = clock_now();
+    int     known;
+
+    if (rl == 0 || rl->per_minute == 0)
+	return (1);
+    (void) pthread_mutex_lock(&rl->lock);
+    ratelimit_expire(rl, now);
+    if ((known = (ratelimit_find(rl, key) != 0)) != 0)
+	ratelimit_remember(rl, key, now);
+    (void) pthread_mutex_unlock(&rl->lock);
+    return (known);
+}
+
 long    ratelimit_refused(RATELIMIT *rl)
 {
     long    n;

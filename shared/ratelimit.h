@@ -18,6 +18,8 @@
  *
  *	void	ratelimit_know(RATELIMIT *rl, const char *key)
  *
+ *	int	ratelimit_known(RATELIMIT *rl, const char *key)
+ *
  *	long	ratelimit_refused(RATELIMIT *rl)
  * DESCRIPTION
  *	Authenticated users who send to many random domains must not turn
@@ -37,7 +39,9 @@
  *	refused since the last such line: at most one line a minute.
  *
  *	ratelimit_know() makes key known without a token (the engine
- *	found a cached answer for it).
+ *	found a cached answer for it). ratelimit_known() returns 1 when
+ *	key is known (and keeps it known from now on), 0 otherwise; it
+ *	takes no token. With per_minute 0 every key is known.
  *
  *	ratelimit_refused() returns the number of refusals so far.
  *
@@ -62,6 +66,7 @@ extern int ratelimit_create(long, long, int, long, RATELIMIT **);
 extern void ratelimit_free(RATELIMIT **);
 extern int ratelimit_admit(RATELIMIT *, const char *);
 extern void ratelimit_know(RATELIMIT *, const char *);
+extern int ratelimit_known(RATELIMIT *, const char *);
 extern long ratelimit_refused(RATELIMIT *);
 
 #endif

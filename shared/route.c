@@ -1263,20 +1263,21 @@ static void route_negative_store(ROUTE *r, const VERDICT *v)
 }
 
 /*
- * A domain with a cached policy, or checked in the last day, is not new;
+ * A domain checked in the last day, or with a cached policy, is not new;
  * any other takes a token of the new-domain limit (ratelimit.h).
  */
 static int route_admit(ROUTE *r, const char *domain)
 {
     CACHE_POLICY cached;
 
-    if (r->newdom == 0 || ratelimit_admit(r->newdom, domain))
+    if (r->newdom == 0 || ratelimit_known(r->newdom, domain))
 	return (1);
-    if (cache_policy_get(r->cache, domain, &cached) != STATUS_OK)
-	return (0);
-    cache_policy_clear(&cached);
-    ratelimit_know(r->newdom, domain);
-    return (1);
+    if (cache_policy_get(r->cache, domain, &cached) == STATUS_OK) {
+	cache_policy_clear(&cached);
+	ratelimit_know(r->newdom, domain);
+	return (1);
+    }
+    return (ratelimit_admit(r->newdom, domain));
 }
 
 static int route_run(ROUTE *r, const char *domain, long long t0, long long deadline, int flags,

@@ -72,6 +72,14 @@ static int row(void *ctx, int lineno, int nfield, char **field)
 	}
     } else if (strcmp(field[1], "know") == 0) {
 	ratelimit_know(c->rl, field[2]);
+    } else if (strcmp(field[1], "known") == 0) {
+	if (str_to_long(field[3], 0, 1, &want) != 0)
+	    fail_msg("ratelimit-steps.txt:%d: bad expectation", lineno);
+	if ((got = ratelimit_known(c->rl, field[2])) != want) {
+	    print_error("ratelimit-steps.txt:%d: known %s at %ld: want %ld, got %d\n", lineno, field[2], t,
+			want, got);
+	    c->failures++;
+	}
     } else if (strcmp(field[1], "refused") == 0) {
 	if (str_to_long(field[3], 0, 1000000, &want) != 0)
 	    fail_msg("ratelimit-steps.txt:%d: bad expectation", lineno);
@@ -95,7 +103,7 @@ static void test_steps(void **state)
     (void) testdata_rows("ratelimit-steps.txt", '|', row, &c);
     ratelimit_free(&c.rl);
     clock_set_source(0);
-    assert_true(c.steps >= 39);
+    assert_true(c.steps >= 47);
     assert_int_equal(c.failures, 0);
 }
 
@@ -114,6 +122,7 @@ static void test_bad_params(void **state)
     assert_int_equal(ratelimit_admit(0, "x"), 1);
     ratelimit_know(0, "x");
     assert_int_equal(ratelimit_refused(0), 0);
+    assert_int_equal(ratelimit_known(0, "x"), 1);
 }
 
 /* A key over RATELIMIT_KEY_MAX takes a token every time: never remembered. */
