@@ -20,8 +20,10 @@
  *	lint policy FILE [--mx HOST]... [--json]: FILE ("-" for stdin) is
  *	read up to POLICY_BODY_MAX bytes; a larger file is invalid (RFC
  *	8461 section 3.3), never truncated. JSON: {"valid", "errors",
- *	"warnings", "version", "mode", "max_age", "mx", "matches"}, where
- *	matches maps each --mx HOST as given to a boolean.
+ *	"warnings", "version", "mode", "max_age", "mx", "matches",
+ *	"lenient"}, where matches maps each --mx HOST as given to a
+ *	boolean, and lenient (null for a valid policy) says whether
+ *	lenient parsers accept an invalid one (policy_lenient()).
  *
  *	Exit status: CLI_EX_OK valid, CLI_EX_INVALID invalid, CLI_EX_USAGE,
  *	CLI_EX_NOINPUT (FILE cannot be read), CLI_EX_IOERR, CLI_EX_SOFTWARE.
@@ -279,6 +281,7 @@ out:
 static int cli_lint_policy(const char *path, char **mx, int mx_count, int json)
 {
     CLI_LINT_REPORT r;
+    POLICY_LENIENT diag;
     POLICY *policy = 0;
     json_t *obj = 0;
     json_t *list = 0;
@@ -291,6 +294,7 @@ static int cli_lint_policy(const char *path, char **mx, int mx_count, int json)
     int     i;
 
     memset(&r, 0, sizeof(r));
+    memset(&diag, 0, sizeof(diag));
     if ((body = malloc(POLICY_BODY_MAX + 1)) == 0) {
 	cli_error("lint: out of memory");
 	goto out;
@@ -313,6 +317,9 @@ static int cli_lint_policy(const char *path, char **mx, int mx_count, int json)
 	goto out;
     }
     ret = valid ? CLI_EX_OK : CLI_EX_INVALID;
+    /* What strict and lenient parsers make of an invalid policy. */
+    if (!valid && len <= POLICY_BODY_MAX)
+	(void) policy_lenient(body, len, &diag);
 
     if (json) {
 	list = json_array();
@@ -322,7 +329,7 @@ static int cli_lint_policy(const char *path, char **mx, int mx_count, int json)
 	for (i = 0; matches && i < mx_count; i++)
 	    (void) json_object_set_new(matches, mx[i],
 				json_boolean(valid && policy_match(policy, mx[i])));
-	obj = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	obj = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"valid", valid,
 			"errors", cli_lint_json_list(&r.errors),
 			"warnings", cli_lint_json_list(&r.warnings),
@@ -330,7 +337,11 @@ static int cli_lint_policy(const char *path, char **mx, int mx_count, int json)
 			"mode", valid ? json_string(policy_mode_name(policy->mode)) : json_null(),
 			"max_age", valid ? json_integer(policy->max_age) : json_null(),
 			"mx", list,
-			"matches", matches);
+			"matches", matches,
+			"lenient", valid ? json_null() :
+			json_pack("{s:b, s:o, s:o}", "accepts", diag.lenient_ok,
+				  "mode", diag.lenient_ok ? json_string(policy_mode_name(diag.lenient_mode)) :
+				  json_null(), "line", diag.line > 0 ? json_integer(diag.line) : json_null()));
 	ret = cli_lint_json_out(&obj, ret);
 	goto out;
     }
@@ -345,6 +356,10 @@ static int cli_lint_policy(const char *path, char **mx, int mx_count, int json)
 	(void) printf("%s: warning: %s\n", clean, r.warnings.msg[i]);
     if (r.warnings.dropped)
 	(void) printf("%s: warning: (%d more)\n", clean, r.warnings.dropped);
+    if (!valid && diag.lenient_ok)
+	(void) printf("%s: strict parsers ignore this policy, lenient parsers (postfix-mta-sts-resolver)"
+		      " enforce it as mode %s: fix line %d\n", clean, policy_mode_name(diag.lenient_mode),
+		      diag.line);
     if (valid) {
 	(void) printf("version: STSv1\n");
 	(void) printf("mode: %s\n", policy_mode_name(policy->mode));

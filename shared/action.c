@@ -5,6 +5,7 @@
  *	verdict to action, SMTP reply and tag header; which mail is checked
  * SYNOPSIS
  *	#include "action.h"
+#include "status.h"
  * DESCRIPTION
  *	See action.h. RFCs: 8461 section 5.1 (a policy failure is not a
  *	reason to bounce), 7505 section 4.3 (556 5.1.10 for a null MX),
@@ -19,10 +20,13 @@
 #include <strings.h>
 
 #include "action.h"
+#include "status.h"
 #include "str.h"
 #include "text.h"
+#include "tlsrpt.h"
 
 #define ACTION_DOMAIN_MAX	256		/* a domain, sanitized */
+#define ACTION_TLSRPT_URI_MAX	200		/* a longer rua URI is not shown */
 
 /* action_name - the configuration word of an action */
 
@@ -113,31 +117,22 @@ static void action_codes(const ACTION *act, ACTION_REPLY *reply)
     (void) str_copy(reply->dsn, sizeof(reply->dsn), dsn);
 }
 
-/* action_tlsrpt_uri - first rua URI of a TLS-RPT record, sanitized */
-
+/*
+ * action_tlsrpt_uri - the first rua URI of a TLS-RPT record, as parsed
+ * by tlsrpt.c (RFC 8460 section 3), sanitized; empty when the record is
+ * invalid or the URI is too long to show.
+ */
 static void action_tlsrpt_uri(const char *record, char *buf, size_t size)
 {
-    const char *p;
+    TLSRPT_RECORD rec;
     size_t  n;
 
     buf[0] = 0;
-    /* RFC 8460 section 3: "v=TLSRPTv1; rua=URI[,URI]" */
-    for (p = record; (p = strstr(p, "rua")) != 0; p += 3) {
-	if (p != record && p[-1] != ';' && p[-1] != ' ' && p[-1] != '\t')
-	    continue;
-	p += 3;
-	while (*p == ' ' || *p == '\t')
-	    p++;
-	if (*p != '=')
-	    continue;
-	for (p++; *p == ' ' || *p == '\t'; p++)
-	     /* void */ ;
-	n = strcspn(p, ",; \t");
-	if (n == 0 || n >= size || n > 200)
-	    return;
-	(void) text_sanitize_len(buf, n + 1, p, n);
+    if (tlsrpt_parse(record, strlen(record), &rec, 0) != STATUS_OK || rec.rua_count < 1)
 	return;
-    }
+    if ((n = strlen(rec.rua[0].uri)) >= size || n > ACTION_TLSRPT_URI_MAX)
+	return;
+    (void) text_sanitize(buf, size, rec.rua[0].uri);
 }
 
 /* action_fit - append s to dst, truncating it with "..." to fit max */

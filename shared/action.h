@@ -43,7 +43,8 @@
  *	action_reply() fills the reply for a defer or reject: a 3-digit
  *	code, an RFC 3463 enhanced status code and one line of text, built
  *	from the recipient and the verdict's sanitized explanation (and its
- *	TLS-RPT address, RFC 8460 section 3, when there is one). The whole
+ *	TLS-RPT address: the first rua URI of v->tlsrpt as tlsrpt_parse()
+ *	reads it, RFC 8460 section 3, when there is one). The whole
  *	line "CODE DSN TEXT" is at most ACTION_LINE_MAX bytes, so that with
  *	CRLF it fits the 512 octets of RFC 5321 section 4.5.3.1.5; it holds
  *	no CR, LF or other control byte. v may be null (internal error).

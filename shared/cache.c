@@ -490,6 +490,44 @@ int     cache_policy_get_shared(CACHE *c, const char *domain, CACHE_POLICY *out)
     return (cache_get_kind(c, domain, CACHE_KIND_POLICY, 1, out));
 }
 
+/*
+ * Read-only look at a domain's record, for a diagnosis: the backend's
+ * authoritative copy (L1 only without a backend), expired or not, and
+ * nothing changed (no L1 fill or reorder, no delete, no counters).
+ */
+int     cache_peek(CACHE *c, const char *domain, CACHE_POLICY *out)
+{
+    char    key[CACHE_KEY_MAX];
+    CACHE_ENTRY *e;
+    unsigned char *val = 0;
+    size_t  len = 0;
+    int     status = STATUS_NOTFOUND;
+
+    memset(out, 0, sizeof(*out));
+    if (cache_key(key, sizeof(key), domain) != 0)
+	goto done;
+    if (c->store.get == 0) {
+	(void) pthread_mutex_lock(&c->lock);
+	if ((e = cache_find(c, key)) != 0)
+	    status = cache_copy(out, &e->rec) == 0 ? STATUS_OK : STATUS_RETRY;
+	(void) pthread_mutex_unlock(&c->lock);
+	goto done;
+    }
+    status = c->store.get_primary ? c->store.get_primary(c->store.ctx, key, &val, &len) :
+	c->store.get(c->store.ctx, key, &val, &len);
+    if (status == STATUS_OK && (status = cache_decode(val, len, out)) == STATUS_OK
+	&& out->kind == CACHE_KIND_POLICY)
+	out->expires = cache_expires(out);
+
+done:
+    free(val);
+    if (status != STATUS_OK) {
+	cache_policy_clear(out);
+	memset(out, 0, sizeof(*out));
+    }
+    return (status);
+}
+
 int     cache_negative_get(CACHE *c, const char *domain, CACHE_POLICY *out)
 {
     return (cache_get_kind(c, domain, CACHE_KIND_NEGATIVE, 0, out));

@@ -26,6 +26,8 @@
  *			CACHE_POLICY *out)
  *	int	cache_negative_get(CACHE *cache, const char *domain,
  *			CACHE_POLICY *out)
+ *	int	cache_peek(CACHE *cache, const char *domain,
+ *			CACHE_POLICY *out)
  *	int	cache_negative_put(CACHE *cache, const char *domain,
  *			const char *hosts, long ttl)
  *
@@ -86,6 +88,17 @@
  *	STATUS_NOTFOUND when there is no backend. It is how a process
  *	waiting on another one's cluster lock sees what that one just
  *	stored. Other gets may be answered by a Redis replica.
+ *
+ *	cache_peek() is a read-only look for a diagnosis (`stsfilter
+ *	check`): it copies the domain's record of either kind (policy or
+ *	negative; out->kind says which, out->expires when it stops being
+ *	used) as the backend holds it, expired or not, from the
+ *	authoritative copy (the Redis primary; L1 when there is no
+ *	backend), and changes nothing: no L1 fill, no delete of an expired
+ *	or corrupt record, no counters. STATUS_OK, STATUS_NOTFOUND,
+ *	STATUS_RETRY (backend trouble) or STATUS_INVAL (a corrupt record).
+ *	With opts->read_only, cache_open() opens an LMDB file read-only
+ *	and never creates it (nothing may then be stored).
  *
  *	A probe record is the outcome of one MX host's STARTTLS probe
  *	(RFC 8461 section 4: results are per host, not per domain), keyed
@@ -220,6 +233,7 @@ typedef struct CACHE_OPTS {
     const char *redis_key_prefix;
     int     redis_connect_timeout_ms;
     int     redis_command_timeout_ms;
+    int     read_only;			/* LMDB: open read-only, never create */
 } CACHE_OPTS;
 
 typedef struct CACHE_STATS {
@@ -245,6 +259,7 @@ extern int cache_policy_delete(CACHE *, const char *);
 extern void cache_policy_clear(CACHE_POLICY *);
 extern int cache_policy_get_shared(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_negative_get(CACHE *, const char *, CACHE_POLICY *);
+extern int cache_peek(CACHE *, const char *, CACHE_POLICY *);
 extern int cache_negative_put(CACHE *, const char *, const char *, long);
 extern int cache_probe_get(CACHE *, const char *, int, int, int, CACHE_POLICY *);
 extern int cache_probe_put(CACHE *, const char *, int, int, const char *, long);

@@ -11,7 +11,8 @@
  * DESCRIPTION
  *	The only module that uses LMDB. cache_lmdb_open() opens (creating
  *	it when missing, mode 0600) the single-file environment
- *	opts->path (MDB_NOSUBDIR) with one unnamed database, clears stale
+ *	opts->path (MDB_NOSUBDIR) with one unnamed database (with
+ *	opts->read_only: MDB_RDONLY, never created), clears stale
  *	reader slots left by dead processes, and fills store with the
  *	functions of the backend interface in cache.h. Keys and values are
  *	those of cache.h (KEY LAYOUT, VALUE FORMAT); this module stores
@@ -261,12 +262,14 @@ int     cache_lmdb_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     if ((rc = mdb_env_create(&l->env)) != 0
 	|| (rc = mdb_env_set_mapsize(l->env, CACHE_LMDB_MAPSIZE)) != 0
 	|| (rc = mdb_env_set_maxreaders(l->env, CACHE_LMDB_READERS)) != 0
-	|| (rc = mdb_env_open(l->env, l->path, MDB_NOSUBDIR | MDB_NOTLS, 0600)) != 0) {
+	|| (rc = mdb_env_open(l->env, l->path, MDB_NOSUBDIR | MDB_NOTLS
+			      | (opts->read_only ? MDB_RDONLY : 0), 0600)) != 0) {
 	why_set(why, "%s: %s", l->path, mdb_strerror(rc));
 	goto done;
     }
     (void) mdb_reader_check(l->env, &dead);
-    if ((rc = mdb_txn_begin(l->env, 0, 0, &txn)) != 0 || (rc = mdb_dbi_open(txn, 0, 0, &l->dbi)) != 0) {
+    if ((rc = mdb_txn_begin(l->env, 0, opts->read_only ? MDB_RDONLY : 0, &txn)) != 0
+	|| (rc = mdb_dbi_open(txn, 0, 0, &l->dbi)) != 0) {
 	why_set(why, "%s: %s", l->path, mdb_strerror(rc));
 	goto done;
     }

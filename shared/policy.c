@@ -50,8 +50,8 @@
  *	Domain syntax but is ignored in section 4.1 matching: it is
  *	accepted, stripped, and policy_lint() warns. Patterns are stored
  *	in lowercase. A repeated pattern (compared case-insensitively) is
- *	kept once; policy_lint() warns. More than POLICY_MX_MAX distinct
- *	patterns make the policy invalid (never truncated).
+ *	kept once; policy_lint() warns. There is no cap on the number of
+ *	patterns below what a POLICY_BODY_MAX body can hold.
  *
  *	A NUL byte anywhere, or a body over POLICY_BODY_MAX octets, makes
  *	the policy invalid.
@@ -99,6 +99,8 @@ typedef struct POLICY_SCAN {
     int     seen_version;
     int     seen_mode;
     int     seen_max_age;
+    int    *mx_hash;			/* open addressing: index + 1, 0 free */
+    size_t  mx_hash_size;		/* power of two, over 2 * mx_count */
 } POLICY_SCAN;
 
 /* policy_report - count errors and pass a message on */
@@ -390,6 +392,64 @@ static void policy_max_age(POLICY_SCAN *scan, POLICY *p, int lineno,
     p->max_age = age;
 }
 
+/*
+ * Duplicate mx patterns, in linear time: a 64 KiB body holds thousands
+ * of patterns, and a cached body is parsed again on every lookup.
+ */
+
+static size_t policy_mx_hash(const char *s, size_t len)
+{
+    size_t  h = 5381;
+    size_t  i;
+
+    for (i = 0; i < len; i++)
+	h = h * 33 + (size_t) POLICY_LOWER((unsigned char) s[i]);
+    return (h);
+}
+
+/* policy_mx_insert - remember p->mx[idx]; the table has room (see below) */
+
+static void policy_mx_insert(POLICY_SCAN *scan, const POLICY *p, int idx)
+{
+    size_t  mask = scan->mx_hash_size - 1;
+    size_t  h;
+
+    if (scan->mx_hash == 0)
+	return;
+    h = policy_mx_hash(p->mx[idx], strlen(p->mx[idx])) & mask;
+    while (scan->mx_hash[h] != 0)
+	h = (h + 1) & mask;
+    scan->mx_hash[h] = idx + 1;
+}
+
+/* policy_mx_seen - index of an equal pattern, -1 if none, -2 out of memory */
+
+static int policy_mx_seen(POLICY_SCAN *scan, const POLICY *p, const char *value, size_t len)
+{
+    size_t  mask;
+    size_t  h;
+    int     i;
+
+    /* Keep the load under one half: grow and rehash. */
+    if ((size_t) p->mx_count * 2 + 2 > scan->mx_hash_size) {
+	size_t  size = scan->mx_hash_size ? scan->mx_hash_size * 2 : 64;
+
+	free(scan->mx_hash);
+	if ((scan->mx_hash = calloc(size, sizeof(*scan->mx_hash))) == 0) {
+	    scan->mx_hash_size = 0;
+	    return (-2);
+	}
+	scan->mx_hash_size = size;
+	for (i = 0; i < p->mx_count; i++)
+	    policy_mx_insert(scan, p, i);
+    }
+    mask = scan->mx_hash_size - 1;
+    for (h = policy_mx_hash(value, len) & mask; (i = scan->mx_hash[h]) != 0; h = (h + 1) & mask)
+	if (strlen(p->mx[i - 1]) == len && policy_eq(p->mx[i - 1], value, len))
+	    return (i - 1);
+    return (-1);
+}
+
 /* policy_mx - RFC 8461 §3.2 mx value */
 
 static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
@@ -417,12 +477,14 @@ static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
 	nlen--;
 	policy_report(scan, lineno, 0, "mx pattern ends in \".\" (not in the RFC 5321 Domain syntax; ignored)");
     }
-    for (i = 0; i < p->mx_count; i++) {
-	if (strlen(p->mx[i]) == nlen && policy_eq(p->mx[i], value, nlen)) {
-	    (void) snprintf(msg, sizeof(msg), "duplicate mx pattern %s (kept once)", p->mx[i]);
-	    policy_report(scan, lineno, 0, msg);
-	    return;
-	}
+    if ((i = policy_mx_seen(scan, p, value, nlen)) >= 0) {
+	(void) snprintf(msg, sizeof(msg), "duplicate mx pattern %s (kept once)", p->mx[i]);
+	policy_report(scan, lineno, 0, msg);
+	return;
+    }
+    if (i == -2) {
+	policy_report(scan, lineno, 1, "out of memory");
+	return;
     }
     if (p->mx_count >= POLICY_MX_MAX) {
 	(void) snprintf(msg, sizeof(msg), "more than %d mx patterns", POLICY_MX_MAX);
@@ -431,6 +493,8 @@ static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
     }
     if (policy_add_mx(p, value, nlen) != 0)
 	policy_report(scan, lineno, 1, "out of memory");
+    else
+	policy_mx_insert(scan, p, p->mx_count - 1);
 }
 
 /* policy_line - one "name: value" line, without its terminator */
@@ -607,6 +671,7 @@ int     policy_lint(const char *body, size_t len, POLICY **out,
     }
 
 out:
+    free(scan.mx_hash);
     policy_free(&p);
     return (result);
 }
@@ -642,4 +707,196 @@ int     policy_parse(const char *body, size_t len, POLICY **out, WHY *why)
     first.why = why;
     first.have = 0;
     return (policy_lint(body, len, out, policy_first_error, &first));
+}
+
+/*
+ * policy_lenient() - what strict and lenient parsers make of a policy.
+ * The strict reading is policy_lint(); the lenient one rewrites the body
+ * as such parsers read it and parses the result strictly.
+ */
+
+#define POLICY_BOM		"\xef\xbb\xbf"	/* UTF-8 byte-order mark */
+#define POLICY_BOM_LEN		3
+
+typedef struct POLICY_FIRST_LINE {
+    int     have;
+    int     lineno;
+    char    msg[POLICY_MSG_MAX];
+} POLICY_FIRST_LINE;
+
+/* policy_first_line - reporter that keeps the first error and its line */
+
+static void policy_first_line(void *ctx, int lineno, int is_error, const char *msg)
+{
+    POLICY_FIRST_LINE *first = (POLICY_FIRST_LINE *) ctx;
+
+    if (!is_error || first->have)
+	return;
+    first->have = 1;
+    first->lineno = lineno;
+    (void) str_copy(first->msg, sizeof(first->msg), msg);
+}
+
+/* policy_escape_line - line lineno (LF-separated, 1-based) of body, escaped */
+
+static void policy_escape_line(const char *body, size_t len, int lineno, char *out, size_t size)
+{
+    const unsigned char *p = (const unsigned char *) body;
+    size_t  pos = 0;
+    size_t  used = 0;
+    char    esc[8];
+    int     n = 1;
+
+    out[0] = 0;
+    while (n < lineno && pos < len) {
+	if (p[pos++] == '\n')
+	    n++;
+    }
+    for (; pos < len && p[pos] != '\n'; pos++) {
+	if (p[pos] == '\r' && pos + 1 < len && p[pos + 1] == '\n')
+	    break;				/* CRLF: the terminator */
+	if (p[pos] == '\r')
+	    (void) str_copy(esc, sizeof(esc), "\\r");
+	else if (p[pos] == '\t')
+	    (void) str_copy(esc, sizeof(esc), "\\t");
+	else if (p[pos] == '\\')
+	    (void) str_copy(esc, sizeof(esc), "\\\\");
+	else if (p[pos] < 0x20 || p[pos] > 0x7e)
+	    (void) snprintf(esc, sizeof(esc), "\\x%02X", p[pos]);
+	else {
+	    esc[0] = (char) p[pos];
+	    esc[1] = 0;
+	}
+	if (used + strlen(esc) + 4 > size) {
+	    (void) str_append(out, size, "...");
+	    return;
+	}
+	(void) str_append(out, size, esc);
+	used += strlen(esc);
+    }
+}
+
+/* policy_field_of - "version", "mode" or "max_age" when line is that field, else null */
+
+static const char *policy_field_of(const char *line, size_t len)
+{
+    static const char *once[] = {"version", "mode", "max_age"};
+    size_t  n;
+    int     i;
+
+    for (i = 0; i < 3; i++) {
+	n = strlen(once[i]);
+	if (len > n && memcmp(line, once[i], n) == 0 && line[n] == ':')
+	    return (once[i]);
+    }
+    return (0);
+}
+
+/* policy_value_of - the value of a "name: value" line, trimmed */
+
+static void policy_value_of(const char *line, size_t len, const char **v, size_t *vlen)
+{
+    const char *colon = memchr(line, ':', len);
+
+    *v = colon ? colon + 1 : line + len;
+    *vlen = (size_t) (line + len - *v);
+    while (*vlen > 0 && POLICY_IS_WSP(**v))
+	(*v)++, (*vlen)--;
+    while (*vlen > 0 && POLICY_IS_WSP((*v)[*vlen - 1]))
+	(*vlen)--;
+}
+
+/*
+ * policy_lenient_body - the body as a lenient parser reads it: no BOM,
+ * lines at LF, CRLF or lone CR, blank lines skipped, the first of each
+ * repeated version/mode/max_age kept. Returns a new buffer, or null.
+ */
+static char *policy_lenient_body(const char *body, size_t len, size_t *outlen, int *ambiguous)
+{
+    const char *kept_v[3] = {0, 0, 0};
+    size_t  kept_n[3] = {0, 0, 0};
+    const char *field, *v;
+    size_t  vlen;
+    size_t  pos = 0, end, llen, i;
+    size_t  used = 0;
+    char   *out;
+    int     k;
+
+    if ((out = malloc(len + 2)) == 0)
+	return (0);
+    if (len >= POLICY_BOM_LEN && memcmp(body, POLICY_BOM, POLICY_BOM_LEN) == 0)
+	pos = POLICY_BOM_LEN;
+    while (pos < len) {
+	for (end = pos; end < len && body[end] != '\n' && body[end] != '\r'; end++)
+	     /* void */ ;
+	llen = end - pos;
+	for (i = 0; i < llen && POLICY_IS_WSP(body[pos + i]); i++)
+	     /* void */ ;
+	if (i < llen) {				/* not a blank line */
+	    if ((field = policy_field_of(body + pos, llen)) != 0) {
+		k = field[0] == 'v' ? 0 : field[1] == 'o' ? 1 : 2;
+		policy_value_of(body + pos, llen, &v, &vlen);
+		if (kept_v[k] != 0) {
+		    if (vlen != kept_n[k] || memcmp(v, kept_v[k], vlen) != 0)
+			*ambiguous = 1;
+		    goto next;
+		}
+		kept_v[k] = v;
+		kept_n[k] = vlen;
+	    }
+	    memcpy(out + used, body + pos, llen);
+	    used += llen;
+	    out[used++] = '\n';
+	}
+next:
+	/* A line ends at LF, CRLF or a lone CR. */
+	if (end < len && body[end] == '\r' && end + 1 < len && body[end + 1] == '\n')
+	    end++;
+	pos = end + 1;
+    }
+    *outlen = used;
+    return (out);
+}
+
+/* policy_lenient - strict and lenient readings of a policy */
+
+int     policy_lenient(const char *body, size_t len, POLICY_LENIENT *out)
+{
+    POLICY_FIRST_LINE first;
+    POLICY *lenient = 0;
+    char   *copy = 0;
+    size_t  clen = 0;
+    int     result;
+
+    memset(out, 0, sizeof(*out));
+    memset(&first, 0, sizeof(first));
+    if ((result = policy_lint(body, len, &lenient, policy_first_line, &first)) == STATUS_OK) {
+	out->lenient_ok = 1;
+	out->lenient_mode = lenient->mode;
+	goto done;
+    }
+    out->line = first.lineno;
+    if (len >= POLICY_BOM_LEN && memcmp(body, POLICY_BOM, POLICY_BOM_LEN) == 0) {
+	out->line = 1;
+	(void) str_copy(out->problem, sizeof(out->problem),
+			"the policy begins with a UTF-8 byte-order mark (EF BB BF)");
+    } else {
+	(void) str_copy(out->problem, sizeof(out->problem), first.msg);
+    }
+    if (out->line > 0)
+	policy_escape_line(body, len, out->line, out->line_text, sizeof(out->line_text));
+    /* Size and NUL checks are the same for every reader. */
+    if (body == 0 || len == 0 || len > POLICY_BODY_MAX || memchr(body, 0, len) != 0)
+	goto done;
+    if ((copy = policy_lenient_body(body, len, &clen, &out->ambiguous)) == 0)
+	goto done;
+    if (policy_parse(copy, clen, &lenient, 0) == STATUS_OK) {
+	out->lenient_ok = 1;
+	out->lenient_mode = lenient->mode;
+    }
+
+done:
+    policy_free(&lenient);
+    free(copy);
+    return (result);
 }

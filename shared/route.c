@@ -42,6 +42,7 @@
 #include "status.h"
 #include "str.h"
 #include "text.h"
+#include "tlsrpt.h"
 #include "txt.h"
 #include "verdict.h"
 
@@ -49,6 +50,7 @@
 #define ROUTE_MIN_TTL		300	/* warn below this (seed 002) */
 #define ROUTE_WORKERS_MAX	16
 #define ROUTE_LOCK_POLL_MS	50	/* poll for another node's fetch */
+#define ROUTE_DEADLINE_SLACK_MS	50	/* a fetch ending this close to the deadline ran into it */
 #define ROUTE_REFRESH_MAX	8	/* background refresh threads, at most */
 #define ROUTE_REFRESH_DEFAULT	2
 #define ROUTE_QUEUE_MAX		256	/* queued refresh jobs */
@@ -716,9 +718,30 @@ static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long lon
     return (policy);
 }
 
-/* Fetch and parse the policy; on failure set *reason and v->detail. */
+/*
+ * For the diagnosis (stsfilter check): a refused policy body, as strict
+ * and lenient parsers read it (policy_lenient()).
+ */
+static void route_policy_note(VERDICT *v, const FETCH_RESULT *res)
+{
+    POLICY_LENIENT diag;
 
-static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadline, int *reason)
+    (void) policy_lenient(res->body, res->len, &diag);
+    v->policy_lenient = diag.lenient_ok;
+    v->policy_lenient_mode = diag.lenient_mode;
+    v->policy_line = diag.line;
+    (void) text_sanitize(v->policy_line_text, sizeof(v->policy_line_text), diag.line_text);
+    (void) text_sanitize(v->policy_problem, sizeof(v->policy_problem), diag.problem);
+}
+
+/*
+ * Fetch and parse the policy; on failure set *reason and v->detail, and
+ * *transient when the failure may be gone within minutes: the policy
+ * host's address lookup failed temporarily (timeout, SERVFAIL, BOGUS),
+ * or the fetch ran into this check's time budget (verdict_no_policy()).
+ */
+static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadline, int *reason,
+			           int *transient)
 {
     char    host[300];
     DNS_ADDR *addr = 0;
@@ -727,11 +750,15 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     CACHE_POLICY put;
     POLICY *policy = 0;
     WHY     why;
+    char    detail[VERDICT_TEXT_MAX];
+    const char *dns_text;
     long long t0 = clock_mono_ms();
+    long long t_fetch;
     int     locked = 0;
     int     st;
 
     why.text[0] = 0;
+    *transient = 0;
     memset(&res, 0, sizeof(res));
     memset(&put, 0, sizeof(put));
     if ((policy = route_fetch_shared(r, v, id, deadline)) != 0)
@@ -742,7 +769,13 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     if (st != STATUS_OK) {
 	/* RFC 8460 §4.3.2.2: the policy host is unreachable. */
 	*reason = REASON_STS_FETCH_ERROR;
-	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&why));
+	*transient = (st == STATUS_RETRY);
+	dns_text = why_text(&why);
+	if (strncmp(dns_text, host, strlen(host)) == 0 && strncmp(dns_text + strlen(host), ": ", 2) == 0)
+	    dns_text += strlen(host) + 2;
+	(void) snprintf(detail, sizeof(detail), st == STATUS_RETRY ? "%s: %s" : "%s does not resolve (%s)",
+			host, dns_text);
+	(void) text_sanitize(v->detail, sizeof(v->detail), detail);
 	goto done;
     }
     v->policy_host_ttl = addr->info.ttl;
@@ -757,16 +790,24 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     fopts.ca_file = r->ca_file[0] ? r->ca_file : 0;
     fopts.ca_path = r->ca_path[0] ? r->ca_path : 0;
     fopts.allow_private = r->opts.allow_private;
+    t_fetch = clock_mono_ms();
     st = fetch_policy(&fopts, v->domain, addr->addr, addr->count, &res);
     if (st != STATUS_OK) {
+	/* The budget, not the policy host, ended the fetch: undecided. */
+	*transient = (res.reason == FETCH_ERR_FETCH && deadline - t_fetch < fopts.timeout_ms
+		      && clock_mono_ms() >= deadline - ROUTE_DEADLINE_SLACK_MS);
 	*reason = res.reason == FETCH_ERR_WEBPKI ? REASON_STS_WEBPKI_INVALID :
 	    res.reason == FETCH_ERR_INVALID ? REASON_STS_POLICY_INVALID : REASON_STS_FETCH_ERROR;
-	(void) text_sanitize(v->detail, sizeof(v->detail), res.detail);
+	if (*transient)
+	    (void) snprintf(detail, sizeof(detail), "no answer from %s before the check's time budget ran out",
+			    host);
+	(void) text_sanitize(v->detail, sizeof(v->detail), *transient ? detail : res.detail);
 	goto done;
     }
     if (policy_parse(res.body, res.len, &policy, &why) != STATUS_OK) {
 	*reason = REASON_STS_POLICY_INVALID;
 	(void) text_sanitize(v->detail, sizeof(v->detail), why_text(&why));
+	route_policy_note(v, &res);
 	goto done;
     }
     /* RFC 8461 §5.1: remember the policy for max_age (trust on first use). */
@@ -801,11 +842,27 @@ static void route_policy_checked(ROUTE *r, const char *domain, const CACHE_POLIC
 }
 
 /*
+ * For the diagnosis (stsfilter check): the TXT records found at
+ * _mta-sts, and why none is a valid MTA-STS record when that is so.
+ */
+static void route_txt_note(VERDICT *v, const DNS_TXT *txt, int st, const WHY *why)
+{
+    int     i;
+
+    v->txt_count = txt->count;
+    for (i = 0; i < txt->count && i < VERDICT_TXT_SHOWN; i++)
+	(void) text_sanitize_len(v->txt_records[i], sizeof(v->txt_records[i]), txt->text[i], txt->len[i]);
+    if (st != STATUS_OK && txt->count > 0)
+	(void) text_sanitize(v->txt_problem, sizeof(v->txt_problem), why_text(why));
+}
+
+/*
  * MTA-STS discovery and policy. Returns the policy in force (fetched or
  * cached), or null. *reason is set when a policy was announced but
  * could not be obtained, or discovery failed temporarily.
  */
-static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reason, int mode)
+static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reason, int *transient,
+			            int mode)
 {
     char    name[300];
     DNS_TXT *txt = 0;
@@ -820,6 +877,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 
     why.text[0] = 0;
     *reason = REASON_NONE;
+    *transient = 0;
     have_cache = (cache_policy_get(r->cache, v->domain, &cached) == STATUS_OK);
 
     /*
@@ -849,6 +907,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
     if (st == STATUS_OK) {
 	v->txt_ttl = txt->info.ttl;
 	st = txt_select((const char *const *) txt->text, txt->len, (size_t) txt->count, &rec, &why);
+	route_txt_note(v, txt, st, &why);
 	if (st == STATUS_OK) {
 	    v->has_txt = 1;
 	    (void) str_copy(v->txt_id, sizeof(v->txt_id), rec.id);
@@ -871,7 +930,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	route_policy_checked(r, v->domain, &cached, now);
     } else if (v->has_txt || (mode == ROUTE_POLICY_REFETCH && have_cache && txt_temp)) {
 	/* A proactive refresh with the TXT lookup failing fetches under the cached id. */
-	policy = route_fetch(r, v, v->has_txt ? v->txt_id : cached.txt_id, deadline, reason);
+	policy = route_fetch(r, v, v->has_txt ? v->txt_id : cached.txt_id, deadline, reason, transient);
 	if (policy == 0 && have_cache) {
 	    /* Retry the refresh after txt_recheck_interval, not on every message. */
 	    route_policy_checked(r, v->domain, &cached, now);
@@ -879,6 +938,7 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	    verdict_warn(v, "policy refresh failed (%s: %s); the cached policy stays in force",
 			 verdict_reason_name(*reason), v->detail);
 	    *reason = REASON_NONE;
+	    *transient = 0;
 	    v->detail[0] = 0;
 	    (void) policy_parse(cached.body, cached.len, &policy, 0);
 	    v->policy_cached = 1;
@@ -892,20 +952,19 @@ static POLICY *route_policy(ROUTE *r, VERDICT *v, long long deadline, int *reaso
 	v->policy_cached = 1;
     } else if (txt_temp) {
 	*reason = txt_temp;
+	*transient = 1;
     }
 
 found:
     if (policy && mode == ROUTE_POLICY_RCPT)
 	route_seen_note(r, v->domain);
     if (policy) {
-	int     i;
-
 	v->has_policy = 1;
 	v->policy_mode = policy->mode;
 	v->policy_max_age = policy->max_age;
-	v->policy_mx_count = policy->mx_count;
-	for (i = 0; i < policy->mx_count && i < 16; i++)
-	    (void) text_sanitize(v->policy_mx[i], sizeof(v->policy_mx[i]), policy->mx[i]);
+	/* Every pattern, in policy order (RFC 8461 §3.2 sets no limit). */
+	if (verdict_set_policy_mx(v, policy->mx, policy->mx_count) < 0)
+	    verdict_warn(v, "out of memory keeping the %d mx patterns", policy->mx_count);
     }
     if (have_cache)
 	cache_policy_clear(&cached);
@@ -999,10 +1058,11 @@ static void route_refresh_run(ROUTE *r, const ROUTE_JOB *job)
     time_t  start = clock_now();
     long long deadline = clock_mono_ms() + r->opts.dns_timeout_ms * 2 + r->opts.fetch_timeout_ms + 1000;
     int     reason = REASON_NONE;
+    int     transient = 0;
 
     if ((v = verdict_create(job->domain)) == 0)
 	return;
-    policy = route_policy(r, v, deadline, &reason, job->mode);
+    policy = route_policy(r, v, deadline, &reason, &transient, job->mode);
     if (job->mode == ROUTE_POLICY_REFETCH) {
 	if (cache_policy_get(r->cache, job->domain, &rec) == STATUS_OK && rec.fetched >= start) {
 	    log_info("%s: MTA-STS policy refreshed before its max_age ends", job->domain);
@@ -1171,24 +1231,48 @@ static void route_refresh_stop(ROUTE *r)
 	(void) pthread_join(r->refresh_tid[i], 0);
 }
 
-/* RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>. */
-
+/*
+ * RFC 8460 §3: the TLS-RPT record at _smtp._tls.<domain>, selected and
+ * parsed by tlsrpt.c. v->tlsrpt keeps the one valid record (sanitized;
+ * a valid record is printable ASCII, so it is unchanged); an invalid
+ * one or several are ignored with a warning, as senders ignore them.
+ */
 static void route_tlsrpt(ROUTE *r, VERDICT *v, long long deadline)
 {
     char    name[300];
     DNS_TXT *txt = 0;
+    TLSRPT_RECORD rec;
+    WHY     why;
+    int     kept;
     int     i;
 
+    why.text[0] = 0;
     (void) snprintf(name, sizeof(name), "_smtp._tls.%s", v->domain);
     if (dns_txt(r->dns, name, route_left(deadline, r->opts.dns_timeout_ms), &txt, 0) != STATUS_OK) {
 	dns_txt_free(&txt);			/* a BOGUS answer comes with an empty result */
 	return;
     }
-    for (i = 0; i < txt->count; i++) {
-	if (strncmp(txt->text[i], "v=TLSRPTv1", 10) == 0) {
+    switch (tlsrpt_select((const char *const *) txt->text, txt->len, (size_t) txt->count, &rec, &why)) {
+    case STATUS_OK:
+	for (i = 0; i < txt->count; i++)
+	    if (txt->len[i] >= 11 && strncmp(txt->text[i], "v=TLSRPTv1;", 11) == 0)
+		break;
+	if (i < txt->count && txt->len[i] < sizeof(v->tlsrpt)) {
 	    (void) text_sanitize(v->tlsrpt, sizeof(v->tlsrpt), txt->text[i]);
 	    break;
 	}
+	/* Too long to keep whole: the parsed URIs that fit, never a cut one. */
+	(void) str_copy(v->tlsrpt, sizeof(v->tlsrpt), "v=TLSRPTv1; rua=");
+	for (i = 0, kept = 0; i < rec.rua_count; i++)
+	    if (strlen(v->tlsrpt) + 1 + strlen(rec.rua[i].uri) < sizeof(v->tlsrpt))
+		(void) str_appendf(v->tlsrpt, sizeof(v->tlsrpt), "%s%s",
+				   kept++ ? "," : "", rec.rua[i].uri);
+	break;
+    case STATUS_INVAL:
+	verdict_warn(v, "%s TXT ignored: %s", name, why_text(&why));
+	break;
+    default:
+	break;
     }
     dns_txt_free(&txt);
 }
@@ -1292,6 +1376,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     long long t1;
     int     negative = 0;
     int     reason = REASON_NONE;
+    int     transient = 0;
     int     any_pass = 0, any_temp = 0, any_candidate = 0, any_dane = 0;
     int     status;
     int     st;
@@ -1347,13 +1432,16 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 	    break;
 	}
 
-    policy = route_policy(r, v, deadline, &reason, ROUTE_POLICY_RCPT);
+    policy = route_policy(r, v, deadline, &reason, &transient, ROUTE_POLICY_RCPT);
     v->dns_ms = (long) (clock_mono_ms() - t0) - v->fetch_ms;
 
-    /* Most domains: no policy, no DNSSEC. Nothing to probe. */
+    /*
+     * Most domains: no policy, no DNSSEC. Nothing to probe. A policy that
+     * was announced but cannot be used is decided in verdict_no_policy()
+     * (RFC 8461 §3.3).
+     */
     if (policy == 0 && !v->mx_secure) {
-	v->verdict = reason != REASON_NONE ? VERDICT_TEMPORARY : VERDICT_NO_POLICY;
-	v->reason = reason;
+	verdict_no_policy(v, reason, transient);
 	goto verdict;
     }
     if (policy && policy->mode == POLICY_MODE_NONE && !v->mx_secure) {
@@ -1388,9 +1476,8 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     if (any_pass) {
 	v->verdict = VERDICT_OK;
     } else if (policy == 0 && !any_dane) {
-	/* Secure MX but no TLSA anywhere and no policy. */
-	v->verdict = reason != REASON_NONE ? VERDICT_TEMPORARY : VERDICT_NO_POLICY;
-	v->reason = reason;
+	/* Secure MX but no TLSA anywhere and no policy: RFC 8461 §3.3 as above. */
+	verdict_no_policy(v, reason, transient);
     } else if (policy && policy->mode == POLICY_MODE_NONE && !any_dane) {
 	v->verdict = VERDICT_NONE;
     } else if (any_temp) {
@@ -1436,15 +1523,11 @@ done:
     return (status);
 }
 
-/* Copy a verdict (flat: no pointers inside). */
+/* Copy a verdict (deep: the mx patterns are allocated). */
 
 static VERDICT *route_verdict_copy(const VERDICT *v)
 {
-    VERDICT *c;
-
-    if ((c = verdict_create(v->domain)) != 0)
-	memcpy(c, v, sizeof(*c));
-    return (c);
+    return (verdict_copy(v));
 }
 
 /*

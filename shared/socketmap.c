@@ -182,14 +182,12 @@ static int socketmap_pattern_ok(const char *p)
 
 static int socketmap_secure(const VERDICT *v, char *out, size_t size, int *flags)
 {
-    int     kept = v->policy_mx_count < 16 ? v->policy_mx_count : 16;
     int     written = 0;
     int     i;
 
-    if (v->policy_mx_count > kept)
-	*flags |= SOCKETMAP_TRUNCATED;
+    /* Every pattern, in policy order: Postfix matches any of them. */
     (void) str_copy(out, size, "OK secure match=");
-    for (i = 0; i < kept; i++) {
+    for (i = 0; i < v->policy_mx_count; i++) {
 	const char *p = v->policy_mx[i];
 
 	if (!socketmap_pattern_ok(p)) {

@@ -68,9 +68,13 @@
  *	(RFC 7672 section 2.1.1: no delivery on bogus data) or an internal
  *	error: Postfix defers the mail and asks again.
  * .PP
- *	*flags gets SOCKETMAP_TRUNCATED when the policy has more mx
- *	patterns than the verdict keeps, or a pattern was left out because
- *	it cannot be written in Postfix's syntax (the caller logs it).
+ *	Every mx pattern of the policy is written, in policy order: a
+ *	policy body is at most 64 KiB (RFC 8461 section 3.3), so its
+ *	match list always fits SOCKETMAP_REPLY_MAX, Postfix's limit for a
+ *	socketmap reply (dict_sockmap.c: 100000 bytes without the netstring
+ *	framing). *flags gets SOCKETMAP_TRUNCATED when a pattern was left
+ *	out because it cannot be written in Postfix's syntax (the caller
+ *	logs it).
  *
  *	Memory: nothing is allocated.
  */
@@ -89,7 +93,7 @@
 
 #define SOCKETMAP_NAME_MAX	64	/* map name */
 #define SOCKETMAP_KEY_MAX	1024	/* key as received */
-#define SOCKETMAP_REPLY_MAX	8192	/* 16 patterns of 255 + words */
+#define SOCKETMAP_REPLY_MAX	100000	/* Postfix dict_sockmap_max_reply */
 
 extern int socketmap_request(const char *, size_t, char *, size_t, char *, size_t, WHY *);
 extern int socketmap_key(const char *, char *, size_t, WHY *);

@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "status.h"
+#include "str.h"
 #include "txt.h"
 #include "why.h"
 
@@ -226,6 +227,85 @@ out:
     return (result);
 }
 
+/* txt_prefix_nocase - does s[0..len) begin with p, ignoring ASCII case */
+
+static int txt_prefix_nocase(const char *s, size_t len, const char *p)
+{
+    size_t  n = strlen(p);
+    size_t  i;
+    int     a, b;
+
+    if (len < n)
+	return (0);
+    for (i = 0; i < n; i++) {
+	a = (unsigned char) s[i];
+	b = (unsigned char) p[i];
+	if (a >= 'A' && a <= 'Z')
+	    a += 'a' - 'A';
+	if (b >= 'A' && b <= 'Z')
+	    b += 'a' - 'A';
+	if (a != b)
+	    return (0);
+    }
+    return (1);
+}
+
+/* txt_problem - why one record is not an MTA-STS record (never quoting it) */
+
+static const char *txt_problem(const char *rec, size_t len)
+{
+    size_t  lead = 0;
+    size_t  i;
+
+    if (rec == 0 || len == 0)
+	return ("an empty record");
+    while (lead < len && TXT_WSP(rec[lead]))
+	lead++;
+    if (len >= TXT_VERSION_LEN && memcmp(rec, TXT_VERSION, TXT_VERSION_LEN) == 0) {
+	if (len == TXT_VERSION_LEN)
+	    return ("\"v=STSv1\" alone, without \";\" and an id field");
+	if (TXT_WSP(rec[TXT_VERSION_LEN]))
+	    return ("white space between \"v=STSv1\" and \";\" (the record must begin with \"v=STSv1;\")");
+	return ("\"v=STSv1\" is not followed by \";\" (another version, or a missing separator)");
+    }
+    if (lead > 0 && len - lead >= TXT_VERSION_LEN && memcmp(rec + lead, TXT_VERSION, TXT_VERSION_LEN) == 0)
+	return ("white space before \"v=STSv1\"");
+    if (txt_prefix_nocase(rec, len, TXT_VERSION))
+	return ("the version is case-sensitive: it must be \"v=STSv1\"");
+    if (txt_prefix_nocase(rec, len, "v=STS"))
+	return ("the version is not STSv1");
+    for (i = 1; i + TXT_VERSION_LEN <= len; i++)
+	if (memcmp(rec + i, TXT_VERSION, TXT_VERSION_LEN) == 0)
+	    return ("\"v=STSv1\" is not the first field (fields swapped?)");
+    if (txt_prefix_nocase(rec, len, "v="))
+	return ("another protocol's record (its version is not STSv1)");
+    return ("not an MTA-STS record (no \"v=STSv1\")");
+}
+
+/*
+ * txt_why_not - the reason for "no record begins with v=STSv1;": what is
+ * wrong with the records found (RFC 8461 §3.1 discards them all).
+ */
+static void txt_why_not(const char *const *records, const size_t *lens, size_t count, WHY *why)
+{
+    char    buf[WHY_MAX];
+    size_t  i;
+
+    if (count == 0) {
+	why_set(why, "no v=STSv1 record");
+	return;
+    }
+    if (count == 1) {
+	why_set(why, "no v=STSv1 record: %s", txt_problem(records[0], lens[0]));
+	return;
+    }
+    buf[0] = 0;
+    for (i = 0; i < count && i < 4; i++)
+	(void) str_appendf(buf, sizeof(buf), "%srecord %lu: %s", i ? "; " : "", (unsigned long) i + 1,
+			   txt_problem(records[i], lens[i]));
+    why_set(why, "no v=STSv1 record among %lu: %s", (unsigned long) count, buf);
+}
+
 /* txt_select - pick the one STSv1 record among a name's TXT records */
 
 int     txt_select(const char *const *records, const size_t *lens, size_t count,
@@ -251,7 +331,7 @@ int     txt_select(const char *const *records, const size_t *lens, size_t count,
 	}
     }
     if (found == 0) {
-	why_set(why, "no v=STSv1 record");
+	txt_why_not(records, lens, count, why);
 	result = STATUS_NOTFOUND;
 	goto out;
     }

@@ -31,7 +31,10 @@
  *	it must parse. Returns STATUS_OK; STATUS_NOTFOUND when none
  *	remains; STATUS_INVAL when more than one remains or the one left
  *	is invalid (the sender then assumes no policy; RFC 8461 section
- *	3.1), with a reason.
+ *	3.1), with a reason. The STATUS_NOTFOUND reason, "no v=STSv1
+ *	record", goes on to name what is wrong with the records that were
+ *	discarded (another version, "v=STSv1" not first, white space, not
+ *	an MTA-STS record at all), so that a diagnosis can show it.
  *
  *	txt_join_rdata() joins the character-strings of one TXT RR's
  *	wire-format RDATA (RFC 1035 section 3.3.14; RFC 8461 section 3.1:

@@ -89,12 +89,66 @@ VERDICT *verdict_create(const char *domain)
     return (v);
 }
 
+/* verdict_mx_clear - free the mx patterns */
+
+static void verdict_mx_clear(VERDICT *v)
+{
+    int     i;
+
+    for (i = 0; v->policy_mx && i < v->policy_mx_count; i++)
+	free(v->policy_mx[i]);
+    free(v->policy_mx);
+    v->policy_mx = 0;
+    v->policy_mx_count = 0;
+}
+
 void    verdict_free(VERDICT **v)
 {
     if (v && *v) {
+	verdict_mx_clear(*v);
 	free(*v);
 	*v = 0;
     }
+}
+
+int     verdict_set_policy_mx(VERDICT *v, char *const *mx, int count)
+{
+    size_t  size;
+    int     ret = -1;
+    int     i;
+
+    verdict_mx_clear(v);
+    if (count <= 0)
+	return (0);
+    if ((v->policy_mx = calloc((size_t) count, sizeof(*v->policy_mx))) == 0)
+	goto out;
+    for (i = 0; i < count; i++) {
+	size = strlen(mx[i]) + 1;
+	if ((v->policy_mx[i] = malloc(size)) == 0)
+	    goto out;
+	(void) text_sanitize(v->policy_mx[i], size, mx[i]);
+	v->policy_mx_count = i + 1;
+    }
+    ret = 0;
+
+out:
+    if (ret < 0)
+	verdict_mx_clear(v);
+    return (ret);
+}
+
+VERDICT *verdict_copy(const VERDICT *v)
+{
+    VERDICT *c;
+
+    if ((c = malloc(sizeof(*c))) == 0)
+	return (0);
+    memcpy(c, v, sizeof(*c));
+    c->policy_mx = 0;
+    c->policy_mx_count = 0;
+    if (verdict_set_policy_mx(c, v->policy_mx, v->policy_mx_count) < 0)
+	verdict_free(&c);
+    return (c);
 }
 
 VERDICT_HOST *verdict_add_host(VERDICT *v, const char *name, int pref)
@@ -122,6 +176,45 @@ void    verdict_warn(VERDICT *v, const char *fmt,...)
     (void) vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
     (void) text_sanitize(v->warn[v->warn_count++], sizeof(v->warn[0]), raw);
+}
+
+/*
+ * verdict_no_policy - no policy in force, no DANE: no-policy or temporary.
+ *
+ * RFC 8461 §3.3: "If a valid TXT record is found but no policy can be
+ * fetched via HTTPS (for any reason), and there is no valid (non-expired)
+ * previously cached policy, senders MUST continue with delivery as though
+ * the domain has not implemented MTA-STS." The same holds for a fetched
+ * policy that is invalid (§3.2, §3.3) or whose host's certificate is not
+ * valid (§3.3). So every such domain is no-policy, whatever the reason;
+ * the RFC 8460 §4.3.2.2 result type stays as the reason and a warning,
+ * since senders report it. Only what may change within minutes is
+ * temporary: a DNS timeout, SERVFAIL or BOGUS answer (also for the
+ * policy host's address), or the time budget running out mid-fetch.
+ */
+void    verdict_no_policy(VERDICT *v, int reason, int transient)
+{
+    v->reason = reason;
+    switch (reason) {
+    case REASON_NONE:
+	v->verdict = VERDICT_NO_POLICY;
+	break;
+    case REASON_STS_FETCH_ERROR:
+    case REASON_STS_POLICY_INVALID:
+    case REASON_STS_WEBPKI_INVALID:
+	if (transient) {
+	    v->verdict = VERDICT_TEMPORARY;
+	    break;
+	}
+	v->verdict = VERDICT_NO_POLICY;
+	verdict_warn(v, "the MTA-STS policy cannot be used (%s: %s); senders deliver "
+		     "without MTA-STS (RFC 8461 section 3.3)", verdict_reason_name(reason),
+		     v->detail[0] ? v->detail : "no detail");
+	break;
+    default:
+	v->verdict = VERDICT_TEMPORARY;
+	break;
+    }
 }
 
 /* The host whose failure best explains the verdict. */
@@ -198,7 +291,29 @@ void    verdict_explain(VERDICT *v)
     buf[0] = 0;
     switch (v->verdict) {
     case VERDICT_NO_POLICY:
-	(void) snprintf(buf, sizeof(buf), "%s publishes no MTA-STS policy and no DANE TLSA records", v->domain);
+	/* RFC 8461 §3.3: an unusable policy; the owner must fix what senders report. */
+	switch (v->reason) {
+	case REASON_STS_FETCH_ERROR:
+	    (void) snprintf(buf, sizeof(buf), "senders cannot fetch the MTA-STS policy of %s: %s; "
+			    "they deliver without MTA-STS and report %s", v->domain,
+			    v->detail[0] ? v->detail : "no detail", verdict_reason_name(v->reason));
+	    break;
+	case REASON_STS_POLICY_INVALID:
+	    (void) snprintf(buf, sizeof(buf), "senders ignore the MTA-STS policy of %s, which is invalid: %s; "
+			    "they deliver without MTA-STS and report %s", v->domain,
+			    v->detail[0] ? v->detail : "no detail", verdict_reason_name(v->reason));
+	    break;
+	case REASON_STS_WEBPKI_INVALID:
+	    (void) snprintf(buf, sizeof(buf), "senders ignore the MTA-STS policy of %s: the certificate of "
+			    "mta-sts.%s is not valid (%s); they deliver without MTA-STS and report %s",
+			    v->domain, v->domain, v->detail[0] ? v->detail : "no detail",
+			    verdict_reason_name(v->reason));
+	    break;
+	default:
+	    (void) snprintf(buf, sizeof(buf), "%s publishes no MTA-STS policy and no DANE TLSA records",
+			    v->domain);
+	    break;
+	}
 	break;
     case VERDICT_NONE:
 	(void) snprintf(buf, sizeof(buf), "%s's MTA-STS policy is in mode none", v->domain);

@@ -11,10 +11,14 @@
  *	#include "verdict.h"
  *
  *	VERDICT *verdict_create(const char *domain)
+ *	VERDICT *verdict_copy(const VERDICT *v)
  *	void	verdict_free(VERDICT **v)
+ *
+ *	int	verdict_set_policy_mx(VERDICT *v, char *const *mx, int count)
  *
  *	VERDICT_HOST *verdict_add_host(VERDICT *v, const char *name, int pref)
  *	void	verdict_warn(VERDICT *v, const char *fmt, ...)
+ *	void	verdict_no_policy(VERDICT *v, int reason, int transient)
  *	void	verdict_explain(VERDICT *v)
  *
  *	const char *verdict_name(int verdict)
@@ -26,13 +30,19 @@
  *	v->verdict to an action (action.c) and show v->explanation.
  *
  *	Verdicts (one per domain):
- *	no-policy	no MTA-STS policy and no usable DANE TLSA records;
+ *	no-policy	no usable MTA-STS policy and no usable DANE TLSA
+ *			records: none published, or one announced that
+ *			cannot be used (v->reason says why; RFC 8461
+ *			section 3.3: senders deliver as though the domain
+ *			had no MTA-STS);
  *	none		an MTA-STS policy in mode none;
  *	ok		at least one valid TLS route exists;
  *	testing-fail	no valid route, policy in testing mode;
  *	enforce-fail	no valid route, policy in enforce mode or DANE;
- *	temporary	could not decide within the budget, or a temporary
- *			DNS, fetch or DNSSEC error;
+ *	temporary	undecided for now, may change within minutes: a
+ *			DNS timeout or SERVFAIL, DNSSEC bogus, the time
+ *			budget ran out, or a probe failed for a transient
+ *			reason;
  *	null-mx		the domain accepts no mail (RFC 7505).
  *
  *	Reasons (per MX host, and for the policy as a whole) are named
@@ -45,11 +55,26 @@
  *	so front ends may put them in replies, headers and logs as they are
  *	(after text_escape_percent() for smfi_setreply()).
  *
+ *	verdict_no_policy() decides for a domain without a policy in force
+ *	and without DANE: reason is REASON_NONE (nothing published),
+ *	an MTA-STS fetch result (REASON_STS_*: announced but unusable) or
+ *	a DNS reason (REASON_DNS_ERROR, REASON_DNSSEC_INVALID); transient
+ *	says the failure may be gone within minutes. It sets v->verdict
+ *	and v->reason, and adds a warning for an unusable policy. This is
+ *	the one place of the RFC 8461 section 3.3 rule.
+ *
  *	verdict_explain() fills v->explanation with one line a sender can
  *	act on, from the verdict and the first reason that explains it.
  *
- *	Memory: verdict_create() allocates; verdict_free() frees the
- *	verdict with its hosts and sets the pointer to null.
+ *	verdict_set_policy_mx() stores every mx pattern of the policy in
+ *	force (sanitized copies, in policy order; RFC 8461 section 3.2
+ *	puts no limit on their number, so neither does the verdict) in
+ *	v->policy_mx, v->policy_mx_count entries; -1 when out of memory
+ *	(then none are kept).
+ *
+ *	Memory: verdict_create() allocates; verdict_copy() makes a deep
+ *	copy; verdict_free() frees the verdict with its hosts and mx
+ *	patterns and sets the pointer to null.
  */
 
 #include <time.h>
@@ -87,6 +112,7 @@
 #define VERDICT_TEXT_MAX	512
 #define VERDICT_HOSTS_MAX	16
 #define VERDICT_WARN_MAX	16
+#define VERDICT_TXT_SHOWN	4
 
 typedef struct VERDICT_HOST {
     char    name[256];			/* MX host name */
@@ -118,15 +144,15 @@ typedef struct VERDICT {
     int     has_policy;
     int     policy_mode;		/* POLICY_MODE_* */
     long    policy_max_age;
-    int     policy_mx_count;
-    char    policy_mx[16][256];		/* first patterns, for display */
+    int     policy_mx_count;		/* entries in policy_mx */
+    char  **policy_mx;			/* every pattern, sanitized; owned */
     int     policy_cached;		/* from cache (RFC 8461 section 5.1) */
     int     policy_host_ttl;
     /* DNS */
     int     mx_secure;
     int     implicit_mx;
     int     dane;			/* some host has usable TLSA */
-    char    tlsrpt[VERDICT_TEXT_MAX];	/* _smtp._tls record, if asked */
+    char    tlsrpt[VERDICT_TEXT_MAX];	/* the valid _smtp._tls record (tlsrpt.h), if asked */
     /* Hosts in preference order */
     int     host_count;
     VERDICT_HOST host[VERDICT_HOSTS_MAX];
@@ -138,6 +164,15 @@ typedef struct VERDICT {
     long    fetch_ms;
     long    probe_ms;
     long    total_ms;
+    /* Diagnosis for `stsfilter check` (sanitized; route.c fills it) */
+    int     txt_count;			/* TXT records at _mta-sts */
+    char    txt_records[VERDICT_TXT_SHOWN][256];	/* the first ones */
+    char    txt_problem[256];		/* records, but no valid one: why */
+    int     policy_lenient;		/* refused policy: lenient parsers take it */
+    int     policy_lenient_mode;	/* POLICY_MODE_* they then apply */
+    int     policy_line;		/* line strict parsers refuse; 0: whole body */
+    char    policy_line_text[128];	/* that line, escaped (policy.h) */
+    char    policy_problem[256];	/* why strict parsers refuse it */
     char    explanation[VERDICT_TEXT_MAX];
 } VERDICT;
 
@@ -148,9 +183,12 @@ typedef struct VERDICT {
 #endif
 
 extern VERDICT *verdict_create(const char *);
+extern VERDICT *verdict_copy(const VERDICT *);
 extern void verdict_free(VERDICT **);
+extern int verdict_set_policy_mx(VERDICT *, char *const *, int);
 extern VERDICT_HOST *verdict_add_host(VERDICT *, const char *, int);
 extern void verdict_warn(VERDICT *, const char *,...) VERDICT_PRINTF(2, 3);
+extern void verdict_no_policy(VERDICT *, int, int);
 extern void verdict_explain(VERDICT *);
 extern const char *verdict_name(int);
 extern const char *verdict_reason_name(int);

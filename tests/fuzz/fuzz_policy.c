@@ -14,6 +14,9 @@
  *	policy_pattern_match() run against fixed host names, names made
  *	from each pattern, and the input's lines taken as host names.
  *	A pattern "*.x" made concrete as "a.x" must match (section 4.1).
+ *	policy_lenient() must agree with policy_parse() on the status and
+ *	give a problem, and an escaped (printable ASCII) line, for every
+ *	refused body.
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is leaked.
@@ -182,6 +185,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     POLICY *lp = 0;
     WHY     why;
     size_t  reported = 0;
+    POLICY_LENIENT lenient;
     int     status;
     int     lstatus;
     int     i;
@@ -218,6 +222,20 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    fuzz_fail("policy_lint rejected without reporting an error");
     }
     fuzz_lines_as_hosts(data, size, p);
+
+    /* policy_lenient() agrees with policy_parse(); its texts are bounded and clean. */
+    if (policy_lenient((const char *) data, size, &lenient) != status)
+	fuzz_fail("policy_lenient and policy_parse disagree on the status");
+    if (status == STATUS_OK && (!lenient.lenient_ok || lenient.problem[0] || lenient.line != 0))
+	fuzz_fail("policy_lenient diagnosed a valid policy");
+    if (status != STATUS_OK && lenient.problem[0] == 0)
+	fuzz_fail("policy_lenient refused without a problem");
+    if (lenient.line < 0 || memchr(lenient.line_text, 0, sizeof(lenient.line_text)) == 0
+	|| memchr(lenient.problem, 0, sizeof(lenient.problem)) == 0)
+	fuzz_fail("policy_lenient left an unterminated text or a bad line");
+    for (i = 0; lenient.line_text[i]; i++)
+	if ((unsigned char) lenient.line_text[i] < 0x20 || (unsigned char) lenient.line_text[i] > 0x7e)
+	    fuzz_fail("policy_lenient line text is not escaped");
 
     policy_free(&p);
     policy_free(&lp);

@@ -13,9 +13,10 @@ scale=${STS_FUZZ_SCALE:-1}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # target  runs  max_len (policy: past POLICY_BODY_MAX; conf: a few lines
-# past CONF_LINE_MAX; txt: past TXT_RECORD_MAX; rcpt: past RCPT_INPUT_MAX;
-# smtpd_proto: past SMTPD_PROTO_LINE_MAX)
+# past CONF_LINE_MAX; txt, tlsrpt: past TXT_RECORD_MAX, TLSRPT_RECORD_MAX;
+# rcpt: past RCPT_INPUT_MAX; smtpd_proto: past SMTPD_PROTO_LINE_MAX)
 targets="txt:800000:4200
+tlsrpt:400000:4200
 policy:400000:70000
 domain:800000:600
 smtpreply:400000:20000
@@ -24,7 +25,7 @@ rcpt:400000:4200
 smtpd_proto:400000:66000"
 cap=25			# seconds per target, whatever the machine
 
-echo "1..8"
+echo "1..9"
 (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - 2>/dev/null) | (cd "$work" && tar xf -)
 log=$work/build.log
 names=$(echo "$targets" | sed 's/:.*//' | sed 's|^|tests/fuzz/fuzz_|' | tr '\n' ' ')

@@ -112,7 +112,7 @@ want = {
     "expired.test": ("450", r"^450 4\.7\.5 <bob@expired\.test>: mail to expired\.test cannot be delivered securely: .*expired.*; contact the recipient another way"),
 }
 verdicts = {"good.test": "ok", "dane.test": "ok", "nopolicy.test": "no-policy", "testing.test": "testing-fail",
-            "fetcherr.test": "temporary", "notlisted.test": "enforce-fail", "cname.test": "enforce-fail",
+            "fetcherr.test": "no-policy", "notlisted.test": "enforce-fail", "cname.test": "enforce-fail",
             "plain.test": "enforce-fail", "expired.test": "enforce-fail"}
 outs = {}
 def one(d):
@@ -133,8 +133,8 @@ for d, v in sorted(verdicts.items()):
     m = re.search(r"to=<bob@%s>, client=127\.0\.0\.1, domain=%s, verdict=(\S+), reasons=\S+, action=(\w+)" %
                   (re.escape(d), re.escape(d)), text)
     emit(m and m.group(1) == v, "log line for %s says verdict=%s" % (d, v), m.group(0) if m else text[-800:])
-m = re.search(r"domain=fetcherr\.test, verdict=temporary, reasons=\S+, action=tag", text)
-emit(m, "temporary verdict: accept and tag by default", text[-500:])
+m = re.search(r"domain=fetcherr\.test, verdict=no-policy, reasons=sts-policy-fetch-error, action=accept", text)
+emit(m, "unusable policy (RFC 8461 3.3): no-policy, reason kept, accepted untagged", text[-500:])
 emit(elapsed < 30, "ten concurrent sessions finish within the budget (%.1f s)" % elapsed)
 
 # 2. One message, several recipients, different verdicts; the tag header.
@@ -164,9 +164,9 @@ emit(not find_mail(token, "ann@notlisted.test", 1), "multi: deferred recipient n
 hdr = re.search(r"^X-MTA-STS-Check: ?(.*)$", msgs.get("good.test", ""), re.M)
 hv = hdr.group(1) if hdr else ""
 emit(hdr, "tag header in the delivered message", msgs.get("good.test", "")[:800])
-emit("testing.test testing-fail (" in hv and "fetcherr.test temporary (" in hv,
-     "tag header names the testing-fail and temporary domains", hv)
-emit("good.test" not in hv and "notlisted.test" not in hv, "tag header leaves out accepted and deferred domains", hv)
+emit("testing.test testing-fail (" in hv, "tag header names the testing-fail domain", hv)
+emit("good.test" not in hv and "notlisted.test" not in hv and "fetcherr.test" not in hv,
+     "tag header leaves out accepted (also no-policy) and deferred domains", hv)
 
 # 3. Inbound: a client outside mynetworks, unauthenticated: untouched.
 out = swaks(["carol@notlisted.test"], src="127.0.0.2")
@@ -178,6 +178,25 @@ emit("carol@notlisted.test" not in logtext(), "inbound client: no check, no log 
 out = swaks(["dan%x@notlisted.test"])
 rep = rcpt_reply(out, "dan%x@notlisted.test")
 emit(rep.startswith("450 4.7.5 <dan%x@notlisted.test>: "), "'%' in the recipient reaches the reply unchanged", rep)
+
+# 4b. action_temporary = defer: a domain whose policy cannot be fetched is
+# still accepted (RFC 8461 3.3: senders deliver without MTA-STS); a domain
+# whose DNS fails (SERVFAIL) is the temporary one, and is deferred.
+nreload = logtext().count("configuration reloaded")
+write_conf(conf, "action_temporary = defer\n")
+os.kill(proc.pid, signal.SIGHUP)
+for _ in range(50):
+    if logtext().count("configuration reloaded") > nreload:
+        break
+    time.sleep(0.1)
+out = swaks(["gil@fetcherr.test"])
+emit(rcpt_reply(out, "gil@fetcherr.test").startswith("250"),
+     "action_temporary = defer: the fetch-error domain is accepted, not deferred", out[-600:])
+emit(re.search(r"to=<gil@fetcherr\.test>.*verdict=no-policy, reasons=sts-policy-fetch-error, action=accept",
+               logtext()), "action_temporary = defer: logged as no-policy, accept", logtext()[-600:])
+out = swaks(["gil@nosuch.example"])
+emit(rcpt_reply(out, "gil@nosuch.example").startswith("451 4.4.3"),
+     "action_temporary = defer: a SERVFAIL domain (temporary) is deferred", out[-600:])
 
 # 5. A broken reload keeps the old configuration.
 write_conf(conf, "action_enforce_fail = bounce\n")

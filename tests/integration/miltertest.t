@@ -1,16 +1,17 @@
 #!/usr/bin/python3
 """Integration test (TAP): OpenDKIM's miltertest drives stsfilter-milter
 directly, without an MTA, through the scripts in tests/miltertest/: the
-default decisions and the tag header (decisions.lua) and monitor mode
-(monitor.lua) in the `seeds` world, the null MX reject (nullmx.lua) in
-the `null-mx` world, whose 556 5.1.10 reply is read from the milter's log,
-and the recipient's domain read from the raw address (rcpt.lua, issue 11:
-long local parts, SMTPUTF8, quoted local parts, source routes, literals,
-unreadable domains with action_internal_error accept and defer) in the
-`rcpt-syntax` world, with the log lines naming the right domain, and the
-new-domain rate limit (ratelimit.lua, issue 11: new_domain_rate = 1 lets
-one new domain be checked; the next new ones get action_temporary, known
-ones are still checked; one log line).
+default decisions and the tag header (decisions.lua), monitor mode
+(monitor.lua) and action_temporary = defer (temporary.lua: a fetch-error
+domain accepted, a SERVFAIL one deferred) in the `seeds` world, the null MX
+reject (nullmx.lua) in the `null-mx` world, whose 556 5.1.10 reply is read
+from the milter's log, and the recipient's domain read from the raw address
+(rcpt.lua, issue 11: long local parts, SMTPUTF8, quoted local parts, source
+routes, literals, unreadable domains with action_internal_error accept and
+defer) in the `rcpt-syntax` world, with the log lines naming the right
+domain, and the new-domain rate limit (ratelimit.lua, issue 11:
+new_domain_rate = 1 lets one new domain be checked; the next new ones get
+action_temporary, known ones are still checked; one log line).
 Every "PASS:" line of a script is one test; an error ends the script with
 one failing test.
 
@@ -63,6 +64,12 @@ for script in scripts:
         res.append([bool(re.search(r"MT0001: to=<bob@notlisted\.test>, client=127\.0\.0\.1, domain=notlisted\.test, "
                                    r"verdict=enforce-fail, reasons=\S+, action=defer, delay=\d+ms, reply=450 4\.7\.5 ", text)),
                     "decisions: log line with the queue id and the 450 4.7.5 reply", text[-600:]])
+    if name == "temporary":
+        res.append([bool(re.search(r"to=<bob@fetcherr\.test>, client=127\.0\.0\.1, domain=fetcherr\.test, "
+                                   r"verdict=no-policy, reasons=sts-policy-fetch-error, action=accept", text))
+                    and bool(re.search(r"domain=nosuch\.example, verdict=temporary, reasons=\S+, action=defer, "
+                                       r"delay=\d+ms, reply=451 4\.4\.3 ", text)),
+                    "temporary: fetcherr.test logged no-policy/accept, nosuch.example temporary/451 4.4.3", text[-800:]])
     if name == "nullmx":
         res.append([bool(re.search(r"domain=nullmx\.test, verdict=null-mx, reasons=\S+, action=reject, "
                                    r"delay=\d+ms, reply=556 5\.1\.10 <bob@nullmx\.test>: nullmx\.test accepts no mail", text)),
@@ -107,7 +114,8 @@ print("RESULTS " + json.dumps(res))
 '''
 
 results = []
-for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes"]), ("null-mx", ["nullmx"]),
+for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes", "temporary:action_temporary = defer"]),
+                       ("null-mx", ["nullmx"]),
                        ("rcpt-syntax", ["ratelimit:new_domain_rate = 1;new_domain_burst = 1;action_temporary = defer",
                                         "rcpt", "rcpt:action_internal_error = defer"])):
     r = subprocess.run([RUN, world, "--", sys.executable, "-c", INSIDE, MILTER, MT_DIR] + scripts,

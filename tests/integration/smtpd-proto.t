@@ -10,7 +10,9 @@ and 0.7 (the 7.6-style handshake with config|protocol|0.7):
   filter logs them, stays up and answers the next valid request;
 - every output line well-formed (filter-result|SESSION|TOKEN|..., or
   filter-dataline|SESSION|TOKEN|..., or register|...);
-- a defer (action_temporary = defer) answered "reject|451 4.4.3 ...";
+- a defer (action_temporary = defer) answered "reject|451 4.4.3 ..." for a
+  SERVFAIL domain, while a domain whose MTA-STS policy cannot be fetched
+  (no-policy, RFC 8461 section 3.3) proceeds;
 - interleaved sessions: a stalled policy host in one session does not delay
   another session's answer;
 - the tag header first in the data, every line echoed, the final ".";
@@ -155,12 +157,17 @@ def run(ver):
     s1 = "1a" if ver == 6 else "7a"
     f.send(rep(s1, "link-connect", "client.test|pass|127.0.0.1:40000|127.0.0.1:25"))
     f.send(rep(s1, "tx-begin", "0000abcd"))
-    f.send(flt(s1, "10", "rcpt-to", "<user@fetcherr.test>"))
+    f.send(flt(s1, "10", "rcpt-to", "<user@nosuch.example>"))
     r = f.read_until(lambda l: l.startswith("filter-result|%s|10|" % s1), 15)
     emit(f.p.poll() is None and r is not None, "%s: after malformed, truncated and overlong lines the filter is up and answers" % tag,
          f.stderr()[-800:])
     emit(r is not None and r.startswith("filter-result|%s|10|reject|451 4.4.3 " % s1),
-         "%s: a defer is reject|451 4.4.3 ..." % tag, str(r))
+         "%s: a defer (SERVFAIL domain, temporary) is reject|451 4.4.3 ..." % tag, str(r))
+    # RFC 8461 section 3.3: a policy that cannot be fetched is no-policy, never deferred.
+    f.send(flt(s1, "11", "rcpt-to", "<user@fetcherr.test>"))
+    r = f.read_until(lambda l: l.startswith("filter-result|%s|11|" % s1), 15)
+    emit(r == "filter-result|%s|11|proceed" % s1,
+         "%s: action_temporary = defer: the fetch-error domain (no-policy) proceeds" % tag, str(r))
     err = f.stderr()
     emit("malformed input line skipped" in err and "longer than 65536" in err and "NUL byte" in err,
          "%s: bad lines are logged to stderr" % tag, err[-800:])
@@ -198,16 +205,16 @@ def run(ver):
     auth = "alice|pass" if ver == 6 else "pass|alice"
     f.send(rep(sc, "link-auth", auth))
     f.send(rep(sc, "tx-begin", "0000cccc"))
-    f.send(flt(sc, "30", "rcpt-to", "<bob@fetcherr.test>"))
+    f.send(flt(sc, "30", "rcpt-to", "<bob@nosuch.example>"))
     rc_ = f.read_until(lambda l: l.startswith("filter-result|%s|30|" % sc), 15)
-    f.send(rep(sc, "tx-rcpt", "0000cccc|ok|bob@fetcherr.test"))
+    f.send(rep(sc, "tx-rcpt", "0000cccc|ok|bob@nosuch.example"))
     body = ["From: a@sender.test", "Subject: x|y", "", "..leading dot", "."]
     for i, l in enumerate(body):
         f.send(flt(sc, "31", "data-line", l))
     f.read_until(lambda l: l == "filter-dataline|%s|31|." % sc, 10)
     out = [l.split("|", 3)[3] for _, l in f.lines if l.startswith("filter-dataline|%s|31|" % sc)]
     emit(rc_ == "filter-result|%s|30|proceed" % sc, "%s: an authenticated client's tagged recipient proceeds" % tag, str(rc_))
-    emit(len(out) == len(body) + 1 and out[0].startswith("X-MTA-STS-Check: fetcherr.test temporary") and out[1:] == body,
+    emit(len(out) == len(body) + 1 and out[0].startswith("X-MTA-STS-Check: nosuch.example temporary") and out[1:] == body,
          "%s: tag header first, every data line echoed, the final dot too" % tag, json.dumps(out))
 
     # Outside mynetworks and not authenticated (0.6/0.7 auth order reversed = fail): not checked.

@@ -326,6 +326,79 @@ static void test_unopenable_degrades(void **state)
     cache_free(&c);
 }
 
+/*
+ * cache_peek() through a read-only open: an expired policy and a corrupt
+ * value are shown as they are and stay in the file (a get would drop
+ * them); a read-only open never creates a missing file.
+ */
+static void test_peek_read_only(void **state)
+{
+    CACHE_OPTS o;
+    CACHE_STORE st;
+    CACHE  *c;
+    CACHE_POLICY p, got;
+    CACHE_STATS s;
+    unsigned char junk[64];
+    unsigned char *val = 0;
+    char    missing[160];
+    size_t  len;
+
+    (void) state;
+    c = open_lmdb();
+    policy(&p, "peek1", 100);
+    assert_int_equal(cache_policy_put(c, "peek.example", &p), STATUS_OK);
+    assert_int_equal(cache_negative_put(c, "neg.example", "10 mx.neg.example\n", 50), STATUS_OK);
+    cache_free(&c);
+    memset(&o, 0, sizeof(o));
+    o.path = path;
+    memset(junk, 0x53, sizeof(junk));
+    assert_int_equal(cache_lmdb_open(&o, &st, 0), STATUS_OK);
+    assert_int_equal(st.put(st.ctx, "d:corrupt-peek.example", junk, sizeof(junk), 60), STATUS_OK);
+    st.close(&st.ctx);
+    fake_now += 200;				/* both records expired */
+
+    memset(&o, 0, sizeof(o));
+    o.backend = CACHE_BACKEND_LMDB;
+    o.memory_entries = 1;
+    o.path = path;
+    o.read_only = 1;
+    assert_int_equal(cache_open(&o, &c, 0), STATUS_OK);
+    cache_stats(c, &s);
+    assert_string_equal(s.backend, "lmdb");
+    assert_int_equal(cache_peek(c, "peek.example", &got), STATUS_OK);
+    assert_int_equal(got.kind, CACHE_KIND_POLICY);
+    assert_string_equal(got.txt_id, "peek1");
+    assert_int_equal((long) got.expires, (long) (fake_now - 100));
+    assert_int_equal(got.len, strlen(body));
+    cache_policy_clear(&got);
+    assert_int_equal(cache_peek(c, "neg.example", &got), STATUS_OK);
+    assert_int_equal(got.kind, CACHE_KIND_NEGATIVE);
+    cache_policy_clear(&got);
+    assert_int_equal(cache_peek(c, "corrupt-peek.example", &got), STATUS_INVAL);
+    assert_int_equal(cache_peek(c, "none.example", &got), STATUS_NOTFOUND);
+    /* Peeking twice sees the same: nothing was dropped, nothing counted. */
+    assert_int_equal(cache_peek(c, "peek.example", &got), STATUS_OK);
+    cache_policy_clear(&got);
+    cache_stats(c, &s);
+    assert_int_equal(s.lookups, 0);
+    assert_int_equal(s.l1_entries, 0);
+    cache_free(&c);
+    assert_int_equal(cache_lmdb_open(&o, &st, 0), STATUS_OK);
+    assert_int_equal(st.get(st.ctx, "d:peek.example", &val, &len), STATUS_OK);
+    free(val);
+    val = 0;
+    assert_int_equal(st.get(st.ctx, "d:corrupt-peek.example", &val, &len), STATUS_OK);
+    free(val);
+    val = 0;
+    st.close(&st.ctx);
+
+    /* A read-only open of a missing file fails and creates nothing. */
+    (void) snprintf(missing, sizeof(missing), "%s/missing.lmdb", dir);
+    o.path = missing;
+    assert_int_not_equal(cache_lmdb_open(&o, &st, 0), STATUS_OK);
+    assert_int_not_equal(access(missing, F_OK), 0);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +409,7 @@ int     main(void)
 	cmocka_unit_test(test_negative_and_purge),
 	cmocka_unit_test(test_l1_bytes_bound),
 	cmocka_unit_test(test_unopenable_degrades),
+	cmocka_unit_test(test_peek_read_only),
     };
 
     return (cmocka_run_group_tests(tests, setup, teardown));

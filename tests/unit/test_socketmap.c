@@ -37,6 +37,7 @@
 #define EXPAND_MAX	8192
 #define GUARD		16
 #define GUARD_BYTE	'Z'
+#define MX_MAX		64
 
 typedef struct CTX {
     const char *file;
@@ -189,6 +190,7 @@ static int reply_row(void *ctx, int lineno, int nfield, char **field)
     CTX    *c = (CTX *) ctx;
     VERDICT *v;
     char    patterns[EXPAND_MAX];
+    char   *mx[MX_MAX];
     char    want[EXPAND_MAX];
     char    mem[GUARD + SOCKETMAP_REPLY_MAX + GUARD];
     char   *out = mem + GUARD;
@@ -215,16 +217,18 @@ static int reply_row(void *ctx, int lineno, int nfield, char **field)
     }
     if (str_to_long(field[3], 0, 1000, &count) < 0)
 	fail_msg("%s:%d: bad mx_count", c->file, lineno);
-    v->policy_mx_count = (int) count;
     (void) str_copy(patterns, sizeof(patterns), field[4]);
     test_socketmap_expand(patterns, sizeof(patterns), c->file, lineno);
     for (i = 0, p = patterns; (word = strsep(&p, " ")) != 0;) {
 	if (*word == 0)
 	    continue;
-	if (i >= 16)
-	    fail_msg("%s:%d: more than 16 patterns", c->file, lineno);
-	(void) str_copy(v->policy_mx[i++], sizeof(v->policy_mx[0]), word);
+	if (i >= MX_MAX)
+	    fail_msg("%s:%d: more than %d patterns", c->file, lineno, MX_MAX);
+	mx[i++] = word;
     }
+    if (i != (int) count)
+	fail_msg("%s:%d: mx_count %ld but %d patterns", c->file, lineno, count, i);
+    assert_int_equal(verdict_set_policy_mx(v, mx, i), 0);
     for (p = field[5]; *p; p++) {
 	VERDICT_HOST *h = verdict_add_host(v, "mx.x.test", 10);
 
@@ -266,6 +270,7 @@ static void test_reply_edges(void **state)
     VERDICT *v;
     char    out[SOCKETMAP_REPLY_MAX];
     char    small[24];
+    char   *long_mx[] = {"mx.rather-long-name.example.com"};
     int     flags;
 
     (void) state;
@@ -275,8 +280,7 @@ static void test_reply_edges(void **state)
     v->verdict = VERDICT_OK;
     v->has_policy = 1;
     v->policy_mode = 2;
-    v->policy_mx_count = 1;
-    (void) str_copy(v->policy_mx[0], sizeof(v->policy_mx[0]), "mx.rather-long-name.example.com");
+    assert_int_equal(verdict_set_policy_mx(v, long_mx, 1), 0);
     /* Too small for the policy: TEMP (truncated to fit), never a cut match list. */
     assert_int_equal(socketmap_reply(v, small, sizeof(small), &flags), SOCKETMAP_TEMP);
     assert_true(strncmp(small, "TEMP ", 5) == 0);
