@@ -44,7 +44,7 @@ typedef struct CTX {
 static int row(void *ctx, int lineno, int nfield, char **field)
 {
     CTX    *c = (CTX *) ctx;
-    long    a, b, m, t, want;
+    long    a = 0, b = 0, m = 0, t = 0, want = 0;
     int     got;
 
     if (nfield != 5 && nfield != 4)
