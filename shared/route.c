@@ -1375,6 +1375,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     WHY     dwhy;
     long long t1;
     int     negative = 0;
+    int     limited = 0;			/* new_domain_rate reached */
     int     reason = REASON_NONE;
     int     transient = 0;
     int     any_pass = 0, any_temp = 0, any_candidate = 0, any_dane = 0;
@@ -1402,6 +1403,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 	v->verdict = VERDICT_TEMPORARY;
 	v->reason = REASON_NOT_PROBED;
 	(void) snprintf(v->detail, sizeof(v->detail), "too many new domains: new_domain_rate reached");
+	limited = 1;
 	goto verdict;
     }
 
@@ -1507,6 +1509,8 @@ verdict:
 	    route_tlsrpt(r, v, deadline);
 	v->total_ms = (long) (clock_mono_ms() - t0);
 	verdict_explain(v);
+	if (limited)
+	    (void) snprintf(v->explanation, sizeof(v->explanation), "%s was not checked (%s)", domain, v->detail);
 	/* Only a clean "no policy" is cached: a replay must say the same. */
 	if (!negative && v->verdict == VERDICT_NO_POLICY && v->reason == REASON_NONE && !v->mx_secure
 	    && !v->has_txt && !v->has_policy && v->warn_count == 0 && v->host_count > 0

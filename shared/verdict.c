@@ -349,11 +349,8 @@ void    verdict_explain(VERDICT *v)
 	    (void) snprintf(buf, sizeof(buf), "DNS lookup for %s failed (%s)", v->domain, v->detail);
 	    break;
 	case REASON_NOT_PROBED:
-	    if (v->detail[0])		/* the engine did not start it (route.c) */
-		(void) snprintf(buf, sizeof(buf), "%s was not checked (%s)", v->domain, v->detail);
-	    else
-		(void) snprintf(buf, sizeof(buf), "no MX host of %s could be checked within the time budget",
-				v->domain);
+	    (void) snprintf(buf, sizeof(buf), "no MX host of %s could be checked within the time budget",
+			    v->domain);
 	    break;
 	default:
 	    if ((h = verdict_culprit(v)) != 0)
