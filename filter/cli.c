@@ -6,6 +6,8 @@
  * SYNOPSIS
  *	stsfilter [-c FILE] config [-n] [NAME...]
  *
+ *	stsfilter config --sample
+ *
  *	stsfilter lint txt RECORD [--json]
  *
  *	stsfilter lint policy FILE [--mx HOST]... [--json]
@@ -56,6 +58,8 @@ static const char cli_usage_text[] =
 "                                         look at or clear the policy cache\n"
 "  config [-n] [NAME...]                  print the configuration in effect\n"
 "                                         (-n: only parameters set in the file)\n"
+"  config --sample                        print a sample file: every parameter\n"
+"                                         commented out with its default\n"
 "  lint txt RECORD [--json]               check an _mta-sts TXT record\n"
 "  lint policy FILE [--mx HOST]... [--json]\n"
 "                                         check an MTA-STS policy file (- = stdin)\n"
@@ -116,6 +120,7 @@ static int cli_config(int argc, char **argv, const char *path, int given)
 {
     static const struct option longopts[] = {
 	{"help", no_argument, 0, 'h'},
+	{"sample", no_argument, 0, 's'},
 	{0, 0, 0, 0},
     };
     CONF   *conf = 0;
@@ -133,8 +138,14 @@ static int cli_config(int argc, char **argv, const char *path, int given)
 	    only_set = 1;
 	    break;
 	case 'h':
-	    (void) fputs("usage: stsfilter [-c FILE] config [-n] [NAME...]\n", stdout);
+	    (void) fputs("usage: stsfilter [-c FILE] config [-n] [NAME...]\n"
+			 "       stsfilter config --sample\n", stdout);
 	    ret = CLI_EX_OK;
+	    goto out;
+	case 's':				/* no file read: the table */
+	    ret = (optind == argc) ? cli_sample(stdout) : CLI_EX_USAGE;
+	    if (ret == CLI_EX_USAGE)
+		cli_error("config: --sample takes no parameter names");
 	    goto out;
 	default:
 	    cli_error("config: unknown option \"%s\"", argv[optind - 1]);

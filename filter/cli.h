@@ -36,6 +36,9 @@
  *	defaults when path is the default and does not exist (given is
  *	zero); on error it prints "FILE:LINE: ..." and returns CLI_EX_CONFIG.
  *
+ *	cli_sample() (cli_sample.c) writes the sample configuration of
+ *	"config --sample".
+ *
  *	cli_check.c (the "check" command's output) provides
  *	cli_check_print() and cli_check_exit(); see that file.
  *
@@ -73,5 +76,6 @@ extern int cli_check_exit(int);
 extern int cli_check(int, char **, const char *, int);
 extern int cli_cache(int, char **, const char *, int);	/* cli_cache.c */
 extern int cli_load_conf(const char *, int, struct CONF **);
+extern int cli_sample(FILE *);			/* cli_sample.c */
 
 #endif

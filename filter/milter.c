@@ -57,6 +57,7 @@
 #include "action.h"
 #include "conf.h"
 #include "daemon.h"
+#include "notify.h"
 #include "domain.h"
 #include "log.h"
 #include "netguard.h"
@@ -452,11 +453,15 @@ int     main(int argc, char **argv)
     started = 1;
     log_info("starting: version %s, listening on %s, configuration %s", PACKAGE_VERSION,
 	     milter_socket, milter_conf_path);
+    notify_state("READY=1");			/* systemd Type=notify */
     while (!milter_main_done) {
 	sig = sigtimedwait(&set, 0, &tick);
 	if (sig == SIGHUP) {
+	    notify_state("RELOADING=1");
 	    milter_reload();
+	    notify_state("READY=1");
 	} else if (sig == SIGTERM || sig == SIGINT) {
+	    notify_state("STOPPING=1");
 	    log_info("stopping on signal %d", sig);
 	    (void) smfi_stop();
 	    break;

@@ -50,6 +50,7 @@
 #include "action.h"
 #include "conf.h"
 #include "daemon.h"
+#include "notify.h"
 #include "domain.h"
 #include "log.h"
 #include "netstring.h"
@@ -476,11 +477,15 @@ int     main(int argc, char **argv)
     }
     log_info("starting: version %s, listening on %s, configuration %s", PACKAGE_VERSION,
 	     policyd_socket, policyd_conf_path);
+    notify_state("READY=1");			/* systemd Type=notify */
     for (;;) {
 	sig = sigtimedwait(&set, 0, &tick);
 	if (sig == SIGHUP) {
+	    notify_state("RELOADING=1");
 	    policyd_reload();
+	    notify_state("READY=1");
 	} else if (sig == SIGTERM || sig == SIGINT) {
+	    notify_state("STOPPING=1");
 	    log_info("stopping on signal %d", sig);
 	    break;
 	}

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -211,22 +212,52 @@ out:
     return (ret);
 }
 
+/* daemon_help - the options, one line each */
+
+static void daemon_help(FILE *fp, const char *progname, int with_foreground)
+{
+    (void) fprintf(fp, "usage: %s [-c FILE] %s[-n] | -h | -V\n", progname,
+		   with_foreground ? "[-f] " : "");
+    (void) fprintf(fp, "  -c, --config FILE   configuration file (default %s)\n", CONF_DEFAULT_PATH);
+    if (with_foreground)
+	(void) fputs("  -f, --foreground    do not become a daemon; log to stderr too\n", fp);
+    (void) fputs("  -n, --check-config  check the configuration file and exit\n", fp);
+    (void) fputs("  -h, --help          print this help and exit\n", fp);
+    (void) fputs("  -V, --version       print the version and exit\n", fp);
+}
+
+/* daemon_args - the options every daemon takes */
+
 int     daemon_args(int argc, char **argv, const char *progname, int with_foreground,
 		            DAEMON_ARGS *args)
 {
+    static const struct option longopts[] = {
+	{"config", required_argument, 0, 'c'},
+	{"foreground", no_argument, 0, 'f'},
+	{"check-config", no_argument, 0, 'n'},
+	{"help", no_argument, 0, 'h'},
+	{"version", no_argument, 0, 'V'},
+	{0, 0, 0, 0},
+    };
     int     ch;
-    int     usage = 0;
     int     ret = DAEMON_ARGS_GO;
 
     args->conf_path = CONF_DEFAULT_PATH;
     args->foreground = 0;
     args->check_only = 0;
-    while (ret == DAEMON_ARGS_GO && (ch = getopt(argc, argv, with_foreground ? "c:fnhV" : "c:nhV")) != -1) {
+    while (ret == DAEMON_ARGS_GO
+	   && (ch = getopt_long(argc, argv, "c:fnhV", longopts, 0)) != -1) {
 	switch (ch) {
 	case 'c':
 	    args->conf_path = optarg;
 	    break;
 	case 'f':
+	    if (!with_foreground) {
+		(void) fprintf(stderr, "%s: option -f is not supported (it always runs in the foreground)\n",
+			       progname);
+		ret = 64;
+		break;
+	    }
 	    args->foreground = 1;
 	    break;
 	case 'n':
@@ -237,21 +268,20 @@ int     daemon_args(int argc, char **argv, const char *progname, int with_foregr
 	    ret = 0;
 	    break;
 	case 'h':
-	    usage = 1;
+	    daemon_help(stdout, progname, with_foreground);
 	    ret = 0;
 	    break;
-	default:
-	    usage = 1;
+	default:				/* getopt printed why */
 	    ret = 64;
 	    break;
 	}
     }
     if (ret == DAEMON_ARGS_GO && optind != argc) {
-	usage = 1;
+	(void) fprintf(stderr, "%s: unexpected argument \"%s\"\n", progname, argv[optind]);
 	ret = 64;
     }
-    if (usage)
-	(void) fprintf(stderr, "usage: %s %s[-n] [-c FILE]\n", progname, with_foreground ? "[-f] " : "");
+    if (ret == 64)
+	daemon_help(stderr, progname, with_foreground);
     return (ret);
 }
 

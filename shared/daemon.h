@@ -47,11 +47,12 @@
  *	daemon_pidfile() writes the process id to path (empty: nothing).
  *	0 or -1 (logged).
  *
- *	daemon_args() parses the options every daemon takes: -c FILE, -n
- *	(check the configuration and exit), -f (foreground; only when
- *	with_foreground), -h and -V. It returns DAEMON_ARGS_GO to carry on,
- *	or the exit status for main() (0 after -h or -V, 64 after a usage
- *	error, with the usage printed).
+ *	daemon_args() parses the options every daemon takes: -c/--config
+ *	FILE, -n/--check-config (check the configuration and exit),
+ *	-f/--foreground (only when with_foreground), -h/--help (the
+ *	options, one line each, on stdout) and -V/--version. It returns
+ *	DAEMON_ARGS_GO to carry on, or the exit status for main() (0 after
+ *	-h or -V, 64 after a usage error, with the help on stderr).
  *
  *	daemon_load() loads the configuration, logging "FILE:LINE: ..." on
  *	failure; it returns the status of conf_load().

@@ -36,8 +36,9 @@ def section(name):
     if not m:
         return None, None
     try:
-        return json.loads(m.group(1)), int(m.group(2))
-    except ValueError:
+        # check --json: {"version": 1, "results": [one entry per domain]}
+        return json.loads(m.group(1))["results"][0], int(m.group(2))
+    except (ValueError, KeyError, IndexError):
         return None, int(m.group(2))
 n = 0
 for name, verdict, rc, warn, says, desc in (
@@ -49,7 +50,7 @@ for name, verdict, rc, warn, says, desc in (
     v, got_rc = section(name)
     ok = (v is not None and v.get("verdict") == verdict and v.get("reason") == "sts-policy-fetch-error"
           and got_rc == rc and says in v.get("explanation", "")
-          and any("senders deliver without MTA-STS" in w for w in v.get("warnings", [])) == warn)
+          and any("senders deliver without MTA-STS" in w for w in (v.get("warnings") or [])) == warn)
     print("%s %d - %s" % ("ok" if ok else "not ok", n, desc))
     if not ok:
         print("#   exit %s: %s" % (got_rc, json.dumps(v)[:600] if v else text[-600:].replace("\n", "\n#   ")))
