@@ -38,10 +38,17 @@
  *	request for an unknown phase is answered "proceed". End of stdin
  *	ends the process cleanly (status 0) once running checks are done.
  *
- *	Memory: SMTPD_SESS is allocated at link-connect (or at the first
- *	request of an unknown session) and freed at link-disconnect; a
- *	SMTPD_PENDING owns its VERDICT until it is committed or dropped;
- *	SMTPD_JOB is freed by the worker that runs it.
+ *	Memory: SMTPD_SESS is allocated at link-connect, at most
+ *	smtpd_max_sessions of them (a session past that is untracked: its
+ *	recipients get action_internal_error), and freed at
+ *	link-disconnect; reports and requests of an unknown session never
+ *	create one. A SMTPD_PENDING owns its VERDICT and its raw address
+ *	until it is committed or dropped; SMTPD_JOB, with the raw address
+ *	(at most RCPT_INPUT_MAX + 1 octets), is freed by the worker that
+ *	runs it.
+ *
+ *	Recipients: the domain is read from the raw address (rcpt.c);
+ *	only the shown form (rcpt_show()) is sanitized.
  *
  *	RFCs: the reply and header rules are in action.c (RFC 8461 section
  *	5.1, RFC 7505 section 4.3, RFC 3463, RFC 5321 section 4.5.3.1.5).
