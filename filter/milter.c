@@ -61,6 +61,7 @@
 #include "domain.h"
 #include "log.h"
 #include "netguard.h"
+#include "rcpt.h"
 #include "route.h"
 #include "route_conf.h"
 #include "status.h"
@@ -204,6 +205,8 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     WHY     why;
     char    domain[DOMAIN_MAX + 1];
     char    rcpt[ACTION_RCPT_MAX + 1];
+    const char *raw = argv && argv[0] ? argv[0] : "";
+    const char *shown_domain;
     char    reasons[256];
     char    escaped[2 * (ACTION_LINE_MAX + 1)];
     char    line[LOG_LINE_MAX];
@@ -215,21 +218,29 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     why.text[0] = 0;
     (void) clock_gettime(CLOCK_MONOTONIC, &t0);
     conf = (mc && mc->conf) ? conf_ref(mc->conf) : milter_conf_get();
-    (void) text_sanitize(rcpt, sizeof(rcpt), argv && argv[0] ? argv[0] : "");
-    if (rcpt[0] == '<') {			/* "<a@b>" -> "a@b" */
-	memmove(rcpt, rcpt + 1, strlen(rcpt));
-	if (*rcpt && rcpt[strlen(rcpt) - 1] == '>')
-	    rcpt[strlen(rcpt) - 1] = 0;
-    }
+    /* The domain from the raw address; only what is shown is sanitized. */
+    (void) rcpt_show(rcpt, sizeof(rcpt), raw);
     if (mc && !mc->checked)
 	goto out;
-    if (domain_from_address(rcpt, domain, sizeof(domain), &why) != STATUS_OK) {
-	/* Not ours to judge (address literal, bad syntax): the MTA decides. */
+    status = rcpt_domain(raw, domain, sizeof(domain), &why);
+    if (status == STATUS_NOTFOUND) {
+	/* An address literal or "postmaster": no MX, nothing to check. */
+	log_info("%s: to=<%s>, not checked: no domain (%s)", mc ? milter_qid(ctx, mc) : "NOQUEUE", rcpt,
+		 domain[0] ? "address literal" : "postmaster");
 	goto out;
     }
-    if (!action_scope_domain(conf, domain))
+    if (status != STATUS_OK) {
+	/* Never a silent pass: log it, and action_internal_error decides. */
+	log_warn("%s: to=<%s>: cannot read the recipient's domain: %s; applying action_internal_error",
+		 mc ? milter_qid(ctx, mc) : "NOQUEUE", rcpt, why_text(&why));
+	domain[0] = 0;
+    } else if (!action_scope_domain(conf, domain)) {
 	goto out;
-    if (mc == 0) {
+    }
+    shown_domain = domain[0] ? domain : "the recipient's domain";
+    if (domain[0] == 0) {
+	status = STATUS_FAIL;
+    } else if (mc == 0) {
 	log_error("%s: to=%s, domain=%s: no connection state; applying action_internal_error",
 		  "NOQUEUE", rcpt, domain);
 	status = STATUS_FAIL;
@@ -242,19 +253,20 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 	goto out;
     }
     if (status != STATUS_OK) {
-	if (mc)
+	if (mc && domain[0])
 	    log_error("%s: to=%s, domain=%s: check failed: %s", milter_qid(ctx, mc), rcpt, domain,
 		      why_text(&why));
 	verdict_free(&v);
     }
     action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
     (void) action_reasons(v, reasons, sizeof(reasons));
-    (void) action_reply(&act, v, domain, rcpt, &reply);
+    (void) action_reply(&act, v, shown_domain, rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
     /* One line per decision, Postfix style. */
     (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
-		    mc ? milter_qid(ctx, mc) : "NOQUEUE", rcpt, mc ? mc->client : "unknown", domain,
+		    mc ? milter_qid(ctx, mc) : "NOQUEUE", rcpt, mc ? mc->client : "unknown",
+		    domain[0] ? domain : "unreadable",
 		    v ? verdict_name(v->verdict) : "internal-error", reasons, action_name(act.action));
     if (act.monitor)
 	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
@@ -265,7 +277,7 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
     log_info("%s", line);
     if (act.tag && mc)
-	(void) action_tag_add(mc->tag, sizeof(mc->tag), &act, v, domain);
+	(void) action_tag_add(mc->tag, sizeof(mc->tag), &act, v, domain[0] ? domain : "unreadable");
     if (act.action == ACTION_DEFER || act.action == ACTION_REJECT) {
 	/* %-escape: smfi_setreply() treats '%' as a format character. */
 	if (text_escape_percent(escaped, sizeof(escaped), reply.text) < 0)

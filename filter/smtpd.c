@@ -33,14 +33,22 @@
  *
  *	Robustness: smtpd stops when its filter exits, so nothing here
  *	exits on bad input. A malformed, truncated or overlong line
- *	(SMTPD_PROTO_LINE_MAX) is logged to stderr and skipped. A filter
+ *	(SMTPD_PROTO_LINE_MAX) is logged to stderr and skipped, but for an
+ *	overlong data-line, which is echoed cut (smtpd_overlong()). A filter
  *	request for an unknown phase is answered "proceed". End of stdin
  *	ends the process cleanly (status 0) once running checks are done.
  *
- *	Memory: SMTPD_SESS is allocated at link-connect (or at the first
- *	request of an unknown session) and freed at link-disconnect; a
- *	SMTPD_PENDING owns its VERDICT until it is committed or dropped;
- *	SMTPD_JOB is freed by the worker that runs it.
+ *	Memory: SMTPD_SESS is allocated at link-connect, at most
+ *	smtpd_max_sessions of them (a session past that is untracked: its
+ *	recipients get action_internal_error), and freed at
+ *	link-disconnect; reports and requests of an unknown session never
+ *	create one. A SMTPD_PENDING owns its VERDICT and its raw address
+ *	until it is committed or dropped; SMTPD_JOB, with the raw address
+ *	(at most RCPT_INPUT_MAX + 1 octets), is freed by the worker that
+ *	runs it.
+ *
+ *	Recipients: the domain is read from the raw address (rcpt.c);
+ *	only the shown form (rcpt_show()) is sanitized.
  *
  *	RFCs: the reply and header rules are in action.c (RFC 8461 section
  *	5.1, RFC 7505 section 4.3, RFC 3463, RFC 5321 section 4.5.3.1.5).
@@ -71,10 +79,12 @@
 #include "daemon.h"
 #include "domain.h"
 #include "log.h"
+#include "rcpt.h"
 #include "route.h"
 #include "route_conf.h"
 #include "smtpd_proto.h"
 #include "status.h"
+#include "clock.h"
 #include "str.h"
 #include "text.h"
 #include "verdict.h"
@@ -95,10 +105,11 @@
 #define SMTPD_CLIENT_MAX	64
 #define SMTPD_MSGID_MAX		32
 #define SMTPD_OUT_MAX		(SMTPD_PROTO_LINE_MAX + 128)
+#define SMTPD_SMTPD_LINE_MAX	2047	/* OpenSMTPD 6.8 reads answers into char[LINE_MAX] */
 
 typedef struct SMTPD_PENDING {
     struct SMTPD_PENDING *next;
-    char    rcpt[ACTION_RCPT_MAX + 1];
+    char   *raw;				/* owned: the address as smtpd sent it */
     char    domain[DOMAIN_MAX + 1];
     ACTION  act;
     VERDICT *v;				/* owned */
@@ -122,7 +133,9 @@ typedef struct SMTPD_JOB {
     struct SMTPD_JOB *next;
     char    session[SMTPD_PROTO_ID_MAX + 1];
     char    token[SMTPD_PROTO_ID_MAX + 1];
-    char    rcpt[ACTION_RCPT_MAX + 1];
+    char    rcpt[ACTION_RCPT_MAX + 1];	/* as shown (rcpt_show) */
+    char   *raw;				/* owned: as smtpd sent it */
+    int     untracked;			/* no session state: fallback */
     char    client[SMTPD_CLIENT_MAX];
     char    msgid[SMTPD_MSGID_MAX];
     struct sockaddr_storage addr;
@@ -136,6 +149,11 @@ static const char *smtpd_conf_path = CONF_DEFAULT_PATH;
 static CONF *smtpd_conf;
 static ROUTE *smtpd_route;
 static int smtpd_version = SMTPD_PROTO_V06;	/* until the handshake says */
+static int smtpd_tagging;		/* smtpd_tagging: data-line registered */
+static int smtpd_max_sessions;		/* smtpd_max_sessions */
+static int smtpd_nsessions;		/* under smtpd_sess_lock */
+static long smtpd_untracked;		/* sessions refused since the last log */
+static time_t smtpd_full_logged;	/* last "session table full" log */
 
 static pthread_mutex_t smtpd_out_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -229,13 +247,29 @@ static SMTPD_SESS *smtpd_sess_find(const char *id)
     return (0);
 }
 
-static SMTPD_SESS *smtpd_sess_get(const char *id)
+/*
+ * smtpd_sess_new - a session, at link-connect. The table holds at most
+ * smtpd_max_sessions; past that a session is not tracked (its recipients
+ * get action_internal_error), logged at most once a minute.
+ */
+static SMTPD_SESS *smtpd_sess_new(const char *id)
 {
     SMTPD_SESS *s;
     unsigned h;
+    time_t  now;
 
     if ((s = smtpd_sess_find(id)) != 0)
 	return (s);
+    if (smtpd_nsessions >= smtpd_max_sessions) {
+	smtpd_untracked++;
+	if ((now = clock_now()) - smtpd_full_logged >= 60) {
+	    log_warn("session table full (smtpd_max_sessions = %d): %ld new session(s) not tracked;"
+		     " their recipients get action_internal_error", smtpd_max_sessions, smtpd_untracked);
+	    smtpd_full_logged = now;
+	    smtpd_untracked = 0;
+	}
+	return (0);
+    }
     if ((s = calloc(1, sizeof(*s))) == 0) {
 	log_error("out of memory for session %s", id);
 	return (0);
@@ -245,6 +279,7 @@ static SMTPD_SESS *smtpd_sess_get(const char *id)
     h = smtpd_hash(id);
     s->next = smtpd_sessions[h];
     smtpd_sessions[h] = s;
+    smtpd_nsessions++;
     return (s);
 }
 
@@ -255,6 +290,7 @@ static void smtpd_pending_clear(SMTPD_SESS *s)
     while ((p = s->pending) != 0) {
 	s->pending = p->next;
 	verdict_free(&p->v);
+	free(p->raw);
 	free(p);
     }
     s->npending = 0;
@@ -288,6 +324,7 @@ static void smtpd_sess_drop(const char *id)
 	if (strcmp(s->id, id) == 0) {
 	    *pp = s->next;
 	    smtpd_sess_free(&s);
+	    smtpd_nsessions--;
 	    return;
 	}
     }
@@ -315,12 +352,12 @@ static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const AC
 	(void) pthread_mutex_unlock(&smtpd_sess_lock);
 	return;
     }
-    if ((p = calloc(1, sizeof(*p))) == 0) {
+    if ((p = calloc(1, sizeof(*p))) == 0 || (p->raw = strdup(job->raw)) == 0) {
 	(void) pthread_mutex_unlock(&smtpd_sess_lock);
 	log_error("out of memory: %s not tagged", domain);
+	free(p);
 	return;
     }
-    (void) str_copy(p->rcpt, sizeof(p->rcpt), job->rcpt);
     (void) str_copy(p->domain, sizeof(p->domain), domain);
     p->act = *act;
     p->v = *v;				/* ownership moves */
@@ -350,36 +387,67 @@ static void smtpd_check(const SMTPD_JOB *job)
     long    ms;
     int     status;
     int     refuse = 0;
+    int     untagged = 0;
 
     why.text[0] = 0;
     (void) clock_gettime(CLOCK_MONOTONIC, &t0);
     (void) str_copy(rcpt, sizeof(rcpt), job->rcpt);
-    if (!action_scope_client(conf, job->authenticated, job->has_addr ? (const struct sockaddr *) &job->addr : 0))
+    if (!job->untracked
+	&& !action_scope_client(conf, job->authenticated, job->has_addr ? (const struct sockaddr *) &job->addr : 0))
 	goto out;				/* not mail this site sends out */
-    if (domain_from_address(rcpt, domain, sizeof(domain), &why) != STATUS_OK)
-	goto out;				/* not ours to judge: smtpd decides */
-    if (!action_scope_domain(conf, domain))
+    /* The domain from the raw address; only what is shown is sanitized. */
+    status = rcpt_domain(job->raw, domain, sizeof(domain), &why);
+    if (status == STATUS_NOTFOUND) {
+	/* An address literal or "postmaster": no MX, nothing to check. */
+	log_info("%s: to=<%s>, not checked: no domain (%s)", qid, rcpt, domain[0] ? "address literal" : "postmaster");
 	goto out;
-    status = route_check(smtpd_route, domain, smtpd_budget_ms(conf), ROUTE_FIRST, &v, &why);
+    }
+    if (status != STATUS_OK) {
+	/* Never a silent pass: log it, and action_internal_error decides. */
+	log_warn("%s: to=<%s>: cannot read the recipient's domain: %s; applying action_internal_error",
+		 qid, rcpt, why_text(&why));
+	domain[0] = 0;
+    } else if (!action_scope_domain(conf, domain)) {
+	goto out;
+    }
+    if (domain[0] == 0) {
+	status = STATUS_FAIL;
+    } else if (job->untracked) {
+	/* Past smtpd_max_sessions (or out of memory): who sends is unknown. */
+	log_warn("%s: to=<%s>, domain=%s: session not tracked; applying action_internal_error", qid, rcpt, domain);
+	status = STATUS_FAIL;
+    } else {
+	status = route_check(smtpd_route, domain, smtpd_budget_ms(conf), ROUTE_FIRST, &v, &why);
+    }
     if (status == STATUS_INVAL) {
 	log_info("%s: to=%s, domain=%s, not checked: %s", qid, rcpt, domain, why_text(&why));
 	goto out;
     }
     if (status != STATUS_OK) {
-	log_error("%s: to=%s, domain=%s: check failed: %s", qid, rcpt, domain, why_text(&why));
+	if (domain[0] && !job->untracked)
+	    log_error("%s: to=%s, domain=%s: check failed: %s", qid, rcpt, domain, why_text(&why));
 	verdict_free(&v);
     }
     action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
+    if (act.tag && (!smtpd_tagging || job->untracked)) {
+	/* Tagging is off (smtpd_tagging = no), or no session to tag in: accept. */
+	act.action = ACTION_ACCEPT;
+	act.tag = 0;
+	untagged = 1;
+    }
     (void) action_reasons(v, reasons, sizeof(reasons));
-    (void) action_reply(&act, v, domain, rcpt, &reply);
+    (void) action_reply(&act, v, domain[0] ? domain : "the recipient's domain", rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
     /* One line per decision, as the milter writes it. */
     (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
-		    qid, rcpt, job->client, domain, v ? verdict_name(v->verdict) : "internal-error",
+		    qid, rcpt, job->client, domain[0] ? domain : "unreadable", v ? verdict_name(v->verdict) : "internal-error",
 		    reasons, action_name(act.action));
     if (act.monitor)
 	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
+    if (untagged)
+	(void) str_appendf(line, sizeof(line), " (not tagged: %s)",
+			   job->untracked ? "session not tracked" : "smtpd_tagging = no");
     (void) str_appendf(line, sizeof(line), ", delay=%ldms", ms);
     if (reply.code[0])
 	(void) str_appendf(line, sizeof(line), ", reply=%s %s %s", reply.code, reply.dsn, reply.text);
@@ -387,7 +455,7 @@ static void smtpd_check(const SMTPD_JOB *job)
 	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
     log_info("%s", line);
     if (act.tag)
-	smtpd_pending_add(job, domain, &act, &v);	/* before the answer */
+	smtpd_pending_add(job, domain[0] ? domain : "unreadable", &act, &v);	/* before the answer */
     if (act.action == ACTION_DEFER || act.action == ACTION_REJECT) {
 	/* smtpd-filters(7): one line, "4xx " or "5xx ", sent as is. */
 	(void) snprintf(answer, sizeof(answer), "%s %s %s", reply.code, reply.dsn, reply.text);
@@ -400,6 +468,15 @@ out:
     else
 	smtpd_result(job->version, job->session, job->token, "proceed", 0);
     verdict_free(&v);
+}
+
+static void smtpd_job_free(SMTPD_JOB **jp)
+{
+    if (*jp == 0)
+	return;
+    free((*jp)->raw);
+    free(*jp);
+    *jp = 0;
 }
 
 /* smtpd_worker - run jobs until told to stop */
@@ -423,7 +500,7 @@ static void *smtpd_worker(void *arg)
 	smtpd_queued--;
 	(void) pthread_mutex_unlock(&smtpd_pool_lock);
 	smtpd_check(job);
-	free(job);
+	smtpd_job_free(&job);
 	(void) pthread_mutex_lock(&smtpd_pool_lock);
     }
     smtpd_workers--;
@@ -470,7 +547,7 @@ static void smtpd_submit(SMTPD_JOB *job)
     if (run_here) {
 	log_warn("cannot start a worker thread; checking in the main thread");
 	smtpd_check(job);
-	free(job);
+	smtpd_job_free(&job);
     }
 }
 
@@ -492,10 +569,10 @@ static void smtpd_rcpt(const SMTPD_PROTO_MSG *msg)
 {
     SMTPD_JOB *job;
     SMTPD_SESS *s;
-    const char *addr = msg->params;
-    size_t  len;
 
-    if ((job = calloc(1, sizeof(*job))) == 0) {
+    /* Capped: rcpt_domain() refuses an address over RCPT_INPUT_MAX octets. */
+    if ((job = calloc(1, sizeof(*job))) == 0 || (job->raw = strndup(msg->params, RCPT_INPUT_MAX + 1)) == 0) {
+	free(job);
 	log_error("out of memory; session %s proceeds unchecked", msg->session);
 	smtpd_result(msg->version, msg->session, msg->token, "proceed", 0);
 	return;
@@ -504,15 +581,12 @@ static void smtpd_rcpt(const SMTPD_PROTO_MSG *msg)
     (void) str_copy(job->token, sizeof(job->token), msg->token);
     job->version = msg->version;
     /* smtpd sends the bare address; older releases kept the brackets. */
-    if (*addr == '<')
-	addr++;
-    (void) text_sanitize(job->rcpt, sizeof(job->rcpt), addr);
-    len = strlen(job->rcpt);
-    if (len && job->rcpt[len - 1] == '>')
-	job->rcpt[len - 1] = 0;
+    (void) rcpt_show(job->rcpt, sizeof(job->rcpt), job->raw);
     (void) str_copy(job->client, sizeof(job->client), "unknown");
+    job->untracked = 1;
     (void) pthread_mutex_lock(&smtpd_sess_lock);
-    if ((s = smtpd_sess_get(msg->session)) != 0) {
+    if ((s = smtpd_sess_find(msg->session)) != 0) {
+	job->untracked = 0;
 	job->addr = s->addr;
 	job->has_addr = s->has_addr;
 	job->authenticated = s->authenticated;
@@ -555,6 +629,25 @@ static void smtpd_data(const SMTPD_PROTO_MSG *msg)
     smtpd_dataline(msg->version, msg->session, msg->token, msg->params);
 }
 
+/* smtpd_same_rcpt - one address, with or without angle brackets, any case */
+
+static int smtpd_same_rcpt(const char *a, const char *b)
+{
+    size_t  la, lb;
+
+    if (*a == '<')
+	a++;
+    if (*b == '<')
+	b++;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la && a[la - 1] == '>')
+	la--;
+    if (lb && b[lb - 1] == '>')
+	lb--;
+    return (la == lb && strncasecmp(a, b, la) == 0);
+}
+
 /* smtpd_report - keep the session state from the reports */
 
 static void smtpd_report(const SMTPD_PROTO_MSG *msg)
@@ -564,7 +657,7 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
     SMTPD_PENDING *p;
     char    addr[64];
     char    result[16];
-    char    rcpt[ACTION_RCPT_MAX + 1];
+    char    rcpt[RCPT_INPUT_MAX + 2];
     char    msgid[SMTPD_MSGID_MAX];
     struct sockaddr_in *sin;
     struct sockaddr_in6 *sin6;
@@ -583,7 +676,7 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	}
 	(void) pthread_mutex_lock(&smtpd_sess_lock);
 	smtpd_sess_drop(msg->session);		/* a reused id starts afresh */
-	if ((s = smtpd_sess_get(msg->session)) != 0 && addr[0]) {
+	if ((s = smtpd_sess_new(msg->session)) != 0 && addr[0]) {
 	    sin = (struct sockaddr_in *) &s->addr;
 	    sin6 = (struct sockaddr_in6 *) &s->addr;
 	    if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
@@ -600,7 +693,7 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	return;
     }
     (void) pthread_mutex_lock(&smtpd_sess_lock);
-    if ((s = smtpd_sess_get(msg->session)) == 0) {
+    if ((s = smtpd_sess_find(msg->session)) == 0) {
 	(void) pthread_mutex_unlock(&smtpd_sess_lock);
 	return;
     }
@@ -621,11 +714,12 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	} else {
 	    /* Tag only recipients smtpd accepted; drop the others. */
 	    for (pp = &s->pending; (p = *pp) != 0; pp = &p->next) {
-		if (strcasecmp(p->rcpt, rcpt) == 0) {
+		if (smtpd_same_rcpt(p->raw, rcpt)) {
 		    if (strcmp(result, "ok") == 0)
 			(void) action_tag_add(s->tag, sizeof(s->tag), &p->act, p->v, p->domain);
 		    *pp = p->next;
 		    verdict_free(&p->v);
+		    free(p->raw);
 		    free(p);
 		    s->npending--;
 		    break;
@@ -661,11 +755,18 @@ static void smtpd_line(char *line)
 	    log_warn("unsupported %s %s; speaking protocol 0.%d", msg.key, msg.value, smtpd_version);
 	}
 	if (strcmp(msg.key, "ready") == 0) {
+	    /* Logged first: once smtpd reads "register|ready", the line is there. */
+	    log_info("registered with smtpd, protocol 0.%d, tagging %s", smtpd_version,
+		     smtpd_tagging ? "on (data-line)" : "off");
+	    /* data-line only to tag: smtpd 6.8 then cuts body lines (stsfilter-smtpd(8)). */
+	    if (smtpd_tagging) {
+		smtpd_write(smtpd_proto_register_data, strlen(smtpd_proto_register_data));
+		smtpd_write("\n", 1);
+	    }
 	    for (reg = smtpd_proto_register; *reg; reg++) {
 		smtpd_write(*reg, strlen(*reg));
 		smtpd_write("\n", 1);
 	    }
-	    log_info("registered with smtpd, protocol 0.%d", smtpd_version);
 	}
 	break;
     case SMTPD_PROTO_REPORT:
@@ -682,6 +783,33 @@ static void smtpd_line(char *line)
 	}
 	break;
     }
+}
+
+/*
+ * smtpd_overlong - the first SMTPD_PROTO_LINE_MAX bytes of an overlong line.
+ * A data-line (tagging on) is echoed cut, as OpenSMTPD 6.8 cuts every
+ * answer into its LINE_MAX buffer anyway: the message keeps the line
+ * rather than lose it (an answer near 64 KB makes smtpd 6.8 stall).
+ */
+static void smtpd_overlong(char *line)
+{
+    SMTPD_PROTO_MSG msg;
+    char   *param;
+    size_t  cut;
+
+    line[SMTPD_PROTO_LINE_MAX] = 0;
+    if (memchr(line, 0, SMTPD_PROTO_LINE_MAX) != 0 || smtpd_proto_parse(line, &msg, 0, 0) < 0
+	|| msg.stream != SMTPD_PROTO_FILTER || strcmp(msg.event, "data-line") != 0) {
+	log_warn("input line longer than %d bytes skipped", SMTPD_PROTO_LINE_MAX);
+	return;
+    }
+    cut = SMTPD_SMTPD_LINE_MAX - strlen("filter-dataline|||") - strlen(msg.session) - strlen(msg.token);
+    param = (char *) msg.params;
+    if (strlen(param) > cut)
+	param[cut] = 0;
+    log_warn("session %s: a message line longer than %d bytes is passed on cut to %lu (stsfilter-smtpd(8), LIMITS)",
+	     msg.session, SMTPD_PROTO_LINE_MAX, (unsigned long) cut);
+    smtpd_data(&msg);
 }
 
 /* smtpd_loop - read stdin until EOF; overlong lines are skipped whole */
@@ -725,7 +853,7 @@ static void smtpd_loop(void)
 	len -= start;
 	if (len >= sizeof(buf) - 1) {
 	    if (!skipping)
-		log_warn("input line longer than %d bytes skipped", SMTPD_PROTO_LINE_MAX);
+		smtpd_overlong(buf);
 	    skipping = 1;
 	    len = 0;
 	}
@@ -778,6 +906,8 @@ int     main(int argc, char **argv)
 	goto out;
     }
     (void) signal(SIGPIPE, SIG_IGN);
+    smtpd_tagging = conf_bool(smtpd_conf, CONF_SMTPD_TAGGING);
+    smtpd_max_sessions = conf_int(smtpd_conf, CONF_SMTPD_MAX_SESSIONS);
     ret = SMTPD_EX_SOFTWARE;
     if (smtpd_privileges(smtpd_conf) < 0)
 	goto out;

@@ -24,9 +24,10 @@
 
 /* The registration: what the filter needs, nothing more. */
 
+const char smtpd_proto_register_data[] = "register|filter|smtp-in|data-line";
+
 const char *const smtpd_proto_register[] = {
     "register|filter|smtp-in|rcpt-to",
-    "register|filter|smtp-in|data-line",
     "register|report|smtp-in|link-connect",
     "register|report|smtp-in|link-auth",
     "register|report|smtp-in|tx-begin",

@@ -34,6 +34,8 @@
  *			const char *line)
  *
  *	const char *const smtpd_proto_register[]
+ *
+ *	const char smtpd_proto_register_data[]
  * DESCRIPTION
  *	Pure: no I/O, no threads, no allocation; safe to fuzz.
  *
@@ -95,7 +97,11 @@
  *	malformed or does not fit (buf is then "").
  *
  *	smtpd_proto_register[] is the registration sent after
- *	"config|ready", null-terminated, "register|ready" last.
+ *	"config|ready", null-terminated, "register|ready" last. It has no
+ *	data-line filter: smtpd_proto_register_data is sent before it only
+ *	when the filter tags (smtpd_tagging), because with a data-line
+ *	filter OpenSMTPD 6.8 cuts every body line longer than 1,997
+ *	characters (the LINE_MAX buffer of lka_filter_process_response).
  */
 
 #include <stddef.h>
@@ -130,5 +136,6 @@ extern int smtpd_proto_tx_rcpt(const SMTPD_PROTO_MSG *, char *, size_t, char *, 
 extern int smtpd_proto_result(char *, size_t, int, const char *, const char *, const char *, const char *);
 extern int smtpd_proto_dataline(char *, size_t, int, const char *, const char *, const char *);
 extern const char *const smtpd_proto_register[];
+extern const char smtpd_proto_register_data[];
 
 #endif

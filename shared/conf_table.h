@@ -88,6 +88,10 @@
     /* Checks. */ \
     X(CHECK_TIME_BUDGET, "check_time_budget", CONF_T_TIME, "8s", 1, 600, "s", CONF_CHECK_NONE, \
       "time limit for one complete domain check") \
+    X(NEW_DOMAIN_RATE, "new_domain_rate", CONF_T_INT, "600", 0, 1000000, "", CONF_CHECK_NONE, \
+      "domains never seen before whose checks may start per minute, per process; 0: no limit") \
+    X(NEW_DOMAIN_BURST, "new_domain_burst", CONF_T_INT, "100", 1, 1000000, "", CONF_CHECK_NONE, \
+      "new-domain checks that may start at once before new_domain_rate applies") \
     X(ALLOW_PRIVATE_ADDRESSES, "allow_private_addresses", CONF_T_BOOL, "no", 0, 1, "", CONF_CHECK_NONE, \
       "allow fetching from and probing loopback, private and reserved addresses") \
     /* Cache. */ \
@@ -150,6 +154,10 @@
       "group of a unix socketmap socket; empty: the group of user") \
     X(SOCKETMAP_PID_FILE, "socketmap_pid_file", CONF_T_STRING, "/run/stsfilter/policyd.pid", 0, 0, "", CONF_CHECK_NONE, \
       "PID file of stsfilter-policyd; empty: none") \
+    X(SMTPD_TAGGING, "smtpd_tagging", CONF_T_BOOL, "no", 0, 1, "", CONF_CHECK_NONE, \
+      "stsfilter-smtpd adds the tag header (OpenSMTPD 6.8 then cuts body lines over 1997 characters)") \
+    X(SMTPD_MAX_SESSIONS, "smtpd_max_sessions", CONF_T_INT, "10000", 16, 1000000, "", CONF_CHECK_NONE, \
+      "sessions stsfilter-smtpd keeps state for; past it, recipients get action_internal_error") \
     X(USER, "user", CONF_T_STRING, "stsfilter", 1, 0, "", CONF_CHECK_NONE, \
       "unprivileged user the daemons run as") \
     X(PID_FILE, "pid_file", CONF_T_STRING, "/run/stsfilter/stsfilter.pid", 0, 0, "", CONF_CHECK_NONE, \

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "policy.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "status.h"
 #include "str.h"
@@ -59,6 +60,7 @@
 #define ROUTE_RETRY_S		300	/* one failed refresh per 5 min */
 #define ROUTE_SCAN_MAX		256	/* refresh jobs queued per tick */
 #define ROUTE_TICK_DEFAULT_MS	60000
+#define ROUTE_KNOWN_MAX		100000	/* domains the new-domain limit remembers */
 
 #define ROUTE_POLICY_RCPT	0	/* a lookup: stale-while-revalidate */
 #define ROUTE_POLICY_RECHECK	1	/* background: TXT recheck, fetch on a new id */
@@ -116,6 +118,7 @@ struct ROUTE {
     int     queue_len;
     ROUTE_SEEN *seen[ROUTE_SEEN_BUCKETS];
     int     seen_count;
+    RATELIMIT *newdom;			/* new_domain_rate; null: no limit */
 };
 
 /*
@@ -213,6 +216,13 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
 	(void) pthread_cond_init(&r->refresh_cond, &ca);
 	(void) pthread_condattr_destroy(&ca);
     }
+    if (opts->new_domain_rate > 0
+	&& ratelimit_create(opts->new_domain_rate, opts->new_domain_burst > 0 ? opts->new_domain_burst : 1,
+			    ROUTE_KNOWN_MAX, ROUTE_SEEN_LIFE, &r->newdom) != STATUS_OK) {
+	why_set(why, "cannot set up the new-domain rate limit");
+	status = STATUS_FAIL;
+	goto done;
+    }
     route_refresh_start(r);
     *out = r;
     r = 0;
@@ -238,6 +248,7 @@ void    route_free(ROUTE **rp)
 	(void) pthread_mutex_unlock(&r->flight_lock);
     }
     dns_free(&r->dns);
+    ratelimit_free(&r->newdom);
     if (r->cache) {
 	ROUTE_SEEN *e, *next;
 	int     i;
@@ -1335,6 +1346,24 @@ static void route_negative_store(ROUTE *r, const VERDICT *v)
 	log_warn("%s: cannot cache the absence of a policy", v->domain);
 }
 
+/*
+ * A domain checked in the last day, or with a cached policy, is not new;
+ * any other takes a token of the new-domain limit (ratelimit.h).
+ */
+static int route_admit(ROUTE *r, const char *domain)
+{
+    CACHE_POLICY cached;
+
+    if (r->newdom == 0 || ratelimit_known(r->newdom, domain))
+	return (1);
+    if (cache_policy_get(r->cache, domain, &cached) == STATUS_OK) {
+	cache_policy_clear(&cached);
+	ratelimit_know(r->newdom, domain);
+	return (1);
+    }
+    return (ratelimit_admit(r->newdom, domain));
+}
+
 static int route_run(ROUTE *r, const char *domain, long long t0, long long deadline, int flags,
 		             VERDICT **out, WHY *why)
 {
@@ -1346,6 +1375,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     WHY     dwhy;
     long long t1;
     int     negative = 0;
+    int     limited = 0;			/* new_domain_rate reached */
     int     reason = REASON_NONE;
     int     transient = 0;
     int     any_pass = 0, any_temp = 0, any_candidate = 0, any_dane = 0;
@@ -1365,6 +1395,15 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     /* A fresh negative entry: the verdict costs no network access. */
     if ((negative = route_negative_load(r, v)) != 0) {
 	v->verdict = VERDICT_NO_POLICY;
+	goto verdict;
+    }
+
+    /* Issue 11: the lookups of a domain never seen before start within new_domain_rate. */
+    if (!route_admit(r, domain)) {
+	v->verdict = VERDICT_TEMPORARY;
+	v->reason = REASON_NOT_PROBED;
+	(void) snprintf(v->detail, sizeof(v->detail), "too many new domains: new_domain_rate reached");
+	limited = 1;
 	goto verdict;
     }
 
@@ -1470,6 +1509,8 @@ verdict:
 	    route_tlsrpt(r, v, deadline);
 	v->total_ms = (long) (clock_mono_ms() - t0);
 	verdict_explain(v);
+	if (limited)
+	    (void) snprintf(v->explanation, sizeof(v->explanation), "%s was not checked (%s)", domain, v->detail);
 	/* Only a clean "no policy" is cached: a replay must say the same. */
 	if (!negative && v->verdict == VERDICT_NO_POLICY && v->reason == REASON_NONE && !v->mx_secure
 	    && !v->has_txt && !v->has_policy && v->warn_count == 0 && v->host_count > 0

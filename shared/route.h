@@ -53,6 +53,14 @@
  *	"lock:DOMAIN"; a process that finds it held waits briefly for
  *	the holder's result in Redis instead of fetching.
  *
+ *	New domains (issue 11): a domain with no negative entry, no
+ *	cached policy, and no check in the last day is new; with
+ *	opts.new_domain_rate > 0 its network lookups start only within that
+ *	many a minute (burst opts.new_domain_burst, ratelimit.h), so that
+ *	senders cannot turn the filter into a scanner. Past the limit the
+ *	verdict is temporary (reason not-probed, detail "too many new
+ *	domains: new_domain_rate reached"), so action_temporary applies.
+ *
  *	Probe results are cached per MX host (RFC 8461 section 4), keyed
  *	by host, port and DANE flag (cache.h): cache_success_ttl after a
  *	pass, cache_failure_ttl after a failure (not when this lookup's
@@ -132,6 +140,8 @@ typedef struct ROUTE_OPTS {
     int     refresh_threads;		/* background refresh pool; 0: 2, <0: none */
     int     refresh_tick_ms;		/* proactive refresh scan period; 0: 60000 */
     long    refresh_ahead;		/* s before max_age ends; 0: max_age/4, <= 1 day */
+    long    new_domain_rate;		/* new domains checked a minute; 0: no limit */
+    long    new_domain_burst;		/* at once; 0: 1 */
 } ROUTE_OPTS;
 
 extern int route_create(const ROUTE_OPTS *, ROUTE **, WHY *);

@@ -60,6 +60,8 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->refresh_tick_ms = (int) conf_time(conf, CONF_REFRESH_TICK) * 1000;
     opts->refresh_ahead = conf_time(conf, CONF_REFRESH_AHEAD);
     opts->cache_negative_ttl = (long) conf_time(conf, CONF_CACHE_NEGATIVE_TTL);
+    opts->new_domain_rate = conf_int(conf, CONF_NEW_DOMAIN_RATE);
+    opts->new_domain_burst = conf_int(conf, CONF_NEW_DOMAIN_BURST);
     opts->cache_success_ttl = (long) conf_time(conf, CONF_CACHE_SUCCESS_TTL);
     opts->cache_failure_ttl = (long) conf_time(conf, CONF_CACHE_FAILURE_TTL);
 }

@@ -15,7 +15,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # target  runs  max_len (policy: past POLICY_BODY_MAX; conf: a few lines
 # past CONF_LINE_MAX; txt, tlsrpt: past TXT_RECORD_MAX, TLSRPT_RECORD_MAX;
 # netstring: a request past NETSTRING_REQUEST_MAX; socketmap: a key past
-# SOCKETMAP_KEY_MAX)
+# SOCKETMAP_KEY_MAX; rcpt: past RCPT_INPUT_MAX; smtpd_proto: past
+# SMTPD_PROTO_LINE_MAX)
 targets="txt:800000:4200
 tlsrpt:400000:4200
 policy:400000:70000
@@ -23,7 +24,9 @@ domain:800000:600
 smtpreply:400000:20000
 conf:200000:9000
 netstring:400000:100020
-socketmap:800000:1200"
+socketmap:800000:1200
+rcpt:400000:4200
+smtpd_proto:400000:66000"
 cap=25			# seconds per target, whatever the machine
 
 echo "1..$(( $(echo "$targets" | wc -l) + 1 ))"

@@ -3,8 +3,15 @@
 directly, without an MTA, through the scripts in tests/miltertest/: the
 default decisions and the tag header (decisions.lua), monitor mode
 (monitor.lua) and action_temporary = defer (temporary.lua: a fetch-error
-domain accepted, a SERVFAIL one deferred) in the `seeds` world, and the null MX reject (nullmx.lua) in
-the `null-mx` world, whose 556 5.1.10 reply is read from the milter's log.
+domain accepted, a SERVFAIL one deferred) in the `seeds` world, the null MX
+reject (nullmx.lua) in the `null-mx` world, whose 556 5.1.10 reply is read
+from the milter's log, and the recipient's domain read from the raw address
+(rcpt.lua, issue 11: long local parts, SMTPUTF8, quoted local parts, source
+routes, literals, unreadable domains with action_internal_error accept and
+defer) in the `rcpt-syntax` world, with the log lines naming the right
+domain, and the new-domain rate limit (ratelimit.lua, issue 11:
+new_domain_rate = 1 lets one new domain be checked; the next new ones get
+action_temporary, known ones are still checked; one log line).
 Every "PASS:" line of a script is one test; an error ends the script with
 one failing test.
 
@@ -40,8 +47,9 @@ for script in scripts:
     logp = os.path.join(W, "mt-%s.log" % name)
     log = open(logp, "w")
     proc = subprocess.Popen([MILTER, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
-    env = dict(os.environ, MT_SOCKET="inet:%d@127.0.0.1" % port, MT_DIR=MT_DIR)
-    r = subprocess.run(["miltertest", "-s", os.path.join(MT_DIR, name + ".lua")], capture_output=True,
+    env = dict(os.environ, MT_SOCKET="inet:%d@127.0.0.1" % port, MT_DIR=MT_DIR,
+               MT_STRICT="1" if "action_internal_error = defer" in extra else "0")
+    r = subprocess.run(["miltertest", "-s", os.path.join(MT_DIR, name + ".lua")], capture_output=True, errors="replace",
                        text=True, env=env, timeout=120)
     for l in r.stdout.splitlines():
         if l.startswith("PASS: "):
@@ -51,7 +59,7 @@ for script in scripts:
     proc.send_signal(signal.SIGTERM)
     proc.wait(15)
     log.close()
-    text = open(logp).read()
+    text = open(logp, errors="replace").read()
     if name == "decisions":
         res.append([bool(re.search(r"MT0001: to=<bob@notlisted\.test>, client=127\.0\.0\.1, domain=notlisted\.test, "
                                    r"verdict=enforce-fail, reasons=\S+, action=defer, delay=\d+ms, reply=450 4\.7\.5 ", text)),
@@ -66,14 +74,52 @@ for script in scripts:
         res.append([bool(re.search(r"domain=nullmx\.test, verdict=null-mx, reasons=\S+, action=reject, "
                                    r"delay=\d+ms, reply=556 5\.1\.10 <bob@nullmx\.test>: nullmx\.test accepts no mail", text)),
                     "nullmx: 556 5.1.10 reply (RFC 7505 section 4.3)", text[-600:]])
+    if name == "rcpt" and "action_internal_error = defer" not in extra:
+        res.append([bool(re.search(r"MT0002: to=<a{200,}\.\.\.@xn--bcher-kva\.test>, client=127\.0\.0\.1, "
+                                   r"domain=xn--bcher-kva\.test, verdict=enforce-fail, .*reply=450 4\.7\.5 "
+                                   r"<a+\.\.\.@xn--bcher-kva\.test>: mail to xn--bcher-kva\.test cannot be", text)),
+                    "rcpt: the 300-byte local part's log line and reply name xn--bcher-kva.test", text[-1500:]])
+        res.append([bool(re.search(r"to=<b+\.\.\.@notlisted\.test\.example>, client=\S+, domain=notlisted\.test\.example, "
+                                   r"verdict=(temporary|no-policy)", text))
+                    and not re.search(r"to=<b+[^>]*>, client=\S+, domain=notlisted\.test,", text),
+                    "rcpt: the 240-byte local part's log line names notlisted.test.example, never notlisted.test",
+                    "\n".join(l for l in text.splitlines() if "bbbb" in l)])
+        res.append([bool(re.search(r"to=<bob@b\?\?cher\.test>, client=\S+, domain=xn--bcher-kva\.test, verdict=enforce-fail", text)),
+                    "rcpt: bob@bücher.test is checked as xn--bcher-kva.test (shown sanitized)", text[-1500:]])
+        res.append([bool(re.search(r"to=<bob@\[192\.0\.2\.1\]>, not checked: no domain \(address literal\)", text)),
+                    "rcpt: the address literal is logged as not checked", text[-1500:]])
+        res.append([bool(re.search(r"to=<bob@bad_domain\.test>: cannot read the recipient's domain: .*applying action_internal_error", text))
+                    and bool(re.search(r"to=<bob@bad_domain\.test>, client=\S+, domain=unreadable, verdict=internal-error, "
+                                       r"reasons=-, action=accept", text)),
+                    "rcpt: the unreadable domain is logged and gets action_internal_error (accept)", text[-1500:]])
+    if name == "rcpt" and "action_internal_error = defer" in extra:
+        res.append([bool(re.search(r"to=<bob@bad_domain\.test>, client=\S+, domain=unreadable, verdict=internal-error, "
+                                   r"reasons=-, action=defer, delay=\d+ms, reply=451 4\.3\.0 <bob@bad_domain\.test>: "
+                                   r"the TLS route to the recipient's domain could not be checked", text)),
+                    "rcpt (strict): the unreadable domain gets 451 4.3.0", text[-1500:]])
+    if name == "ratelimit":
+        res.append([bool(re.search(r"MT0003: to=<bob@nopolicy\.test>, client=\S+, domain=nopolicy\.test, verdict=no-policy", text))
+                    and bool(re.search(r"MT0003: to=<carol@nopolicy\.test>, client=\S+, domain=nopolicy\.test, verdict=no-policy", text)),
+                    "ratelimit: the first new domain and the known one are checked", text[-1500:]])
+        res.append([bool(re.search(r"to=<bob@notlisted\.test>, client=\S+, domain=notlisted\.test, verdict=temporary, "
+                                   r"reasons=not-probed, action=defer, delay=\d+ms, reply=451 4\.4\.3 .*new_domain_rate reached", text))
+                    and bool(re.search(r"domain=xn--bcher-kva\.test, verdict=temporary, reasons=not-probed, action=defer", text)),
+                    "ratelimit: past the limit, new domains are not checked: temporary, action_temporary (451 4.4.3)", text[-1500:]])
+        res.append([len(re.findall(r"new-domain rate limit reached \(new_domain_rate = 1 a minute, new_domain_burst = 1\): "
+                                   r"1 check\(s\) of new domains not started", text)) == 1
+                    and text.count("new-domain rate limit reached") == 1,
+                    "ratelimit: the limit is logged once (at most once a minute)", text[-1500:]])
     res.append([proc.returncode == 0, "%s: milter stopped cleanly" % name, "rc %s" % proc.returncode])
 print("RESULTS " + json.dumps(res))
 '''
 
 results = []
-for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes", "temporary:action_temporary = defer"]), ("null-mx", ["nullmx"])):
+for world, scripts in (("seeds", ["decisions", "monitor:monitor_mode = yes", "temporary:action_temporary = defer"]),
+                       ("null-mx", ["nullmx"]),
+                       ("rcpt-syntax", ["ratelimit:new_domain_rate = 1;new_domain_burst = 1;action_temporary = defer",
+                                        "rcpt", "rcpt:action_internal_error = defer"])):
     r = subprocess.run([RUN, world, "--", sys.executable, "-c", INSIDE, MILTER, MT_DIR] + scripts,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace", timeout=600)
     got = None
     for line in r.stdout.splitlines():
         if line.startswith("RESULTS "):

@@ -4,7 +4,8 @@ as smtpd drives it, in the `smtpd-filter` world (seeds-fetch plus slow.test) (re
 
 Covers, for protocol 0.6 (the OpenSMTPD 6.8 handshake, no config|protocol)
 and 0.7 (the 7.6-style handshake with config|protocol|0.7):
-- the registration after config|ready (rcpt-to, data-line, the reports);
+- the registration after config|ready (rcpt-to and the reports; data-line
+  only with smtpd_tagging = yes);
 - malformed, truncated, overlong (70 000 bytes) and NUL-holding lines: the
   filter logs them, stays up and answers the next valid request;
 - every output line well-formed (filter-result|SESSION|TOKEN|..., or
@@ -56,7 +57,7 @@ with open(conf, "w") as fp:
     fp.write(base + COMMON + "action_temporary = defer\n")
 conf_tag = os.path.join(W, "smtpd-filter-tag.conf")
 with open(conf_tag, "w") as fp:
-    fp.write(base + COMMON)             # action_temporary = tag, the default
+    fp.write(base + COMMON + "smtpd_tagging = yes\n")     # action_temporary = tag, the default
 
 WELLFORMED = re.compile(r"^(register\|[a-z|-]+|filter-result\|[0-9a-f]{1,16}\|[0-9a-f]{1,16}\|(proceed|reject\|[45][0-9][0-9] [^\r]+)"
                         r"|filter-dataline\|[0-9a-f]{1,16}\|[0-9a-f]{1,16}\|.*)$")
@@ -130,9 +131,10 @@ def run(ver):
     handshake(f, ver)
     regs = [l for _, l in f.lines if l.startswith("register|")]
     emit(regs and regs[-1] == "register|ready" and "register|filter|smtp-in|rcpt-to" in regs
-         and "register|filter|smtp-in|data-line" in regs and "register|report|smtp-in|tx-rcpt" in regs
+         and "register|filter|smtp-in|data-line" not in regs and "register|report|smtp-in|tx-rcpt" in regs
          and "register|report|smtp-in|link-auth" in regs,
-         "%s: registers rcpt-to, data-line and the reports, register|ready last" % tag, "\n".join(regs))
+         "%s: registers rcpt-to and the reports, no data-line (smtpd_tagging = no), register|ready last" % tag,
+         "\n".join(regs))
     emit("registered with smtpd, protocol 0.%d" % ver in f.stderr(), "%s: the handshake's version is detected" % tag,
          f.stderr()[-400:])
     V = "0.%d" % ver
@@ -195,6 +197,9 @@ def run(ver):
     # mynetworks; the recipient accepted by smtpd (tx-rcpt ok) is tagged.
     f = Filter(tag + "-tag", conf_tag)
     handshake(f, ver)
+    regs = [l for _, l in f.lines if l.startswith("register|")]
+    emit(regs and regs[-1] == "register|ready" and "register|filter|smtp-in|data-line" in regs,
+         "%s: smtpd_tagging = yes registers data-line too" % tag, "\n".join(regs))
     sc = "3c" if ver == 6 else "9c"
     f.send(rep(sc, "link-connect", "|pass|192.0.2.9:42000|127.0.0.1:25"))
     auth = "alice|pass" if ver == 6 else "pass|alice"

@@ -61,6 +61,7 @@ act_on = authenticated, mynetworks
 mynetworks = 127.0.0.0/8
 policy_fetch_timeout = 3s
 cache_path = %s/cache.lmdb
+smtpd_tagging = yes
 """ % cache_dir)
 r = subprocess.run([FILTER, "-n", "-c", conf], capture_output=True, text=True)
 emit(r.returncode == 0, "stsfilter-smtpd -n accepts the configuration", r.stdout + r.stderr)
