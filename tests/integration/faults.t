@@ -25,7 +25,8 @@ every MX host tarpitted (the MX Postfix paused: connections accepted, no
 banner); the milter killed (SIGKILL) under load and restarted; the LMDB
 file deleted under the running milter, on a read-only mount at start, and
 on a full disk (a small tmpfs in the world's mount namespace, filled);
-SIGHUP with a broken configuration mid-batch. Each fault also has a check
+SIGHUP with a broken configuration mid-batch, then a burst of 3,000
+SIGHUPs (and the same burst at stsfilter-policyd). Each fault also has a check
 that it took effect (a log line or a verdict), so that a batch that never
 met its fault cannot pass.
 
@@ -51,6 +52,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("STS_BUILDDIR", TOP)
 MILTER = os.path.join(BUILD, "stsfilter-milter")
 STS = os.path.join(BUILD, "stsfilter")
+POLICYD = os.path.join(BUILD, "stsfilter-policyd")
 RUN = os.path.join(TOP, "tests/world/run")
 
 BUDGET = 1.0            # recipient_time_budget, seconds
@@ -392,6 +394,7 @@ mynetworks = 127.0.0.1/32
             ("mx-tarpit", self.p_mx_tarpit), ("milter-killed", self.p_milter_killed),
             ("lmdb-deleted", self.p_lmdb_deleted), ("lmdb-readonly", self.p_lmdb_readonly),
             ("lmdb-full", self.p_lmdb_full), ("sighup-broken", self.p_sighup_broken),
+            ("policyd-sighup", self.p_policyd_sighup),
         ]
         only = os.environ.get("STS_FAULTS")
         for name, fn in phases:
@@ -702,14 +705,88 @@ mynetworks = 127.0.0.1/32
             self.proc.send_signal(signal.SIGHUP)
             time.sleep(0.2)
             self.proc.send_signal(signal.SIGHUP)
-        recs = self.batch(phase, {4: hup, 9: hup})
+        burst = {"sent": 0}
+
+        def storm():
+            # SIGHUPs 0.5 ms apart, many of them while a reload runs (the
+            # milter used to die of one: an engine thread took it).
+            for _ in range(3000):
+                if self.proc.poll() is not None:
+                    break
+                self.proc.send_signal(signal.SIGHUP)
+                burst["sent"] += 1
+                time.sleep(0.0005)
+        storm_t = threading.Thread(target=storm)
+        recs = self.batch(phase, {4: hup, 9: storm_t.start})
+        storm_t.join()
+        time.sleep(0.3)
+        alive = self.proc.poll() is None
         self.account(phase, recs)
         self.normal(recs, "the old configuration stays in force", phase)
         text = self.logtext()
         self.emit(text.count("reload failed") >= 2 and re.search(r"faults\.conf:\d+:", text),
                   "%s: each broken reload logged with file:line" % phase, text[-800:])
-        self.emit(self.proc.poll() is None, "%s: milter alive" % phase)
+        self.emit(alive and burst["sent"] == 3000, "%s: milter alive after a burst of %d SIGHUPs" % (phase, burst["sent"]),
+                  "exit status %s" % self.proc.poll())
         self.stopped(phase)
+
+    def p_policyd_sighup(self, phase, pids):
+        """stsfilter-policyd had the milter's SIGHUP bug (an engine thread
+        took a SIGHUP sent during a reload): a burst, then a lookup."""
+        conf = os.path.join(self.W, "policyd.conf")
+        with open(conf, "w") as fp:
+            fp.write(self.base + "socketmap_socket = inet:10031@127.0.0.1\nuser = root\n"
+                     "socketmap_pid_file = %s/policyd.pid\n" % self.W)
+        log = open(os.path.join(self.W, "policyd.log"), "w")
+        proc = subprocess.Popen([POLICYD, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+        up = False
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", 10031), 0.2).close()
+                up = True
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.emit(up, "%s: policyd up" % phase)
+        sent = 0
+        for _ in range(3000):
+            if proc.poll() is not None:
+                break
+            proc.send_signal(signal.SIGHUP)
+            sent += 1
+            time.sleep(0.0005)
+        time.sleep(0.3)
+        self.emit(proc.poll() is None and sent == 3000, "%s: policyd alive after a burst of %d SIGHUPs" % (phase, sent),
+                  "exit status %s" % proc.poll())
+        reply = b""
+        try:
+            q = b"postfix good.test"
+            c = socket.create_connection(("127.0.0.1", 10031), 5)
+            c.settimeout(10)
+            c.sendall(b"%d:%s," % (len(q), q))
+            while not reply.endswith(b","):
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            c.close()
+        except OSError as exc:
+            reply = repr(exc).encode()
+        self.emit(re.match(rb"\d+:(OK|NOTFOUND) ", reply), "%s: policyd still answers a socketmap lookup" % phase,
+                  reply.decode(errors="replace"))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = proc.wait()
+        else:
+            rc = proc.poll()
+        log.close()
+        self.emit(rc == 0, "%s: policyd stops cleanly" % phase, "exit status %s" % rc)
 
 
 def inside():
@@ -729,7 +806,7 @@ def inside():
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--inside":
         return inside()
-    for x in (MILTER, STS):
+    for x in (MILTER, STS, POLICYD):
         if not os.access(x, os.X_OK):
             print("1..1\nnot ok 1 - %s is built" % x)
             return 1
