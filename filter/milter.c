@@ -19,11 +19,17 @@
  *	reference to at MAIL FROM (conf_ref()) so that SIGHUP can install
  *	a new one while old transactions finish with theirs.
  *
- *	Signals: libmilter's own signal thread stops the milter on SIGHUP.
- *	smfi_main() therefore runs in a thread of its own, and the main
- *	thread, which the kernel prefers for a process-directed signal
- *	when it waits for it, takes SIGHUP (reload), SIGTERM and SIGINT
- *	(smfi_stop()) with sigtimedwait().
+ *	Signals: libmilter's own signal thread (sigwait()) stops the milter
+ *	on SIGHUP. smfi_main() therefore runs in a thread of its own, and
+ *	the main thread takes SIGHUP (reload), SIGTERM and SIGINT
+ *	(smfi_stop()): every other thread blocks them (daemon_signals()
+ *	before any thread starts), and the main thread alone keeps them
+ *	unblocked, always, with a handler (SA_NODEFER, nothing in sa_mask)
+ *	that sets a flag and wakes it through a pipe. The kernel gives a
+ *	process-directed signal to the main thread whenever that thread
+ *	does not block it, so libmilter's thread never sees one, also
+ *	when a SIGHUP arrives during a reload (with sigtimedwait() that
+ *	window existed, and a burst of SIGHUPs stopped the milter).
  *
  *	Memory: MILTER_CTX is allocated at connect and freed at close;
  *	it holds one CONF reference while a transaction is open.
@@ -51,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <poll.h>
 
 #include <libmilter/mfapi.h>
 
@@ -103,6 +110,47 @@ static char milter_socket[CONF_VALUE_MAX + 1];
 static char milter_syslog_name[256];
 static volatile sig_atomic_t milter_main_done;
 static int milter_main_status;
+static volatile sig_atomic_t milter_sig_hup;	/* SIGHUP seen */
+static volatile sig_atomic_t milter_sig_stop;	/* SIGTERM or SIGINT seen */
+static int milter_sig_pipe[2] = {-1, -1};	/* wakes the main thread */
+
+/* milter_sig_handler - main thread only: note the signal, wake the loop */
+
+static void milter_sig_handler(int sig)
+{
+    int     saved = errno;
+
+    if (sig == SIGHUP)
+	milter_sig_hup = 1;
+    else
+	milter_sig_stop = sig;
+    /* Non-blocking: a full pipe already has the loop awake. */
+    (void) !write(milter_sig_pipe[1], "s", 1);
+    errno = saved;
+}
+
+/* milter_sig_catch - handlers on, then unblocked in the calling (main) thread */
+
+static int milter_sig_catch(const sigset_t *set)
+{
+    struct sigaction sa;
+    int     i;
+
+    if (pipe(milter_sig_pipe) < 0)
+	return (-1);
+    for (i = 0; i < 2; i++)
+	if (fcntl(milter_sig_pipe[i], F_SETFL, O_NONBLOCK) < 0
+	    || fcntl(milter_sig_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
+	    return (-1);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = milter_sig_handler;
+    (void) sigemptyset(&sa.sa_mask);
+    /* Never blocked in this thread, not even inside the handler. */
+    sa.sa_flags = SA_RESTART | SA_NODEFER;
+    if (sigaction(SIGHUP, &sa, 0) < 0 || sigaction(SIGTERM, &sa, 0) < 0 || sigaction(SIGINT, &sa, 0) < 0)
+	return (-1);
+    return (pthread_sigmask(SIG_UNBLOCK, set, 0) == 0 ? 0 : -1);
+}
 
 /* milter_conf_get - a reference to the current configuration */
 
@@ -389,13 +437,13 @@ int     main(int argc, char **argv)
     WHY     why;
     sigset_t set;
     pthread_t tid;
-    struct timespec tick = {1, 0};
+    struct pollfd pfd;
+    char    drain[64];
     char    pidfile[CONF_VALUE_MAX + 1];
     int     foreground = 0;
     int     check_only = 0;
     int     started = 0;
     int     ret = MILTER_EX_CONFIG;
-    int     sig;
 
     log_init(milter_progname, LOG_TO_STDERR);
     if ((ret = daemon_args(argc, argv, milter_progname, 1, &args)) != DAEMON_ARGS_GO)
@@ -435,6 +483,14 @@ int     main(int argc, char **argv)
     if (daemon_pidfile(pidfile) < 0 || daemon_privileges(milter_conf, milter_socket) < 0)
 	goto out;
 
+    /*
+     * Every thread inherits these blocked; the main thread takes them.
+     * Before the engine starts its threads: a SIGHUP that finds the main
+     * thread busy (reloading) would otherwise go to an engine thread,
+     * whose default action ends the process.
+     */
+    daemon_signals(&set);
+
     /* The engine starts threads: after fork and setuid. */
     route_conf_opts(milter_conf, &opts);
     why.text[0] = 0;
@@ -444,29 +500,41 @@ int     main(int argc, char **argv)
 	goto out;
     }
 
-    /* Every thread inherits these blocked; the main thread takes them. */
-    daemon_signals(&set);
     if (pthread_create(&tid, 0, milter_main_thread, 0) != 0) {
 	log_error("cannot start the milter thread");
 	goto out;
     }
     started = 1;
+    if (milter_sig_catch(&set) < 0) {
+	log_error("cannot set up the signal handlers: %s", strerror(errno));
+	(void) smfi_stop();
+	goto join;
+    }
     log_info("starting: version %s, listening on %s, configuration %s", PACKAGE_VERSION,
 	     milter_socket, milter_conf_path);
     notify_state("READY=1");			/* systemd Type=notify */
     while (!milter_main_done) {
-	sig = sigtimedwait(&set, 0, &tick);
-	if (sig == SIGHUP) {
-	    notify_state("RELOADING=1");
-	    milter_reload();
-	    notify_state("READY=1");
-	} else if (sig == SIGTERM || sig == SIGINT) {
+	pfd.fd = milter_sig_pipe[0];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	(void) poll(&pfd, 1, 1000);
+	while (read(milter_sig_pipe[0], drain, sizeof(drain)) > 0)
+	     /* void */ ;
+	if (milter_sig_stop) {
 	    notify_state("STOPPING=1");
-	    log_info("stopping on signal %d", sig);
+	    log_info("stopping on signal %d", (int) milter_sig_stop);
 	    (void) smfi_stop();
 	    break;
 	}
+	if (milter_sig_hup) {
+	    milter_sig_hup = 0;
+	    notify_state("RELOADING=1");
+	    milter_reload();
+	    notify_state("READY=1");
+	}
     }
+
+join:
     (void) pthread_join(tid, 0);
     ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
 

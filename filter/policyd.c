@@ -817,6 +817,14 @@ int     main(int argc, char **argv)
     if (daemon_privileges(policyd_conf, 0) < 0)
 	goto out;
 
+    /*
+     * Every thread inherits these blocked; the main thread takes them.
+     * Before the engine starts its threads: a SIGHUP that finds the main
+     * thread busy (reloading) would otherwise go to an engine thread,
+     * whose default action ends the process.
+     */
+    daemon_signals(&set);
+
     /* The engine starts threads: after fork and setuid. */
     route_conf_opts(policyd_conf, &opts);
     why.text[0] = 0;
@@ -826,8 +834,6 @@ int     main(int argc, char **argv)
 	goto out;
     }
 
-    /* Every thread inherits these blocked; the main thread takes them. */
-    daemon_signals(&set);
     if (pthread_create(&policyd_acceptor, 0, policyd_accept_thread, 0) != 0) {
 	log_error("cannot start the acceptor thread");
 	goto out;

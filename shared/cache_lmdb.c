@@ -28,15 +28,28 @@
  *	A value longer than CACHE_VALUE_MAX is treated as absent and
  *	reported as corrupt by size (cache.c then deletes it).
  *
+ *	A full disk is an error, never a signal: LMDB sizes its lock file
+ *	(path-lock) with ftruncate() and writes it through a shared
+ *	mapping, and a write to a page that has no disk block yet, on a
+ *	full file system, kills the process with SIGBUS. cache_lmdb_open()
+ *	therefore allocates the lock file's blocks (posix_fallocate())
+ *	before mdb_env_open(); when that fails the open fails, and cache.c
+ *	works from memory. The data file is written with pwrite() (no
+ *	MDB_WRITEMAP), so a full disk there makes a write fail with ENOSPC.
+ *
  *	store->close() closes the environment; store->ctx is owned by
  *	the store.
  */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "clock.h"
@@ -46,6 +59,8 @@
 
 #define CACHE_LMDB_MAPSIZE	((size_t) 256 * 1024 * 1024)
 #define CACHE_LMDB_READERS	512
+#define CACHE_LMDB_SLOT		64	/* LMDB's MDB_reader, one cache line */
+#define CACHE_LMDB_LOCK_HEAD	4096	/* more than LMDB's MDB_txninfo header */
 
 typedef struct CACHE_LMDB {
     MDB_env *env;
@@ -238,6 +253,44 @@ static void cache_lmdb_close(void **ctxp)
     *ctxp = 0;
 }
 
+/*
+ * Give the lock file real disk blocks before LMDB maps it (see the
+ * header: a hole written through the mapping on a full disk is SIGBUS).
+ * A file larger than LMDB needs is fine: LMDB then fits more reader
+ * slots into it.
+ */
+static int cache_lmdb_lockfile(const char *path, WHY *why)
+{
+    char    lock[1024 + sizeof("-lock")];
+    struct stat st;
+    off_t   want = CACHE_LMDB_LOCK_HEAD + (off_t) CACHE_LMDB_READERS * CACHE_LMDB_SLOT;
+    int     fd = -1;
+    int     rc;
+    int     status = STATUS_FAIL;
+
+    if (str_copy(lock, sizeof(lock), path) != 0 || str_append(lock, sizeof(lock), "-lock") != 0) {
+	why_set(why, "cache_path is too long");
+	goto done;
+    }
+    if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || fstat(fd, &st) < 0) {
+	why_set(why, "%s: %s", lock, strerror(errno));
+	goto done;
+    }
+    if (st.st_size > want)
+	want = st.st_size;
+    /* posix_fallocate() returns the error; it does not set errno. */
+    if ((rc = posix_fallocate(fd, 0, want)) != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
+	why_set(why, "%s: cannot allocate %ld bytes: %s", lock, (long) want, strerror(rc));
+	goto done;
+    }
+    status = STATUS_OK;
+
+done:
+    if (fd >= 0)
+	(void) close(fd);
+    return (status);
+}
+
 int     cache_lmdb_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
 {
     CACHE_LMDB *l = 0;
@@ -259,6 +312,8 @@ int     cache_lmdb_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
 	why_set(why, "cache_path is too long");
 	goto done;
     }
+    if (cache_lmdb_lockfile(l->path, why) != STATUS_OK)
+	goto done;
     if ((rc = mdb_env_create(&l->env)) != 0
 	|| (rc = mdb_env_set_mapsize(l->env, CACHE_LMDB_MAPSIZE)) != 0
 	|| (rc = mdb_env_set_maxreaders(l->env, CACHE_LMDB_READERS)) != 0

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -399,6 +400,28 @@ static void test_peek_read_only(void **state)
     assert_int_not_equal(access(missing, F_OK), 0);
 }
 
+/*
+ * A full disk must not kill the process: LMDB writes its lock file
+ * through a shared mapping, and a page without a disk block is SIGBUS
+ * on a full file system (tests/integration/faults.t, lmdb-full). The
+ * open allocates every block of the lock file: no holes.
+ */
+static void test_lock_file_allocated(void **state)
+{
+    CACHE  *c;
+    struct stat st;
+    char    lock[160];
+
+    (void) state;
+    (void) snprintf(lock, sizeof(lock), "%s-lock", path);
+    (void) unlink(lock);
+    c = open_lmdb();
+    assert_int_equal(stat(lock, &st), 0);
+    assert_true(st.st_size > 0);
+    assert_true((long long) st.st_blocks * 512 >= (long long) st.st_size);
+    cache_free(&c);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +433,7 @@ int     main(void)
 	cmocka_unit_test(test_l1_bytes_bound),
 	cmocka_unit_test(test_unopenable_degrades),
 	cmocka_unit_test(test_peek_read_only),
+	cmocka_unit_test(test_lock_file_allocated),
     };
 
     return (cmocka_run_group_tests(tests, setup, teardown));

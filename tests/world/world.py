@@ -548,7 +548,7 @@ class World:
         self.want_tcp = set()  # (address, port) that must listen before tests run
         self.info = {"scenario": sc["name"], "description": sc["description"], "dir": top,
                      "dns": DNS_ADDR, "zones": [], "policy_hosts": [], "mx": [], "tarpits": [],
-                     "expect": sc["expect"], "redis": None}
+                     "expect": sc["expect"], "redis": None, "pids": {}}
 
     # -- addresses
     def alloc(self, want=None):
@@ -564,6 +564,7 @@ class World:
         logf = open(os.path.join(self.top, "logs", name + ".out"), "w")
         p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kw)
         self.procs.append((name, p))
+        self.info["pids"][name] = p.pid   # as seen inside the world's PID namespace
         return p
 
     # -- bring-up
