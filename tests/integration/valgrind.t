@@ -117,10 +117,10 @@ def main():
                         "%s: stsfilter check exited with a verdict status, not valgrind's (%d)" % (what, run["rc"]),
                         run["stderr"]))
         try:
-            got = json.loads(run["stdout"])
-            got = got if isinstance(got, list) else [got]
+            # check --json: {"version": 1, "results": [one entry per domain]}
+            got = json.loads(run["stdout"])["results"]
             seen = sorted(x.get("domain") for x in got if x.get("verdict"))
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, KeyError, TypeError):
             got, seen = [], []
         results.append((seen == sorted(res["domains"] * 2), "%s: a verdict for each, both times" % what,
                         "got %s\n%s" % (seen, run["stdout"][-1500:])))
