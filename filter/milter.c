@@ -104,6 +104,7 @@ static int milter_main_done;		/* smfi_main() returned; milter_lock */
 static int milter_main_status;		/* its result; milter_lock */
 static int milter_stopping;		/* refuse new work; milter_lock */
 static int milter_inflight;		/* callbacks using the engine; milter_lock */
+static int milter_sessions;		/* connections with a MILTER_CTX; milter_lock */
 static pthread_cond_t milter_idle = PTHREAD_COND_INITIALIZER;	/* inflight 0 */
 
 /* milter_conf_get - a reference to the current configuration */
@@ -141,7 +142,23 @@ static void milter_leave(void)
     (void) pthread_mutex_unlock(&milter_lock);
 }
 
-/* milter_drain - refuse new work, wait for callbacks in flight */
+/* milter_session - count connections (delta +1 or -1) */
+
+static void milter_session(int delta)
+{
+    (void) pthread_mutex_lock(&milter_lock);
+    milter_sessions += delta;
+    if (milter_sessions == 0 && milter_stopping)
+	(void) pthread_cond_broadcast(&milter_idle);
+    (void) pthread_mutex_unlock(&milter_lock);
+}
+
+/*
+ * milter_drain - refuse new work, then wait until no callback uses the
+ * engine and no connection is open (so that the last replies are
+ * written before the process exits), or until the deadline. Returns
+ * the number of callbacks still in flight.
+ */
 
 static int milter_drain(int wait_ms)
 {
@@ -157,7 +174,7 @@ static int milter_drain(int wait_ms)
     }
     (void) pthread_mutex_lock(&milter_lock);
     milter_stopping = 1;
-    while (milter_inflight > 0
+    while ((milter_inflight > 0 || milter_sessions > 0)
 	   && pthread_cond_timedwait(&milter_idle, &milter_lock, &deadline) != ETIMEDOUT)
 	 /* void */ ;
     left = milter_inflight;
@@ -191,6 +208,9 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostadd
     MILTER_CTX *mc;
 
     (void) hostname;
+    if (!milter_enter())
+	return (SMFIS_TEMPFAIL);		/* stopping */
+    milter_leave();
     if ((mc = calloc(1, sizeof(*mc))) == 0) {
 	/* milter_rcpt() applies action_internal_error without a context. */
 	log_error("out of memory at connect");
@@ -209,6 +229,8 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostadd
     if (smfi_setpriv(ctx, mc) != MI_SUCCESS) {
 	log_error("smfi_setpriv failed at connect from %s", mc->client);
 	free(mc);
+    } else {
+	milter_session(1);
     }
     return (SMFIS_CONTINUE);
 }
@@ -366,6 +388,7 @@ static sfsistat milter_close(SMFICTX *ctx)
 	milter_reset(mc);
 	free(mc);
 	(void) smfi_setpriv(ctx, 0);
+	milter_session(-1);
     }
     return (SMFIS_CONTINUE);
 }

@@ -257,6 +257,33 @@ out:
     return (ret);
 }
 
+/*
+ * daemon_pidfile_busy - is the pid file locked by a running copy? Read
+ * only, no link followed, nothing created: safe as root in any folder.
+ */
+
+static int daemon_pidfile_busy(const char *path)
+{
+    struct stat st;
+    char    buf[32];
+    ssize_t n;
+    int     fd;
+    int     busy = 0;
+
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+	return (0);				/* the write will say why */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_SH | LOCK_NB) < 0
+	&& errno == EWOULDBLOCK) {
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	log_error("pid file %s is locked: another copy (pid %s) is running", path, *buf ? buf : "unknown");
+	busy = 1;
+    }
+    (void) close(fd);
+    return (busy);
+}
+
 /* daemon_pidfile - lock and write the pid file, or defer it */
 
 int     daemon_pidfile(const CONF *conf, const char *path)
@@ -272,6 +299,8 @@ int     daemon_pidfile(const CONF *conf, const char *path)
 	/* Root must not open a name that user can replace. */
 	log_info("%s is writable by user %s: the pid file is written after the privilege drop",
 		 dir, user);
+	if (daemon_pidfile_busy(path))
+	    return (-1);
 	return (str_copy(daemon_pid_deferred, sizeof(daemon_pid_deferred), path) < 0 ? -1 : 0);
     }
     return (daemon_pidfile_open(path));
