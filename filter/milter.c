@@ -25,6 +25,12 @@
  *	when it waits for it, takes SIGHUP (reload), SIGTERM and SIGINT
  *	(smfi_stop()) with sigtimedwait().
  *
+ *	Shutdown: libmilter's session threads outlive smfi_main(), so MAIL
+ *	FROM and RCPT TO pass a gate (milter_enter/milter_leave) that counts
+ *	them; after SIGTERM the gate answers tempfail, and main() frees the
+ *	engine only once no callback uses it and the connections are gone,
+ *	or leaves it to the exit after check_time_budget plus 2 seconds.
+ *
  *	Memory: MILTER_CTX is allocated at connect and freed at close;
  *	it holds one CONF reference while a transaction is open.
  *

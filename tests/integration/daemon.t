@@ -82,6 +82,7 @@ import grp, json, os, pwd, re, signal, stat, subprocess, sys, threading, time
 MILTER, CLIENT = sys.argv[1], sys.argv[2]
 W = os.environ["STS_WORLD"]
 base = open(os.environ["STS_WORLD_CONF"]).read()
+PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable  # others must run it
 exec(CLIENT.replace('if __name__ == "__main__":', "if False:"))
 res = []
 def emit(ok, desc, diag=""):
@@ -172,11 +173,11 @@ emit(st and stat.S_IMODE(st.st_mode) == 0o660, "socket mode 0660 (milter_socket_
 emit(st and st.st_gid == postfix_gid and st.st_uid == nobody.pw_uid,
      "socket owner nobody (user), group postfix (milter_socket_group default)",
      "uid %s gid %s" % ((st.st_uid, st.st_gid) if st else ("-", "-")))
-r = subprocess.run(["runuser", "-u", "postfix", "--", sys.executable, "-c", CLIENT, sock], capture_output=True,
+r = subprocess.run(["runuser", "-u", "postfix", "--", PY, "-c", CLIENT, sock], capture_output=True,
                    text=True, timeout=60)
 emit(r.stdout.startswith("[('O', 'O'), ('C', 'c'), ('M', 'c')]"), "the postfix user connects and negotiates (option negotiation answered)",
      r.stdout[-300:] + r.stderr[-500:])
-r = subprocess.run(["runuser", "-u", "daemon", "--", sys.executable, "-c", CLIENT, sock], capture_output=True,
+r = subprocess.run(["runuser", "-u", "daemon", "--", PY, "-c", CLIENT, sock], capture_output=True,
                    text=True, timeout=60)
 emit("PermissionError" in r.stdout, "another user gets EACCES", r.stdout[-300:] + r.stderr[-300:])
 pid = open(pidf).read().strip() if os.path.exists(pidf) else ""
