@@ -9,7 +9,8 @@ Covers:
     folder the user can write gets the file after the privilege drop (owned
     by the user); a second copy on the same pid file refuses to start and
     leaves the first one's socket alone;
-  - user = root refused without allow_root;
+  - user = root refused without allow_root (stsfilter-milter and
+    stsfilter-smtpd);
   - the unix socket: mode 0660, owner user, group postfix; the postfix user
     connects and negotiates; a missing group, and a folder the group cannot
     search, are logged as errors;
@@ -80,6 +81,7 @@ if __name__ == "__main__":
 INSIDE = r'''
 import grp, json, os, pwd, re, signal, stat, subprocess, sys, threading, time
 MILTER, CLIENT = sys.argv[1], sys.argv[2]
+SMTPD = os.path.join(os.path.dirname(MILTER), "stsfilter-smtpd")
 W = os.environ["STS_WORLD"]
 base = open(os.environ["STS_WORLD_CONF"]).read()
 PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable  # others must run it
@@ -160,6 +162,10 @@ text = logtext("root")
 emit(rc not in (0, "running"), "user = root refused without allow_root", "rc %s: %s" % (rc, text[-500:]))
 emit("refusing to run as root" in text and "allow_root" in text, "the refusal says why and names allow_root",
      text[-500:])
+r = subprocess.run([SMTPD, "-c", conf("smtpd-root", "user = root\n")], input="", capture_output=True, text=True,
+                   timeout=30)
+emit(r.returncode != 0 and "refusing to run as root" in r.stderr, "stsfilter-smtpd refuses user = root too",
+     "rc %d: %s" % (r.returncode, r.stderr[-500:]))
 
 # 3. A running milter: socket access, the postfix user, the pid file.
 sock = W + "/run/good.sock"
