@@ -23,13 +23,19 @@
  *	smfi_main() therefore runs in a thread of its own, and the main
  *	thread, which the kernel prefers for a process-directed signal
  *	when it waits for it, takes SIGHUP (reload), SIGTERM and SIGINT
- *	(smfi_stop()) with sigtimedwait().
+ *	(stop) with sigtimedwait().
  *
- *	Shutdown: libmilter's session threads outlive smfi_main(), so MAIL
- *	FROM and RCPT TO pass a gate (milter_enter/milter_leave) that counts
- *	them; after SIGTERM the gate answers tempfail, and main() frees the
- *	engine only once no callback uses it and the connections are gone,
- *	or leaves it to the exit after check_time_budget plus 2 seconds.
+ *	Shutdown: connect, MAIL FROM and RCPT TO pass a gate
+ *	(milter_enter/milter_leave) that counts the callbacks using the
+ *	engine; connections are counted from connect to close. After
+ *	SIGTERM the gate answers tempfail (the MTA keeps the mail and
+ *	retries; new connections still get an answer), and main() waits
+ *	until no callback uses the engine and the connections are gone, at
+ *	most check_time_budget plus 2 seconds, then frees the engine (only
+ *	when no callback uses it), removes the socket and exits. It does not call smfi_stop(): libmilter's
+ *	teardown destroys mutexes and condition variables that its worker
+ *	pool and smfi_stop() itself may still be using (tests/tsan.supp),
+ *	and its session threads outlive smfi_main() anyway.
  *
  *	Memory: MILTER_CTX is allocated at connect and freed at close;
  *	it holds one CONF reference while a transaction is open.
@@ -536,6 +542,7 @@ int     main(int argc, char **argv)
     int     foreground = 0;
     int     check_only = 0;
     int     left = 0;
+    const char *path;
     int     ret = MILTER_EX_CONFIG;
     int     sig;
 
@@ -597,17 +604,22 @@ int     main(int argc, char **argv)
 	    milter_reload();
 	} else if (sig == SIGTERM || sig == SIGINT) {
 	    log_info("stopping on signal %d", sig);
-	    (void) smfi_stop();
 	    break;
 	}
     }
-    (void) pthread_join(tid, 0);
-    ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
+    if (milter_done()) {
+	/* smfi_main() gave up on its own (logged by libmilter). */
+	(void) pthread_join(tid, 0);
+	ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
+    } else {
+	ret = MILTER_EX_OK;
+    }
 
     /*
-     * Session threads may still be in a callback: refuse new work, wait
-     * for the running checks (each within check_time_budget), and free
-     * the engine only when none uses it.
+     * Refuse new work, wait for the running checks (each within
+     * check_time_budget) and the open connections, and free the engine
+     * only when no callback uses it. libmilter's threads end with the
+     * process.
      */
     if ((left = milter_drain(route_conf_budget_ms(milter_conf) + MILTER_DRAIN_SLACK_MS)) > 0) {
 	log_error("%d callbacks still running after the drain deadline; exiting without freeing the engine",
@@ -616,6 +628,8 @@ int     main(int argc, char **argv)
     } else {
 	log_info("stopped");
     }
+    if ((path = daemon_socket_path(milter_socket)) != 0)
+	(void) unlink(path);			/* may fail after setuid */
 
 out:
     if (daemon_pidfile_locked())

@@ -15,7 +15,8 @@ Covers:
     connects and negotiates; a missing group, and a folder the group cannot
     search, are logged as errors;
   - SIGTERM while RCPT checks are in flight: every RCPT sent before the
-    signal gets an answer, the milter exits 0 after draining.
+    signal gets an answer, a connection made during the drain gets
+    tempfail, the milter exits 0 after draining.
 
 Needs root."""
 
@@ -225,6 +226,11 @@ ts = [threading.Thread(target=client, args=(i,)) for i in range(16)]
 n_sent = sum(1 for i in range(16) if rcpts.acquire(timeout=20))
 t_sig = time.time()
 good.send_signal(signal.SIGTERM)
+for _ in range(100):
+    if "stopping on signal 15" in logtext("good"):
+        break
+    time.sleep(0.1)
+during = session(sock, "late@slow.test")
 [t.join() for t in ts]
 rc = finish(good, 30)
 sent = [o for o, t in outs if len(o) >= 3 and o[2] == ("M", "c")]
@@ -234,6 +240,8 @@ emit(n_sent == 16 and len(sent) == 16, "16 transactions sent RCPT before SIGTERM
      "%d sent; %r" % (n_sent, [o for o, t in outs if o not in sent][:3]))
 emit(len(answered) == len(sent), "every RCPT in flight at SIGTERM was answered", repr([o for o in sent if o not in answered][:3]))
 emit(late, "the answers came after the signal (the checks were in flight)", "%d late" % len(late))
+emit(during[:2] == [("O", "O"), ("C", "t")], "a connection during the drain is refused cleanly (tempfail at connect)",
+     repr(during))
 emit(rc == 0, "the milter exits 0 after draining", "rc %s: %s" % (rc, logtext("good")[-800:]))
 emit(re.search(r"stopping on signal 15.*\n(.*\n)*.*stopped", logtext("good")), "drained before freeing the engine",
      logtext("good")[-500:])
