@@ -542,6 +542,7 @@ int     main(int argc, char **argv)
     int     foreground = 0;
     int     check_only = 0;
     int     left = 0;
+    int     running = 0;			/* the smfi_main() thread */
     const char *path;
     int     ret = MILTER_EX_CONFIG;
     int     sig;
@@ -596,6 +597,7 @@ int     main(int argc, char **argv)
 	log_error("cannot start the milter thread");
 	goto out;
     }
+    running = 1;
     log_info("starting: version %s, listening on %s, configuration %s", PACKAGE_VERSION,
 	     milter_socket, milter_conf_path);
     while (!milter_done()) {
@@ -610,6 +612,7 @@ int     main(int argc, char **argv)
     if (milter_done()) {
 	/* smfi_main() gave up on its own (logged by libmilter). */
 	(void) pthread_join(tid, 0);
+	running = 0;
 	ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
     } else {
 	ret = MILTER_EX_OK;
@@ -639,6 +642,14 @@ out:
 	(void) pthread_mutex_lock(&milter_lock);
 	conf_unref(&milter_conf);
 	(void) pthread_mutex_unlock(&milter_lock);
+    }
+    if (running) {
+	/*
+	 * libmilter's threads are still running: skip the atexit handlers,
+	 * one of which (libmilter's) destroys a mutex they may hold.
+	 */
+	(void) fflush(0);
+	_exit(ret);
     }
     return (ret);
 }
