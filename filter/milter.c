@@ -542,7 +542,7 @@ int     main(int argc, char **argv)
     int     foreground = 0;
     int     check_only = 0;
     int     left = 0;
-    int     running = 0;			/* the smfi_main() thread */
+    int     running = 0;			/* libmilter's threads started */
     const char *path;
     int     ret = MILTER_EX_CONFIG;
     int     sig;
@@ -610,9 +610,13 @@ int     main(int argc, char **argv)
 	}
     }
     if (milter_done()) {
-	/* smfi_main() gave up on its own (logged by libmilter). */
-	(void) pthread_join(tid, 0);
-	running = 0;
+	/*
+	 * smfi_main() returned on its own: a listener error (logged by
+	 * libmilter), or libmilter's signal thread took SIGTERM, SIGINT or
+	 * SIGHUP while this thread was not waiting in sigtimedwait().
+	 */
+	log_info("libmilter stopped listening; stopping");
+	(void) pthread_join(tid, 0);		/* its workers live on */
 	ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
     } else {
 	ret = MILTER_EX_OK;
@@ -645,8 +649,9 @@ out:
     }
     if (running) {
 	/*
-	 * libmilter's threads are still running: skip the atexit handlers,
-	 * one of which (libmilter's) destroys a mutex they may hold.
+	 * libmilter's threads (its worker pool outlives smfi_main()) are
+	 * still running: skip the atexit handlers, one of which
+	 * (libmilter's) destroys a mutex they may hold.
 	 */
 	(void) fflush(0);
 	_exit(ret);

@@ -227,12 +227,16 @@ n_sent = sum(1 for i in range(16) if rcpts.acquire(timeout=20))
 t_sig = time.time()
 good.send_signal(signal.SIGTERM)
 for _ in range(100):
-    if "stopping on signal 15" in logtext("good"):
+    if re.search("stopping on signal 15|libmilter stopped listening", logtext("good")):
         break
     time.sleep(0.1)
 during = session(sock, "late@slow.test")
 [t.join() for t in ts]
 rc = finish(good, 30)
+# The kernel may hand the signal to libmilter's own signal thread instead
+# of the main thread; libmilter then closes the listener itself, and a new
+# connection is refused (the MTA applies milter_default_action).
+stolen = "libmilter stopped listening" in logtext("good")
 sent = [o for o, t in outs if len(o) >= 3 and o[2] == ("M", "c")]
 answered = [o for o in sent if len(o) >= 4 and o[3][0] == "R" and o[3][1] in ("c", "t", "a", "y")]
 late = [o for o, t in outs if t > t_sig and o in answered]
@@ -240,10 +244,13 @@ emit(n_sent == 16 and len(sent) == 16, "16 transactions sent RCPT before SIGTERM
      "%d sent; %r" % (n_sent, [o for o, t in outs if o not in sent][:3]))
 emit(len(answered) == len(sent), "every RCPT in flight at SIGTERM was answered", repr([o for o in sent if o not in answered][:3]))
 emit(late, "the answers came after the signal (the checks were in flight)", "%d late" % len(late))
-emit(during[:2] == [("O", "O"), ("C", "t")], "a connection during the drain is refused cleanly (tempfail at connect)",
-     repr(during))
+emit(during[:2] == [("O", "O"), ("C", "t")] or (stolen and "ConnectionRefused" in repr(during)),
+     "a connection during the drain is refused cleanly (tempfail at connect%s)" %
+     ("; libmilter took the signal: connection refused" if stolen else ""),
+     repr(during) + "\n" + logtext("good")[-600:])
 emit(rc == 0, "the milter exits 0 after draining", "rc %s: %s" % (rc, logtext("good")[-800:]))
-emit(re.search(r"stopping on signal 15.*\n(.*\n)*.*stopped", logtext("good")), "drained before freeing the engine",
+emit(re.search(r"(stopping on signal 15|libmilter stopped listening).*\n(.*\n)*.*stopped", logtext("good")),
+     "drained before freeing the engine",
      logtext("good")[-500:])
 emit(not re.search(r"Sanitizer|runtime error", logtext("good")), "no sanitizer report", logtext("good")[-1500:])
 print("RESULTS " + json.dumps(res))
