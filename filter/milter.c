@@ -32,10 +32,11 @@
  *	retries; new connections still get an answer), and main() waits
  *	until no callback uses the engine and the connections are gone, at
  *	most check_time_budget plus 2 seconds, then frees the engine (only
- *	when no callback uses it), removes the socket and exits. It does not call smfi_stop(): libmilter's
- *	teardown destroys mutexes and condition variables that its worker
- *	pool and smfi_stop() itself may still be using (tests/tsan.supp),
- *	and its session threads outlive smfi_main() anyway.
+ *	when no callback uses it), removes the socket and exits with
+ *	_exit(). It does not call smfi_stop(): libmilter's teardown
+ *	destroys mutexes and condition variables that its worker pool and
+ *	smfi_stop() itself may still be using (tests/tsan.supp), and its
+ *	session threads outlive smfi_main() anyway.
  *
  *	Memory: MILTER_CTX is allocated at connect and freed at close;
  *	it holds one CONF reference while a transaction is open.
@@ -629,9 +630,9 @@ int     main(int argc, char **argv)
      * process.
      */
     if ((left = milter_drain(route_conf_budget_ms(milter_conf) + MILTER_DRAIN_SLACK_MS)) > 0) {
+	/* Their engine stays: the process exits under them. */
 	log_error("%d callbacks still running after the drain deadline; exiting without freeing the engine",
 		  left);
-	milter_route = 0;			/* left to the exit */
     } else {
 	log_info("stopped");
     }
