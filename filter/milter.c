@@ -523,7 +523,7 @@ static int milter_listen(void)
     (void) umask(mask);
     if (path && daemon_socket_access(path, conf_str(milter_conf, CONF_MILTER_SOCKET_MODE),
 				     conf_str(milter_conf, CONF_MILTER_SOCKET_GROUP),
-				     conf_str(milter_conf, CONF_USER)) < 0)
+				     conf_str(milter_conf, CONF_USER), "milter_socket_group") < 0)
 	goto out;
     ret = 0;
 

@@ -332,7 +332,8 @@ int     daemon_pidfile_locked(void)
 
 /* daemon_socket_access - owner, group and mode of a unix socket */
 
-int     daemon_socket_access(const char *path, const char *mode, const char *group, const char *user)
+int     daemon_socket_access(const char *path, const char *mode, const char *group, const char *user,
+			             const char *param)
 {
     struct passwd *pw;
     struct group *gr = 0;
@@ -350,8 +351,7 @@ int     daemon_socket_access(const char *path, const char *mode, const char *gro
     gid = pw->pw_gid;
     if (*group && (gr = getgrnam(group)) == 0)
 	log_error("group %s does not exist: %s gets the group of user %s, and the MTA cannot connect "
-		  "unless it runs as %s; set milter_socket_group to the MTA's group", group, path, user,
-		  user);
+		  "unless it runs as %s; set %s to the MTA's group", group, path, user, user, param);
     else if (gr)
 	gid = gr->gr_gid;
     if (chown(path, geteuid() == 0 ? pw->pw_uid : (uid_t) -1, gid) < 0)

@@ -16,7 +16,7 @@
  *	const char *daemon_socket_path(const char *spec)
  *
  *	int	daemon_socket_access(const char *path, const char *mode,
- *			const char *group, const char *user)
+ *			const char *group, const char *user, const char *param)
  *
  *	int	daemon_privileges(const CONF *conf, const char *spec)
  *
@@ -48,11 +48,12 @@
  *	or null for an inet one.
  *
  *	daemon_socket_access() gives the unix socket path the owner user,
- *	the group group (empty, or a group that does not exist: user's
- *	group, logged as an error) and the octal mode, then logs an error
- *	for each folder above it that group cannot search and when mode
- *	gives group no access: the MTA could not connect. 0, or -1 when
- *	chown or chmod fail (logged). Call it as root.
+ *	the group group (empty: user's group; a group that does not exist:
+ *	user's group, logged as an error that names the parameter param)
+ *	and the octal mode, then logs an error for each folder above it
+ *	that group cannot search and when mode gives group no access: the
+ *	MTA could not connect. A failed chown is logged; 0, or -1 when
+ *	chmod fails (logged). Call it as root.
  *
  *	daemon_privileges() chowns a unix socket to the user parameter's
  *	user (spec may be null), then becomes that user (group list
@@ -104,7 +105,7 @@ typedef struct DAEMON_ARGS {
 extern int daemon_facility(const CONF *);
 extern int daemon_listen(const char *, int *, WHY *);
 extern const char *daemon_socket_path(const char *);
-extern int daemon_socket_access(const char *, const char *, const char *, const char *);
+extern int daemon_socket_access(const char *, const char *, const char *, const char *, const char *);
 extern int daemon_privileges(const CONF *, const char *);
 extern int daemon_pidfile(const CONF *, const char *);
 extern int daemon_pidfile_update(void);
