@@ -80,7 +80,7 @@ if __name__ == "__main__":
 '''
 
 INSIDE = r'''
-import grp, json, os, pwd, re, signal, stat, subprocess, sys, threading, time
+import grp, json, os, pwd, re, signal, socket, stat, struct, subprocess, sys, threading, time
 MILTER, CLIENT = sys.argv[1], sys.argv[2]
 SMTPD = os.path.join(os.path.dirname(MILTER), "stsfilter-smtpd")
 W = os.environ["STS_WORLD"]
@@ -171,7 +171,9 @@ emit(r.returncode != 0 and "refusing to run as root" in r.stderr, "stsfilter-smt
 # 3. A running milter: socket access, the postfix user, the pid file.
 sock = W + "/run/good.sock"
 pidf = W + "/userpid/good.pid"
-good = start("good", "pid_file = %s\n" % pidf)
+# check_time_budget (the drain's deadline, plus 2 s) well above
+# recipient_time_budget (what a check of slow.test takes).
+good = start("good", "pid_file = %s\ncheck_time_budget = 15s\n" % pidf)
 up = wait_socket(sock, good)
 emit(up, "the milter listens on its unix socket", logtext("good")[-500:])
 st = os.stat(sock) if up else None
@@ -224,6 +226,14 @@ def client(i):
 ts = [threading.Thread(target=client, args=(i,)) for i in range(16)]
 [t.start() for t in ts]
 n_sent = sum(1 for i in range(16) if rcpts.acquire(timeout=20))
+# An open MTA connection keeps the drain waiting (up to its deadline).
+held = socket.socket(socket.AF_UNIX)
+held.settimeout(30)
+held.connect(sock)
+held.sendall(pkt(b"O", struct.pack(">III", 6, 0x1ff, 0x1fffff)))
+held_ok = reply(held)[0] == "O"
+held.sendall(pkt(b"C", b"client.test\0" + b"4" + struct.pack(">H", 25) + b"127.0.0.1\0"))
+held_ok = held_ok and reply(held)[0] == "c"
 t_sig = time.time()
 good.send_signal(signal.SIGTERM)
 for _ in range(100):
@@ -231,6 +241,7 @@ for _ in range(100):
         break
     time.sleep(0.1)
 during = session(sock, "late@slow.test")
+held.close()
 [t.join() for t in ts]
 rc = finish(good, 30)
 # The kernel may hand the signal to libmilter's own signal thread instead
@@ -240,7 +251,7 @@ stolen = "libmilter stopped listening" in logtext("good")
 sent = [o for o, t in outs if len(o) >= 3 and o[2] == ("M", "c")]
 answered = [o for o in sent if len(o) >= 4 and o[3][0] == "R" and o[3][1] in ("c", "t", "a", "y")]
 late = [o for o, t in outs if t > t_sig and o in answered]
-emit(n_sent == 16 and len(sent) == 16, "16 transactions sent RCPT before SIGTERM",
+emit(n_sent == 16 and len(sent) == 16 and held_ok, "16 transactions sent RCPT before SIGTERM (and one idle connection)",
      "%d sent; %r" % (n_sent, [o for o, t in outs if o not in sent][:3]))
 emit(len(answered) == len(sent), "every RCPT in flight at SIGTERM was answered", repr([o for o in sent if o not in answered][:3]))
 emit(late, "the answers came after the signal (the checks were in flight)", "%d late" % len(late))
