@@ -31,6 +31,19 @@
  *	when a SIGHUP arrives during a reload (with sigtimedwait() that
  *	window existed, and a burst of SIGHUPs stopped the milter).
  *
+ *	Shutdown: connect, MAIL FROM and RCPT TO pass a gate
+ *	(milter_enter/milter_leave) that counts the callbacks using the
+ *	engine; connections are counted from connect to close. After
+ *	SIGTERM the gate answers tempfail (the MTA keeps the mail and
+ *	retries; new connections still get an answer), and main() waits
+ *	until no callback uses the engine and the connections are gone, at
+ *	most check_time_budget plus 2 seconds, then frees the engine (only
+ *	when no callback uses it), removes the socket and exits with
+ *	_exit(). It does not call smfi_stop(): libmilter's teardown
+ *	destroys mutexes and condition variables that its worker pool and
+ *	smfi_stop() itself may still be using (tests/tsan.supp), and its
+ *	session threads outlive smfi_main() anyway.
+ *
  *	Memory: MILTER_CTX is allocated at connect and freed at close;
  *	it holds one CONF reference while a transaction is open.
  *
@@ -89,6 +102,7 @@
 
 #define MILTER_QID_MAX		64
 #define MILTER_CLIENT_MAX	64
+#define MILTER_DRAIN_SLACK_MS	2000
 
 typedef struct MILTER_CTX {
     struct sockaddr_storage addr;	/* client address */
@@ -108,8 +122,12 @@ static ROUTE *milter_route;		/* the engine, thread-safe */
 static const char *milter_conf_path = CONF_DEFAULT_PATH;
 static char milter_socket[CONF_VALUE_MAX + 1];
 static char milter_syslog_name[256];
-static volatile sig_atomic_t milter_main_done;
-static int milter_main_status;
+static int milter_main_done;		/* smfi_main() returned; milter_lock */
+static int milter_main_status;		/* its result; milter_lock */
+static int milter_stopping;		/* refuse new work; milter_lock */
+static int milter_inflight;		/* callbacks using the engine; milter_lock */
+static int milter_sessions;		/* connections with a MILTER_CTX; milter_lock */
+static pthread_cond_t milter_idle = PTHREAD_COND_INITIALIZER;	/* inflight 0 */
 static volatile sig_atomic_t milter_sig_hup;	/* SIGHUP seen */
 static volatile sig_atomic_t milter_sig_stop;	/* SIGTERM or SIGINT seen */
 static int milter_sig_pipe[2] = {-1, -1};	/* wakes the main thread */
@@ -164,6 +182,69 @@ static CONF *milter_conf_get(void)
     return (conf);
 }
 
+/* milter_enter - a callback starts using the engine; 0 when stopping */
+
+static int milter_enter(void)
+{
+    int     ok;
+
+    (void) pthread_mutex_lock(&milter_lock);
+    if ((ok = !milter_stopping) != 0)
+	milter_inflight++;
+    (void) pthread_mutex_unlock(&milter_lock);
+    return (ok);
+}
+
+/* milter_leave - a callback is done with the engine */
+
+static void milter_leave(void)
+{
+    (void) pthread_mutex_lock(&milter_lock);
+    if (--milter_inflight == 0 && milter_stopping)
+	(void) pthread_cond_broadcast(&milter_idle);
+    (void) pthread_mutex_unlock(&milter_lock);
+}
+
+/* milter_session - count connections (delta +1 or -1) */
+
+static void milter_session(int delta)
+{
+    (void) pthread_mutex_lock(&milter_lock);
+    milter_sessions += delta;
+    if (milter_sessions == 0 && milter_stopping)
+	(void) pthread_cond_broadcast(&milter_idle);
+    (void) pthread_mutex_unlock(&milter_lock);
+}
+
+/*
+ * milter_drain - refuse new work, then wait until no callback uses the
+ * engine and no connection is open (so that the last replies are
+ * written before the process exits), or until the deadline. Returns
+ * the number of callbacks still in flight.
+ */
+
+static int milter_drain(int wait_ms)
+{
+    struct timespec deadline;
+    int     left;
+
+    (void) clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += wait_ms / 1000;
+    deadline.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+	deadline.tv_sec++;
+	deadline.tv_nsec -= 1000000000L;
+    }
+    (void) pthread_mutex_lock(&milter_lock);
+    milter_stopping = 1;
+    while ((milter_inflight > 0 || milter_sessions > 0)
+	   && pthread_cond_timedwait(&milter_idle, &milter_lock, &deadline) != ETIMEDOUT)
+	 /* void */ ;
+    left = milter_inflight;
+    (void) pthread_mutex_unlock(&milter_lock);
+    return (left);
+}
+
 /* milter_reset - end of a transaction */
 
 static void milter_reset(MILTER_CTX *mc)
@@ -190,6 +271,9 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostadd
     MILTER_CTX *mc;
 
     (void) hostname;
+    if (!milter_enter())
+	return (SMFIS_TEMPFAIL);		/* stopping */
+    milter_leave();
     if ((mc = calloc(1, sizeof(*mc))) == 0) {
 	/* milter_rcpt() applies action_internal_error without a context. */
 	log_error("out of memory at connect");
@@ -208,6 +292,8 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostadd
     if (smfi_setpriv(ctx, mc) != MI_SUCCESS) {
 	log_error("smfi_setpriv failed at connect from %s", mc->client);
 	free(mc);
+    } else {
+	milter_session(1);
     }
     return (SMFIS_CONTINUE);
 }
@@ -376,8 +462,39 @@ static sfsistat milter_close(SMFICTX *ctx)
 	milter_reset(mc);
 	free(mc);
 	(void) smfi_setpriv(ctx, 0);
+	milter_session(-1);
     }
     return (SMFIS_CONTINUE);
+}
+
+/*
+ * Shutdown: SIGTERM sets milter_stopping, and the engine is freed only
+ * when no callback uses it any more. libmilter's session threads can
+ * outlive smfi_main(), so MAIL FROM and RCPT TO go through a gate: once
+ * stopping, they answer tempfail (the MTA keeps the mail and retries)
+ * without touching the engine or the configuration.
+ */
+
+static sfsistat milter_envfrom_gate(SMFICTX *ctx, char **argv)
+{
+    sfsistat ret;
+
+    if (!milter_enter())
+	return (SMFIS_TEMPFAIL);
+    ret = milter_envfrom(ctx, argv);
+    milter_leave();
+    return (ret);
+}
+
+static sfsistat milter_envrcpt_gate(SMFICTX *ctx, char **argv)
+{
+    sfsistat ret;
+
+    if (!milter_enter())
+	return (SMFIS_TEMPFAIL);
+    ret = milter_envrcpt(ctx, argv);
+    milter_leave();
+    return (ret);
 }
 
 static struct smfiDesc milter_desc = {
@@ -386,8 +503,8 @@ static struct smfiDesc milter_desc = {
     SMFIF_ADDHDRS,			/* flags */
     milter_connect,			/* connection info filter */
     0,					/* SMTP HELO command filter */
-    milter_envfrom,			/* envelope sender filter */
-    milter_envrcpt,			/* envelope recipient filter */
+    milter_envfrom_gate,		/* envelope sender filter */
+    milter_envrcpt_gate,		/* envelope recipient filter */
     0,					/* header filter */
     0,					/* end of header */
     0,					/* body block filter */
@@ -398,8 +515,6 @@ static struct smfiDesc milter_desc = {
     0,					/* DATA command */
     0,					/* option negotiation */
 };
-
-/* milter_load - load the configuration; errors name file and line */
 
 /* milter_reload - SIGHUP: a new configuration, or keep the old one */
 
@@ -424,10 +539,57 @@ static void milter_reload(void)
 
 static void *milter_main_thread(void *arg)
 {
+    int     status;
+
     (void) arg;
-    milter_main_status = smfi_main();
+    status = smfi_main();
+    (void) pthread_mutex_lock(&milter_lock);
+    milter_main_status = status;
     milter_main_done = 1;
+    (void) pthread_mutex_unlock(&milter_lock);
     return (0);
+}
+
+/* milter_done - has smfi_main() returned? */
+
+static int milter_done(void)
+{
+    int     done;
+
+    (void) pthread_mutex_lock(&milter_lock);
+    done = milter_main_done;
+    (void) pthread_mutex_unlock(&milter_lock);
+    return (done);
+}
+
+/* milter_listen - open the milter socket as root, with its access */
+
+static int milter_listen(void)
+{
+    const char *path = daemon_socket_path(milter_socket);
+    mode_t  mask;
+    int     ret = -1;
+
+    if (smfi_register(milter_desc) != MI_SUCCESS) {
+	log_error("smfi_register failed");
+	goto out;
+    }
+    /* No window with the umask's mode: owner only until chmod. */
+    mask = umask(0177);
+    if (smfi_setconn(milter_socket) != MI_SUCCESS || smfi_opensocket(1) != MI_SUCCESS) {
+	(void) umask(mask);
+	log_error("cannot listen on %s (milter_socket)", milter_socket);
+	goto out;
+    }
+    (void) umask(mask);
+    if (path && daemon_socket_access(path, conf_str(milter_conf, CONF_MILTER_SOCKET_MODE),
+				     conf_str(milter_conf, CONF_MILTER_SOCKET_GROUP),
+				     conf_str(milter_conf, CONF_USER), "milter_socket_group") < 0)
+	goto out;
+    ret = 0;
+
+out:
+    return (ret);
 }
 
 int     main(int argc, char **argv)
@@ -442,7 +604,9 @@ int     main(int argc, char **argv)
     char    pidfile[CONF_VALUE_MAX + 1];
     int     foreground = 0;
     int     check_only = 0;
-    int     started = 0;
+    int     left = 0;
+    int     running = 0;			/* libmilter's threads started */
+    const char *path;
     int     ret = MILTER_EX_CONFIG;
 
     log_init(milter_progname, LOG_TO_STDERR);
@@ -467,20 +631,17 @@ int     main(int argc, char **argv)
     /* Last openlog() wins: the configured name and facility. */
     openlog(milter_syslog_name, LOG_PID | LOG_NDELAY, daemon_facility(milter_conf));
 
+    /* The pid file lock first: a second copy must not replace our socket. */
+    if (daemon_pidfile(milter_conf, pidfile) < 0)
+	goto out;
     /* Open the socket as root, before the privileges go. */
-    if (smfi_register(milter_desc) != MI_SUCCESS) {
-	log_error("smfi_register failed");
+    if (milter_listen() < 0)
 	goto out;
-    }
-    if (smfi_setconn(milter_socket) != MI_SUCCESS || smfi_opensocket(1) != MI_SUCCESS) {
-	log_error("cannot listen on %s (milter_socket)", milter_socket);
-	goto out;
-    }
     if (!foreground && daemon(0, 0) < 0) {
 	log_error("cannot become a daemon: %s", strerror(errno));
 	goto out;
     }
-    if (daemon_pidfile(pidfile) < 0 || daemon_privileges(milter_conf, milter_socket) < 0)
+    if (daemon_pidfile_update() < 0 || daemon_privileges(milter_conf, 0) < 0)
 	goto out;
 
     /*
@@ -504,16 +665,15 @@ int     main(int argc, char **argv)
 	log_error("cannot start the milter thread");
 	goto out;
     }
-    started = 1;
+    running = 1;
     if (milter_sig_catch(&set) < 0) {
 	log_error("cannot set up the signal handlers: %s", strerror(errno));
-	(void) smfi_stop();
-	goto join;
+	milter_sig_stop = SIGTERM;		/* stop as on SIGTERM */
     }
     log_info("starting: version %s, listening on %s, configuration %s", PACKAGE_VERSION,
 	     milter_socket, milter_conf_path);
     notify_state("READY=1");			/* systemd Type=notify */
-    while (!milter_main_done) {
+    while (!milter_done()) {
 	pfd.fd = milter_sig_pipe[0];
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -523,7 +683,6 @@ int     main(int argc, char **argv)
 	if (milter_sig_stop) {
 	    notify_state("STOPPING=1");
 	    log_info("stopping on signal %d", (int) milter_sig_stop);
-	    (void) smfi_stop();
 	    break;
 	}
 	if (milter_sig_hup) {
@@ -533,15 +692,52 @@ int     main(int argc, char **argv)
 	    notify_state("READY=1");
 	}
     }
+    if (milter_done()) {
+	/*
+	 * smfi_main() returned on its own: a listener error (logged by
+	 * libmilter). Its signal thread never sees SIGTERM, SIGINT or SIGHUP:
+	 * this thread keeps them unblocked (milter_sig_catch()).
+	 */
+	log_info("libmilter stopped listening; stopping");
+	(void) pthread_join(tid, 0);		/* its workers live on */
+	ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
+    } else {
+	ret = MILTER_EX_OK;
+    }
 
-join:
-    (void) pthread_join(tid, 0);
-    ret = (milter_main_status == MI_SUCCESS) ? MILTER_EX_OK : MILTER_EX_SOFTWARE;
+    /*
+     * Refuse new work, wait for the running checks (each within
+     * check_time_budget) and the open connections, and free the engine
+     * only when no callback uses it. libmilter's threads end with the
+     * process.
+     */
+    if ((left = milter_drain(route_conf_budget_ms(milter_conf) + MILTER_DRAIN_SLACK_MS)) > 0) {
+	/* Their engine stays: the process exits under them. */
+	log_error("%d callbacks still running after the drain deadline; exiting without freeing the engine",
+		  left);
+    } else {
+	log_info("stopped");
+    }
+    if ((path = daemon_socket_path(milter_socket)) != 0)
+	(void) unlink(path);			/* may fail after setuid */
 
 out:
-    if (started && *pidfile)
+    if (daemon_pidfile_locked())
 	(void) unlink(pidfile);			/* may fail after setuid */
-    route_free(&milter_route);
-    conf_unref(&milter_conf);
+    if (left == 0) {
+	route_free(&milter_route);
+	(void) pthread_mutex_lock(&milter_lock);
+	conf_unref(&milter_conf);
+	(void) pthread_mutex_unlock(&milter_lock);
+    }
+    if (running) {
+	/*
+	 * libmilter's threads (its worker pool outlives smfi_main()) are
+	 * still running: skip the atexit handlers, one of which
+	 * (libmilter's) destroys a mutex they may hold.
+	 */
+	(void) fflush(0);
+	_exit(ret);
+    }
     return (ret);
 }

@@ -810,7 +810,7 @@ int     main(int argc, char **argv)
 	log_error("cannot become a daemon: %s", strerror(errno));
 	goto out;
     }
-    if (daemon_pidfile(pidfile) < 0)
+    if (daemon_pidfile(policyd_conf, pidfile) < 0)
 	goto out;
     started = 1;
     /* The socket's owner, group and mode are set above. */

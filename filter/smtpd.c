@@ -873,6 +873,11 @@ static int smtpd_privileges(const CONF *conf)
 	log_error("unknown user %s (parameter user)", user);
 	return (-1);
     }
+    if (pw->pw_uid == 0 && !conf_bool(conf, CONF_ALLOW_ROOT)) {
+	log_error("refusing to run as root: user = %s has uid 0; set user to an unprivileged account "
+		  "(allow_root = yes is for test setups only)", user);
+	return (-1);
+    }
     if (pw->pw_uid == 0)
 	return (0);
     if (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {

@@ -158,8 +158,14 @@
       "stsfilter-smtpd adds the tag header (OpenSMTPD 6.8 then cuts body lines over 1997 characters)") \
     X(SMTPD_MAX_SESSIONS, "smtpd_max_sessions", CONF_T_INT, "10000", 16, 1000000, "", CONF_CHECK_NONE, \
       "sessions stsfilter-smtpd keeps state for; past it, recipients get action_internal_error") \
+    X(MILTER_SOCKET_MODE, "milter_socket_mode", CONF_T_ENUM, "0660", 0, 0, "0600|0660|0666", CONF_CHECK_NONE, \
+      "permissions of the milter's unix socket") \
+    X(MILTER_SOCKET_GROUP, "milter_socket_group", CONF_T_STRING, "postfix", 0, 0, "", CONF_CHECK_NONE, \
+      "group of the milter's unix socket (the MTA's); empty: the group of user") \
     X(USER, "user", CONF_T_STRING, "stsfilter", 1, 0, "", CONF_CHECK_NONE, \
       "unprivileged user the daemons run as") \
+    X(ALLOW_ROOT, "allow_root", CONF_T_BOOL, "no", 0, 1, "", CONF_CHECK_NONE, \
+      "let the daemons run as root (user = root); for test setups only") \
     X(PID_FILE, "pid_file", CONF_T_STRING, "/run/stsfilter/stsfilter.pid", 0, 0, "", CONF_CHECK_NONE, \
       "PID file of the daemon; empty: none") \
     X(SYSLOG_FACILITY, "syslog_facility", CONF_T_ENUM, "mail", 0, 0, "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", CONF_CHECK_NONE, \

@@ -15,9 +15,16 @@
  *
  *	const char *daemon_socket_path(const char *spec)
  *
+ *	int	daemon_socket_access(const char *path, const char *mode,
+ *			const char *group, const char *user, const char *param)
+ *
  *	int	daemon_privileges(const CONF *conf, const char *spec)
  *
- *	int	daemon_pidfile(const char *path)
+ *	int	daemon_pidfile(const CONF *conf, const char *path)
+ *
+ *	int	daemon_pidfile_update(void)
+ *
+ *	int	daemon_pidfile_locked(void)
  *
  *	int	daemon_args(int argc, char **argv, const char *progname,
  *			int with_foreground, DAEMON_ARGS *args)
@@ -40,12 +47,31 @@
  *	daemon_socket_path() returns the file name of a unix socket spec,
  *	or null for an inet one.
  *
- *	daemon_privileges() chowns a unix socket to the user parameter's
- *	user, then becomes that user (group list included). Not root:
- *	a warning unless already that user. 0 or -1 (logged).
+ *	daemon_socket_access() gives the unix socket path the owner user,
+ *	the group group (empty: user's group; a group that does not exist:
+ *	user's group, logged as an error that names the parameter param)
+ *	and the octal mode, then logs an error for each folder above it
+ *	that group cannot search and when mode gives group no access: the
+ *	MTA could not connect. A failed chown is logged; 0, or -1 when
+ *	chmod fails (logged). Call it as root.
  *
- *	daemon_pidfile() writes the process id to path (empty: nothing).
- *	0 or -1 (logged).
+ *	daemon_privileges() chowns a unix socket to the user parameter's
+ *	user (spec may be null), then becomes that user (group list
+ *	included), and writes a deferred pid file. It refuses (-1) a user
+ *	with uid 0 unless allow_root is set. Not root: a warning unless
+ *	already that user. 0 or -1 (logged).
+ *
+ *	daemon_pidfile() opens path (empty: nothing) without following a
+ *	symbolic link, checks that it is a regular file with one link,
+ *	locks it (flock; a lock held by another process is a copy already
+ *	running: -1) and writes the process id; the descriptor stays open
+ *	(close-on-exec) so the lock lasts while the process runs. Started
+ *	as root, when the user parameter's user could write path's folder
+ *	(or swap a parent folder without the sticky bit), it only records
+ *	path, and daemon_privileges() writes it after the privilege drop.
+ *	daemon_pidfile_update() writes the current pid again (after
+ *	daemon(3) forked). 0 or -1 (logged). daemon_pidfile_locked()
+ *	tells whether this process holds the pid file (and may remove it).
  *
  *	daemon_args() parses the options every daemon takes: -c/--config
  *	FILE, -n/--check-config (check the configuration and exit),
@@ -80,8 +106,11 @@ typedef struct DAEMON_ARGS {
 extern int daemon_facility(const CONF *);
 extern int daemon_listen(const char *, int *, WHY *);
 extern const char *daemon_socket_path(const char *);
+extern int daemon_socket_access(const char *, const char *, const char *, const char *, const char *);
 extern int daemon_privileges(const CONF *, const char *);
-extern int daemon_pidfile(const char *);
+extern int daemon_pidfile(const CONF *, const char *);
+extern int daemon_pidfile_update(void);
+extern int daemon_pidfile_locked(void);
 extern int daemon_args(int, char **, const char *, int, DAEMON_ARGS *);
 extern int daemon_load(const char *, CONF **);
 extern void daemon_signals(sigset_t *);

@@ -232,6 +232,24 @@ static int probe_bio_destroy(BIO *bio)
 
 /* probe_build_ctx - the shared SSL_CTX; called with probe_lock held */
 
+/*
+ * probe_warm_store - have OpenSSL cache each trusted certificate's
+ * extensions now, in one thread: it fills that cache on first use, and
+ * two probes verifying against the same CA certificate at once race on
+ * it (TSan: ASN1_STRING_set against ASN1_STRING_cmp inside libcrypto).
+ */
+
+static void probe_warm_store(SSL_CTX *ctx)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    X509   *x;
+    int     i;
+
+    for (i = 0; i < sk_X509_OBJECT_num(objs); i++)
+	if ((x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i))) != 0)
+	    (void) X509_check_purpose(x, -1, 0);
+}
+
 static int probe_build_ctx(const char *ca_file, const char *ca_path, WHY *why)
 {
     SSL_CTX *ctx = 0;
@@ -262,6 +280,7 @@ static int probe_build_ctx(const char *ca_file, const char *ca_path, WHY *why)
 	why_set(why, "cannot load the system CA certificates: %s", err);
 	goto done;
     }
+    probe_warm_store(ctx);
     /* RFC 7672 §3: DANE; enabled per SSL only when usable TLSA exist. */
     if (SSL_CTX_dane_enable(ctx) <= 0) {
 	probe_openssl_error(err, sizeof(err));

@@ -135,6 +135,11 @@ def run(ver):
          and "register|report|smtp-in|link-auth" in regs,
          "%s: registers rcpt-to and the reports, no data-line (smtpd_tagging = no), register|ready last" % tag,
          "\n".join(regs))
+    # stderr is a separate stream: the log line may follow register|ready.
+    for _ in range(100):
+        if "registered with smtpd, protocol 0.%d" % ver in f.stderr():
+            break
+        time.sleep(0.1)
     emit("registered with smtpd, protocol 0.%d" % ver in f.stderr(), "%s: the handshake's version is detected" % tag,
          f.stderr()[-400:])
     V = "0.%d" % ver

@@ -1036,6 +1036,8 @@ maillog_file_prefixes = {top}
             fp.write("dns_resolver_options = %s\n" % "; ".join(opts))
             fp.write("tls_ca_file = %s\n" % self.pki.ca_file)
             fp.write("allow_private_addresses = yes\n")
+            # Tests run the daemons as root (user = root) inside the world.
+            fp.write("allow_root = yes\n")
             fp.write("cache_path = %s\n" % os.path.join(self.top, "cache.lmdb"))
             if self.sc["redis"]:
                 fp.write("redis_server = %s:%d\n" % (REDIS_ADDR, REDIS_PORT))
