@@ -588,61 +588,6 @@ static void *policyd_accept_thread(void *arg)
     return (0);
 }
 
-/* policyd_socket_mode - socketmap_socket_mode as a mode, or -1 */
-
-static int policyd_socket_mode(const CONF *conf)
-{
-    const char *s = conf_str(conf, CONF_SOCKETMAP_SOCKET_MODE);
-    int     mode = 0;
-
-    if (*s == 0 || strlen(s) > 4)
-	return (-1);
-    for (; *s; s++) {
-	if (*s < '0' || *s > '7')
-	    return (-1);
-	mode = mode * 8 + (*s - '0');
-    }
-    return (mode <= 0777 ? mode : -1);
-}
-
-/*
- * policyd_socket_access - a unix socket's owner (user), group and mode
- * (socketmap_socket_group, socketmap_socket_mode), so that Postfix's
- * smtp(8) processes can connect and other local users cannot. As root,
- * before the privileges go.
- */
-static int policyd_socket_access(const CONF *conf, const char *path)
-{
-    const char *gname = conf_str(conf, CONF_SOCKETMAP_SOCKET_GROUP);
-    const char *user = conf_str(conf, CONF_USER);
-    struct passwd *pw;
-    struct group *gr;
-    uid_t   uid = (uid_t) -1;
-    gid_t   gid = (gid_t) -1;
-
-    if ((pw = getpwnam(user)) != 0) {
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-    }
-    if (*gname) {
-	if ((gr = getgrnam(gname)) != 0) {
-	    gid = gr->gr_gid;
-	} else if (strcmp(gname, "postfix") == 0) {
-	    log_warn("socketmap_socket_group: no group postfix; %s gets the group of %s", path, user);
-	} else {
-	    log_error("socketmap_socket_group: unknown group %s", gname);
-	    return (-1);
-	}
-    }
-    if (geteuid() == 0 && chown(path, uid, gid) < 0)
-	log_warn("cannot chown %s: %s", path, strerror(errno));
-    if (chmod(path, (mode_t) policyd_socket_mode(conf)) < 0) {
-	log_error("cannot chmod %s: %s", path, strerror(errno));
-	return (-1);
-    }
-    return (0);
-}
-
 /* policyd_load - load and check the configuration; errors name file and line */
 
 static int policyd_load(CONF **conf)
@@ -653,10 +598,6 @@ static int policyd_load(CONF **conf)
 	return (ret);
     if (*conf_str(*conf, CONF_SOCKETMAP_SOCKET) == 0) {
 	log_error("%s: socketmap_socket is empty: nothing to listen on", policyd_conf_path);
-	ret = STATUS_INVAL;
-    } else if (policyd_socket_mode(*conf) < 0) {
-	log_error("%s: socketmap_socket_mode %s is not an octal mode of at most 0777", policyd_conf_path,
-		  conf_str(*conf, CONF_SOCKETMAP_SOCKET_MODE));
 	ret = STATUS_INVAL;
     }
     if (ret != STATUS_OK)
@@ -804,7 +745,9 @@ int     main(int argc, char **argv)
 	log_error("%s (socketmap_socket)", why_text(&why));
 	goto out;
     }
-    if ((path = daemon_socket_path(policyd_socket)) != 0 && policyd_socket_access(policyd_conf, path) < 0)
+    if ((path = daemon_socket_path(policyd_socket)) != 0 && daemon_socket_access(path, conf_str(policyd_conf, CONF_SOCKETMAP_SOCKET_MODE),
+				      conf_str(policyd_conf, CONF_SOCKETMAP_SOCKET_GROUP),
+				      conf_str(policyd_conf, CONF_USER), "socketmap_socket_group") < 0)
 	goto out;
     if (!foreground && daemon(0, 0) < 0) {
 	log_error("cannot become a daemon: %s", strerror(errno));

@@ -148,8 +148,8 @@
       "maximum number of simultaneous socketmap connections from one peer (address or uid)") \
     X(SOCKETMAP_REQUEST_TIMEOUT, "socketmap_request_timeout", CONF_T_TIME, "5s", 1, 300, "s", CONF_CHECK_NONE, \
       "how long a socketmap request may take to arrive, from its first byte") \
-    X(SOCKETMAP_SOCKET_MODE, "socketmap_socket_mode", CONF_T_STRING, "0660", 1, 0, "", CONF_CHECK_NONE, \
-      "permissions of a unix socketmap socket (octal)") \
+    X(SOCKETMAP_SOCKET_MODE, "socketmap_socket_mode", CONF_T_ENUM, "0660", 0, 0, "0600|0660|0666", CONF_CHECK_NONE, \
+      "permissions of a unix socketmap socket") \
     X(SOCKETMAP_SOCKET_GROUP, "socketmap_socket_group", CONF_T_STRING, "postfix", 0, 0, "", CONF_CHECK_NONE, \
       "group of a unix socketmap socket; empty: the group of user") \
     X(SOCKETMAP_PID_FILE, "socketmap_pid_file", CONF_T_STRING, "/run/stsfilter/policyd.pid", 0, 0, "", CONF_CHECK_NONE, \

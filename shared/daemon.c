@@ -93,7 +93,7 @@ static int daemon_listen_unix(const char *path, int *fd, WHY *why)
     }
     if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0
 	|| bind(s, (struct sockaddr *) &sun, sizeof(sun)) < 0
-	|| chmod(path, 0666) < 0 || listen(s, DAEMON_BACKLOG) < 0) {
+	|| chmod(path, 0600) < 0 || listen(s, DAEMON_BACKLOG) < 0) {
 	why_set(why, "cannot listen on %s: %s", path, strerror(errno));
 	goto out;
     }

@@ -38,8 +38,8 @@
  *	daemon_listen() opens a listening stream socket from the libmilter
  *	notation that milter_socket and socketmap_socket use (conf.c checks
  *	the syntax): unix:/path or local:/path (a stale socket file is
- *	removed first; mode 0666, so that unprivileged MTA processes can
- *	connect: the directory controls access), inet:port (all IPv4
+ *	removed first; mode 0600 until daemon_socket_access() gives it
+ *	its owner, group and configured mode), inet:port (all IPv4
  *	addresses), inet:port@host and inet6:port@host (host is a numeric
  *	address or a name). Close-on-exec, SO_REUSEADDR. STATUS_OK, or
  *	STATUS_FAIL with why.
