@@ -317,7 +317,8 @@ int     action_tag_add(char *header, size_t size, const ACTION *act, const VERDI
     len = strlen(header);
     if (len >= 3 && strcmp(header + len - 3, "...") == 0)
 	goto out;				/* already full */
-    if (len + strlen(entry) > cap - 5) {	/* keep room for "; ..." */
+    /* Keep room for "; ..." (as a sum: cap - 5 wraps for tiny buffers). */
+    if (len + strlen(entry) + 5 > cap) {
 	if (len + 5 <= cap)
 	    (void) str_append(header, size, header[0] ? "; ..." : "...");
 	goto out;

@@ -293,7 +293,10 @@ static void test_action_tag_cap(void **state)
     assert_null(strchr(header, '\n'));
 }
 
-/* An empty domain: added once, found again, and no endless loop. */
+/*
+ * An empty domain: added once, found again, and no endless loop; a tiny
+ * buffer: nothing added and -1.
+ */
 
 static void test_action_tag_empty_domain(void **state)
 {
@@ -323,6 +326,13 @@ static void test_action_tag_empty_domain(void **state)
 	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 0);
     }
     (void) alarm(0);
+
+    /* A buffer too small for any entry: -1, never "added" (fuzz_action). */
+    for (i = 1; i < 8; i++) {
+	header[0] = 0;
+	assert_int_equal(action_tag_add(header, (size_t) i, &act, v, "a.test"), -1);
+	assert_true(strlen(header) < (size_t) i);
+    }
     verdict_free(&v);
 }
 
