@@ -298,17 +298,16 @@ int     action_tag_add(char *header, size_t size, const ACTION *act, const VERDI
     (void) text_sanitize(dom, sizeof(dom), domain ? domain : v ? v->domain : "");
     len = strlen(dom);
     /*
-     * Once per domain: "DOM " at the start or after "; ". An empty domain
-     * matches everywhere: step one octet and stop at the end (fuzz_action
-     * found the endless loop that stepping by its length made).
+     * Once per domain: "DOM " at the start of an entry, i.e. of the value
+     * or after "; ". Entry starts are visited one by one: a search for
+     * the domain itself missed overlapping occurrences and never advanced
+     * for an empty domain (both found by fuzz_action).
      */
-    for (p = header; (p = strstr(p, dom)) != 0; p += len ? len : 1) {
-	if ((p == header || (p >= header + 2 && p[-2] == ';' && p[-1] == ' ')) && p[len] == ' ') {
+    for (p = header; p != 0; p = (p = strstr(p, "; ")) != 0 ? p + 2 : 0) {
+	if (strncmp(p, dom, len) == 0 && p[len] == ' ') {
 	    ret = 0;
 	    goto out;
 	}
-	if (*p == 0)
-	    break;
     }
     (void) action_reasons(v, reasons, sizeof(reasons));
     (void) snprintf(entry, sizeof(entry), "%s%s %s (%s)%s%s", header[0] ? "; " : "", dom,

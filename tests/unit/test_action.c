@@ -294,8 +294,9 @@ static void test_action_tag_cap(void **state)
 }
 
 /*
- * An empty domain: added once, found again, and no endless loop; a tiny
- * buffer: nothing added and -1.
+ * An empty domain: added once, found again, and no endless loop; a
+ * domain found only by an overlapping search; a tiny buffer: nothing
+ * added and -1.
  */
 
 static void test_action_tag_empty_domain(void **state)
@@ -326,6 +327,11 @@ static void test_action_tag_empty_domain(void **state)
 	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 0);
     }
     (void) alarm(0);
+
+    /* Overlapping occurrences: "   " follows "; " plus a space. */
+    (void) snprintf(header, sizeof(header), "a.test temporary (-)");
+    assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "   "), 1);
+    assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "   "), 0);
 
     /* A buffer too small for any entry: -1, never "added" (fuzz_action). */
     for (i = 1; i < 8; i++) {
