@@ -32,6 +32,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is allocated by the code under test.
+ *
+ *	fuzz-max-len: 1024 (fields are cut to their VERDICT sizes anyway; read by tests/fuzz/run)
  */
 
 #include <stddef.h>

@@ -23,6 +23,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is leaked.
+ *
+ *	fuzz-max-len: 8192 (larger than real certificates; read by tests/fuzz/run)
  */
 
 #include <stddef.h>
