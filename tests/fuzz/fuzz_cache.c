@@ -19,6 +19,13 @@
  *	and cache_encode() of the record must give back exactly the input
  *	octets (the format has one encoding per record).
  *
+ *	The input, as a string, and the body of a decoded negative record
+ *	go through cache_negative_decode(). When that accepts, there are 1
+ *	to VERDICT_HOSTS_MAX hosts with preferences 0-65535 and non-empty
+ *	names of lowercase letters, digits, "-", "." and "_", and
+ *	cache_negative_encode() of the result decodes to the same hosts;
+ *	when it refuses, no host and no implicit flag are left.
+ *
  *	The input, as a string, and the body of a decoded probe record go
  *	through cache_probe_decode(). When that accepts, the host fields
  *	must be printable and NUL-terminated in their sizes, reason 0
@@ -39,6 +46,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "cache_negative.h"
 #include "cache_probe.h"
 #include "status.h"
 #include "verdict.h"
@@ -142,6 +150,50 @@ static void fuzz_probe_body(const char *body)
 	fuzz_fail("probe body: round trip changed a field");
 }
 
+/* fuzz_negative_body - cache_negative_decode() and its round trip */
+
+static void fuzz_negative_body(const char *body)
+{
+    static VERDICT v;
+    static VERDICT again;
+    static char copy[CACHE_BODY_MAX + 1];
+    static char buf[VERDICT_HOSTS_MAX * 270 + 16];
+    const char *p;
+    int     i;
+
+    if (strlen(body) > CACHE_BODY_MAX)
+	return;
+    memcpy(copy, body, strlen(body) + 1);
+    v.host_count = 0;
+    v.implicit_mx = 0;
+    if (cache_negative_decode(copy, &v) != STATUS_OK) {
+	if (v.host_count != 0 || v.implicit_mx != 0)
+	    fuzz_fail("negative body: hosts left after a refusal");
+	return;
+    }
+    if (v.host_count < 1 || v.host_count > VERDICT_HOSTS_MAX)
+	fuzz_fail("negative body: host count out of 1..VERDICT_HOSTS_MAX");
+    for (i = 0; i < v.host_count; i++) {
+	if (v.host[i].pref < 0 || v.host[i].pref > 65535 || v.host[i].name[0] == 0)
+	    fuzz_fail("negative body: bad preference or empty name");
+	for (p = v.host[i].name; *p; p++)
+	    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+		  || *p == '-' || *p == '.' || *p == '_'))
+		fuzz_fail("negative body: name outside LDH, dot, underscore");
+    }
+    if (cache_negative_encode(&v, buf, sizeof(buf)) != STATUS_OK)
+	fuzz_fail("negative body: a decoded body does not encode again");
+    again.host_count = 0;
+    again.implicit_mx = 0;
+    if (cache_negative_decode(buf, &again) != STATUS_OK)
+	fuzz_fail("negative body: own encoding rejected");
+    if (again.host_count != v.host_count || again.implicit_mx != v.implicit_mx)
+	fuzz_fail("negative body: round trip changed the hosts");
+    for (i = 0; i < v.host_count; i++)
+	if (again.host[i].pref != v.host[i].pref || strcmp(again.host[i].name, v.host[i].name) != 0)
+	    fuzz_fail("negative body: round trip changed a host");
+}
+
 /* fuzz_value - cache_decode() and the exact round trip */
 
 static void fuzz_value(const uint8_t *data, size_t size)
@@ -193,6 +245,8 @@ static void fuzz_value(const uint8_t *data, size_t size)
 
     if (rec.kind == CACHE_KIND_PROBE && strlen(rec.body) == rec.len)
 	fuzz_probe_body(rec.body);
+    if (rec.kind == CACHE_KIND_NEGATIVE && strlen(rec.body) == rec.len)
+	fuzz_negative_body(rec.body);
     cache_policy_clear(&rec);
     if (rec.body != 0)
 	fuzz_fail("cache_policy_clear left the body");
@@ -205,10 +259,11 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char   *text;
 
     fuzz_value(data, size);
-    if (size <= CACHE_PROBE_BODY_MAX + 16 && (text = malloc(size + 1)) != 0) {
+    if (size <= CACHE_PROBE_BODY_MAX * 2 && (text = malloc(size + 1)) != 0) {
 	memcpy(text, data, size);
 	text[size] = 0;
 	fuzz_probe_body(text);
+	fuzz_negative_body(text);
 	free(text);
     }
     return (0);
