@@ -292,9 +292,14 @@ int     action_tag_add(char *header, size_t size, const ACTION *act, const VERDI
     cap = size - 1;
     (void) text_sanitize(dom, sizeof(dom), domain ? domain : v ? v->domain : "");
     len = strlen(dom);
-    /* Once per domain: "DOM " at the start or after "; ". */
-    for (p = header; (p = strstr(p, dom)) != 0; p += len) {
-	if ((p == header || (p >= header + 2 && p[-2] == ';' && p[-1] == ' ')) && p[len] == ' ') {
+    /*
+     * Once per domain: "DOM " at the start of an entry, i.e. of the value
+     * or after "; ". Entry starts are visited one by one: a search for
+     * the domain itself missed overlapping occurrences and never advanced
+     * for an empty domain (both found by fuzz_action).
+     */
+    for (p = header; p != 0; p = (p = strstr(p, "; ")) != 0 ? p + 2 : 0) {
+	if (strncmp(p, dom, len) == 0 && p[len] == ' ') {
 	    ret = 0;
 	    goto out;
 	}
@@ -306,7 +311,8 @@ int     action_tag_add(char *header, size_t size, const ACTION *act, const VERDI
     len = strlen(header);
     if (len >= 3 && strcmp(header + len - 3, "...") == 0)
 	goto out;				/* already full */
-    if (len + strlen(entry) > cap - 5) {	/* keep room for "; ..." */
+    /* Keep room for "; ..." (as a sum: cap - 5 wraps for tiny buffers). */
+    if (len + strlen(entry) + 5 > cap) {
 	if (len + 5 <= cap)
 	    (void) str_append(header, size, header[0] ? "; ..." : "...");
 	goto out;

@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	See dns.h.
  * DESCRIPTION
- *	The only module that includes unbound.h.
+ *	With dns_query.c, the only module that includes unbound.h.
  *
  *	Threads. One ub_ctx per DNS handle, in libunbound's threaded mode
  *	(ub_ctx_async(ctx, 1)): libunbound resolves in its own background
@@ -53,15 +53,13 @@
  *	STATUS_NOTFOUND; SERVFAIL, other rcodes, library errors and
  *	timeouts -> STATUS_RETRY.
  *
- *	RDATA is parsed here with bounds checks (libunbound hands over
- *	uncompressed RDATA). A malformed record is skipped with log_warn();
- *	at most DNS_LIST_MAX records are kept per RRset (the rest is
- *	dropped with log_warn(); MX keeps the most preferred).
+ *	RDATA is parsed by dns_rr.c with bounds checks (libunbound hands
+ *	over uncompressed RDATA), names are checked there too (RFC 1035
+ *	section 2.3.4); see dns_rr.h.
  *
- *	Names: at most 253 octets in text form without the trailing dot,
- *	labels of 1-63 octets (RFC 1035 section 2.3.4) of letters, digits,
- *	hyphen and underscore (underscore for _mta-sts, _25._tcp etc.,
- *	RFC 8552). Anything else is STATUS_INVAL.
+ *	Files: dns.c (configuration, the lookups' logic), dns_query.c (the
+ *	queries, threads and deadlines above), dns_rr.c (pure: names and
+ *	RDATA to results, fuzzed by tests/fuzz/fuzz_dns.c).
  *
  *	dns_tlsa() implements the CNAME rule of RFC 7672 section 2.2.3:
  *	it looks up TLSA at _port._tcp.HOST and, in parallel, A for HOST
@@ -82,510 +80,28 @@
  *	for SMTP), RFC 8461 section 3.1 (TXT), libunbound(3).
  */
 
+
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <unbound.h>
 
-#include "clock.h"
 #include "dns.h"
+#include "dns_query.h"
+#include "dns_rr.h"
 #include "log.h"
 #include "status.h"
 #include "str.h"
 #include "text.h"
-#include "txt.h"
 
-#define DNS_T_A		1
-#define DNS_T_MX	15
-#define DNS_T_TXT	16
-#define DNS_T_AAAA	28
-#define DNS_T_TLSA	52
-#define DNS_C_IN	1
-
-#define DNS_RCODE_SERVFAIL	2
-#define DNS_RCODE_NXDOMAIN	3
-
-#define DNS_HOST_MAX	253		/* RFC 1035 section 2.3.4, text form */
-#define DNS_LABEL_MAX	63
-#define DNS_TIMEOUT_MAX	600000		/* sanity cap on timeout_ms */
 #define DNS_OPTION_MAX	1024		/* one "name: value" option */
 #define DNS_ROOT_KEY	"/usr/share/dns/root.key"
-
-struct DNS {
-    struct ub_ctx *ctx;
-    pthread_t pump;
-    int     pump_started;
-    int     wake[2];			/* self-pipe: write end wakes the pump */
-};
-
- /*
-  * One asynchronous query. See the header comment for the reference
-  * counting between the waiting caller and the callback.
-  */
-typedef struct DNS_QUERY {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int     refs;
-    int     done;			/* callback has run */
-    int     abandoned;			/* caller gave up */
-    int     err;			/* libunbound error code */
-    struct ub_result *res;		/* owned by the query until taken */
-    int     async_id;
-    int     started;
-    char    name[DNS_NAME_MAX + 1];
-    int     type;
-} DNS_QUERY;
-
- /*
-  * The outcome of one query, ready for the type-specific parsers.
-  */
-typedef struct DNS_ANSWER {
-    int     status;
-    int     nxdomain;			/* NOTFOUND: NXDOMAIN, else NODATA */
-    DNS_INFO info;
-    struct ub_result *res;		/* set when status == STATUS_OK */
-} DNS_ANSWER;
-
-/* dns_type_name - RR type name for messages */
-
-static const char *dns_type_name(int type)
-{
-    switch (type) {
-    case DNS_T_A:
-	return ("A");
-    case DNS_T_MX:
-	return ("MX");
-    case DNS_T_TXT:
-	return ("TXT");
-    case DNS_T_AAAA:
-	return ("AAAA");
-    case DNS_T_TLSA:
-	return ("TLSA");
-    default:
-	return ("?");
-    }
-}
-
-/* dns_rcode_name - RCODE name for messages (RFC 1035 section 4.1.1) */
-
-static const char *dns_rcode_name(int rcode)
-{
-    switch (rcode) {
-    case 1:
-	return ("FORMERR");
-    case DNS_RCODE_SERVFAIL:
-	return ("SERVFAIL");
-    case DNS_RCODE_NXDOMAIN:
-	return ("NXDOMAIN");
-    case 4:
-	return ("NOTIMP");
-    case 5:
-	return ("REFUSED");
-    default:
-	return ("error");
-    }
-}
-
-/* dns_label_char - allowed octet in a name we look up or accept */
-
-static int dns_label_char(int c)
-{
-    return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-	    || (c >= '0' && c <= '9') || c == '-' || c == '_');
-}
-
- /*
-  * dns_name_norm - check a text-form name and copy it lowercased without
-  * the trailing dot. RFC 1035 section 2.3.4: labels of 63 octets or less,
-  * names of 255 octets or less in wire form, i.e. 253 in text form.
-  */
-static int dns_name_norm(const char *name, char *out, size_t size, WHY *why)
-{
-    char    safe[80];
-    size_t  len;
-    size_t  label = 0;
-    size_t  i;
-    int     result = STATUS_INVAL;
-
-    if (size > 0)
-	out[0] = 0;
-    if (name == 0 || *name == 0) {
-	why_set(why, "empty DNS name");
-	goto out;
-    }
-    len = strnlen(name, DNS_HOST_MAX + 2);
-    if (len > 1 && name[len - 1] == '.')
-	len--;
-    (void) text_sanitize_len(safe, sizeof(safe), name, len);
-    if (len > DNS_HOST_MAX || len + 1 > size) {
-	why_set(why, "DNS name \"%s...\" is longer than %d octets", safe, DNS_HOST_MAX);
-	goto out;
-    }
-    for (i = 0; i < len; i++) {
-	if (name[i] == '.') {
-	    if (label == 0) {
-		why_set(why, "DNS name \"%s\" has an empty label", safe);
-		goto out;
-	    }
-	    label = 0;
-	    continue;
-	}
-	if (!dns_label_char((unsigned char) name[i])) {
-	    why_set(why, "DNS name \"%s\" contains an invalid character", safe);
-	    goto out;
-	}
-	if (++label > DNS_LABEL_MAX) {
-	    why_set(why, "DNS name \"%s\" has a label longer than %d octets",
-		    safe, DNS_LABEL_MAX);
-	    goto out;
-	}
-    }
-    if (label == 0) {
-	why_set(why, "DNS name \"%s\" has an empty label", safe);
-	goto out;
-    }
-    memcpy(out, name, len);
-    out[len] = 0;
-    str_lower(out);
-    result = STATUS_OK;
-out:
-    return (result);
-}
-
-/* dns_same_name - case-insensitive, trailing dot ignored */
-
-static int dns_same_name(const char *a, const char *b)
-{
-    size_t  la = strlen(a);
-    size_t  lb = strlen(b);
-
-    if (la > 1 && a[la - 1] == '.')
-	la--;
-    if (lb > 1 && b[lb - 1] == '.')
-	lb--;
-    return (la == lb && strncasecmp(a, b, la) == 0);
-}
-
- /*
-  * dns_wire_name - decode an uncompressed wire-format name (RFC 1035
-  * section 3.1) at rdata[0..len) into lowercase text without the trailing
-  * dot ("" for the root). Compression pointers and extended label types
-  * are refused (RFC 3597 section 4: no compression in RDATA of newer
-  * types; libunbound decompresses MX). Returns the octets consumed, or 0.
-  */
-static size_t dns_wire_name(const unsigned char *rdata, size_t len,
-			            char *out, size_t size)
-{
-    size_t  pos = 0;
-    size_t  used = 0;
-    size_t  n;
-    size_t  i;
-
-    if (size == 0)
-	return (0);
-    out[0] = 0;
-    for (;;) {
-	if (pos >= len)
-	    return (0);
-	n = rdata[pos++];
-	if (n == 0)
-	    break;
-	if (n > DNS_LABEL_MAX || n > len - pos)
-	    return (0);
-	/* Separator plus label plus NUL must fit, within 253 octets. */
-	if (used + (used ? 1 : 0) + n > DNS_HOST_MAX || used + n + 2 > size)
-	    return (0);
-	if (used)
-	    out[used++] = '.';
-	for (i = 0; i < n; i++) {
-	    if (!dns_label_char(rdata[pos + i]))
-		return (0);
-	    out[used++] = (char) rdata[pos + i];
-	}
-	pos += n;
-    }
-    out[used] = 0;
-    str_lower(out);
-    return (pos);
-}
-
-/* dns_deadline_ts - a clock_mono_ms() deadline as a CLOCK_MONOTONIC time */
-
-static void dns_deadline_ts(long long deadline, struct timespec *ts)
-{
-    ts->tv_sec = (time_t) (deadline / 1000);
-    ts->tv_nsec = (long) ((deadline % 1000) * 1000000);
-}
-
-/* dns_deadline - absolute deadline for a lookup */
-
-static long long dns_deadline(int timeout_ms)
-{
-    if (timeout_ms < 1)
-	timeout_ms = 1;
-    if (timeout_ms > DNS_TIMEOUT_MAX)
-	timeout_ms = DNS_TIMEOUT_MAX;
-    return (clock_mono_ms() + timeout_ms);
-}
-
-/* dns_query_destroy - free a query nobody refers to */
-
-static void dns_query_destroy(DNS_QUERY *q)
-{
-    if (q->res)
-	ub_resolve_free(q->res);
-    (void) pthread_cond_destroy(&q->cond);
-    (void) pthread_mutex_destroy(&q->lock);
-    free(q);
-}
-
-/* dns_query_release - drop n references */
-
-static void dns_query_release(DNS_QUERY *q, int n)
-{
-    int     last;
-
-    (void) pthread_mutex_lock(&q->lock);
-    q->refs -= n;
-    last = (q->refs <= 0);
-    (void) pthread_mutex_unlock(&q->lock);
-    if (last)
-	dns_query_destroy(q);
-}
-
-/* dns_callback - libunbound result callback, runs in the pump thread */
-
-static void dns_callback(void *arg, int err, struct ub_result *res)
-{
-    DNS_QUERY *q = arg;
-    int     last;
-
-    (void) pthread_mutex_lock(&q->lock);
-    if (q->abandoned) {
-	if (res)
-	    ub_resolve_free(res);
-    } else {
-	q->err = err;
-	q->res = res;
-    }
-    q->done = 1;
-    (void) pthread_cond_signal(&q->cond);
-    q->refs -= 1;
-    last = (q->refs <= 0);
-    (void) pthread_mutex_unlock(&q->lock);
-    if (last)
-	dns_query_destroy(q);
-}
-
- /*
-  * dns_query_start - allocate a query and hand it to libunbound. On
-  * failure the query is still returned, marked done with err set, so
-  * that callers treat every query alike.
-  */
-static DNS_QUERY *dns_query_start(DNS *dns, const char *name, int type)
-{
-    pthread_condattr_t attr;
-    DNS_QUERY *q;
-    int     rc;
-
-    if ((q = calloc(1, sizeof(*q))) == 0)
-	return (0);
-    (void) pthread_mutex_init(&q->lock, 0);
-    (void) pthread_condattr_init(&attr);
-    (void) pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    (void) pthread_cond_init(&q->cond, &attr);
-    (void) pthread_condattr_destroy(&attr);
-    (void) str_copy(q->name, sizeof(q->name), name);
-    q->type = type;
-    q->refs = 2;			/* the caller and the callback */
-    rc = ub_resolve_async(dns->ctx, name, type, DNS_C_IN, q, dns_callback,
-			  &q->async_id);
-    if (rc != 0) {
-	/* The callback will never run: drop its reference. */
-	q->refs = 1;
-	q->done = 1;
-	q->err = rc;
-    } else {
-	q->started = 1;
-    }
-    return (q);
-}
-
- /*
-  * dns_query_finish - wait until the query is done or the deadline
-  * passes, then give up the caller's reference. The answer goes to ans.
-  */
-static void dns_query_finish(DNS *dns, DNS_QUERY **qp, long long deadline,
-			             DNS_ANSWER *ans, WHY *why)
-{
-    DNS_QUERY *q = *qp;
-    struct timespec ts;
-    struct ub_result *res = 0;
-    const char *tname;
-    char    safe[WHY_MAX];
-    int     timed_out = 0;
-    int     err = 0;
-    int     drop = 1;
-
-    memset(ans, 0, sizeof(*ans));
-    ans->status = STATUS_RETRY;
-    ans->info.security = DNS_INSECURE;
-    if (q == 0) {
-	why_set(why, "out of memory");
-	return;
-    }
-    tname = dns_type_name(q->type);
-    dns_deadline_ts(deadline, &ts);
-    (void) pthread_mutex_lock(&q->lock);
-    while (!q->done) {
-	if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) == ETIMEDOUT
-	    && !q->done) {
-	    timed_out = 1;
-	    q->abandoned = 1;
-	    break;
-	}
-    }
-    if (!timed_out) {
-	res = q->res;
-	q->res = 0;
-	err = q->err;
-    }
-    (void) pthread_mutex_unlock(&q->lock);
-
-    if (timed_out && q->started) {
-	/* Success means libunbound will never call dns_callback(). */
-	if (ub_cancel(dns->ctx, q->async_id) == 0)
-	    drop = 2;
-    }
-    dns_query_release(q, drop);
-    *qp = 0;
-
-    if (timed_out) {
-	why_set(why, "%s lookup timed out", tname);
-	goto timeout;
-    }
-    if (err != 0) {
-	why_set(why, "%s lookup failed: %s", tname, ub_strerror(err));
-	goto out;
-    }
-    if (res == 0) {
-	why_set(why, "%s lookup failed: no result", tname);
-	goto out;
-    }
-    ans->info.ttl = res->ttl;
-    ans->info.security = res->bogus ? DNS_BOGUS :
-	res->secure ? DNS_SECURE : DNS_INSECURE;
-    if (res->canonname && res->qname && !dns_same_name(res->canonname, res->qname)
-	&& dns_name_norm(res->canonname, ans->info.cname,
-			 sizeof(ans->info.cname), 0) != STATUS_OK) {
-	(void) text_sanitize(safe, sizeof(safe), res->canonname);
-	log_warn("%s: ignoring invalid canonical name \"%s\"",
-		 res->qname, safe);
-	ans->info.cname[0] = 0;
-    }
-    if (res->bogus) {
-	/* RFC 7672 section 2.1.1: BOGUS is a temporary failure. */
-	(void) text_sanitize(safe, sizeof(safe),
-			     res->why_bogus ? res->why_bogus : "no reason given");
-	why_set(why, "%s lookup: DNSSEC validation failed (BOGUS): %s", tname, safe);
-	goto out;
-    }
-    if (res->nxdomain || res->rcode == DNS_RCODE_NXDOMAIN) {
-	ans->status = STATUS_NOTFOUND;
-	ans->nxdomain = 1;
-	why_set(why, "NXDOMAIN");
-	goto out;
-    }
-    if (res->rcode != 0) {
-	why_set(why, "%s lookup: %s", tname, dns_rcode_name(res->rcode));
-	goto out;
-    }
-    if (!res->havedata) {
-	ans->status = STATUS_NOTFOUND;
-	why_set(why, "no %s record", tname);
-	goto out;
-    }
-    ans->status = STATUS_OK;
-    ans->res = res;
-    res = 0;
-out:
-    if (res)
-	ub_resolve_free(res);
-timeout:
-    return;
-}
-
-/* dns_answer_prefix - put "NAME: " before the reason */
-
-static void dns_answer_prefix(WHY *why, const char *name)
-{
-    why_prefix(why, "%s", name);
-}
-
-/* dns_lookup - one query, start to finish */
-
-static void dns_lookup(DNS *dns, const char *name, int type, long long deadline,
-		               DNS_ANSWER *ans, WHY *why)
-{
-    DNS_QUERY *q = dns_query_start(dns, name, type);
-
-    dns_query_finish(dns, &q, deadline, ans, why);
-    if (ans->status != STATUS_OK)
-	dns_answer_prefix(why, name);
-}
-
-/* dns_rr_count - number of RRs in a result, as libunbound lists them */
-
-static int dns_rr_count(const struct ub_result *res)
-{
-    int     n = 0;
-
-    if (res->data == 0 || res->len == 0)
-	return (0);
-    while (res->data[n] != 0 && n < 100000)
-	n++;
-    return (n);
-}
-
-/* dns_pump - the pump thread: run libunbound callbacks as answers arrive */
-
-static void *dns_pump(void *arg)
-{
-    DNS    *dns = arg;
-    struct pollfd pfd[2];
-    int     rc;
-
-    for (;;) {
-	pfd[0].fd = ub_fd(dns->ctx);
-	pfd[0].events = POLLIN;
-	pfd[0].revents = 0;
-	pfd[1].fd = dns->wake[0];
-	pfd[1].events = POLLIN;
-	pfd[1].revents = 0;
-	if (poll(pfd, 2, -1) < 0) {
-	    if (errno == EINTR)
-		continue;
-	    log_error("DNS pump: poll: %s; lookups will time out", strerror(errno));
-	    break;
-	}
-	if (pfd[1].revents != 0)
-	    break;				/* dns_free() */
-	if (pfd[0].revents != 0 && (rc = ub_process(dns->ctx)) != 0) {
-	    log_error("DNS pump: %s; lookups will time out", ub_strerror(rc));
-	    break;
-	}
-    }
-    return (0);
-}
 
 /* dns_option_check - "name: value" with a sane name and no line breaks */
 
@@ -836,7 +352,7 @@ int     dns_create(const DNS_OPTS *opts, DNS **dnsp, WHY *why)
     /* Signals go to the application's threads, never to the pump. */
     (void) sigfillset(&all);
     (void) pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(&dns->pump, 0, dns_pump, dns);
+    rc = pthread_create(&dns->pump, 0, dns_query_pump, dns);
     (void) pthread_sigmask(SIG_SETMASK, &old, 0);
     if (rc != 0) {
 	why_set(why, "cannot start the DNS thread: %s", strerror(rc));
@@ -886,7 +402,7 @@ static int dns_check_args(DNS *dns, const char *name, void *out, char *norm,
 	why_set(why, "DNS lookup: null argument");
 	return (STATUS_INVAL);
     }
-    return (dns_name_norm(name, norm, size, why));
+    return (dns_rr_name_norm(name, norm, size, why));
 }
 
 /* dns_txt_free - free a TXT result */
@@ -906,7 +422,6 @@ void    dns_txt_free(DNS_TXT **outp)
     *outp = 0;
 }
 
-
 /* dns_txt - TXT RRset, each RR's strings joined (RFC 8461 section 3.1) */
 
 int     dns_txt(DNS *dns, const char *name, int timeout_ms, DNS_TXT **outp,
@@ -914,63 +429,19 @@ int     dns_txt(DNS *dns, const char *name, int timeout_ms, DNS_TXT **outp,
 {
     char    qname[DNS_NAME_MAX + 1];
     DNS_ANSWER ans;
-    DNS_TXT *out = 0;
-    size_t  rdlen;
-    size_t  joined;
-    char   *buf;
-    int     n;
-    int     i;
+    DNS_RRSET set;
     int     result;
 
     memset(&ans, 0, sizeof(ans));
     if ((result = dns_check_args(dns, name, outp, qname, sizeof(qname), why)) != STATUS_OK)
 	goto out;
     *outp = 0;
-    dns_lookup(dns, qname, DNS_T_TXT, dns_deadline(timeout_ms), &ans, why);
+    dns_query_lookup(dns, qname, DNS_T_TXT, dns_query_deadline(timeout_ms), &ans, why);
     if ((result = ans.status) != STATUS_OK)
 	goto out;
-    result = STATUS_RETRY;
-    n = dns_rr_count(ans.res);
-    if (n > DNS_LIST_MAX) {
-	log_warn("%s: %d TXT records, keeping the first %d", qname, n, DNS_LIST_MAX);
-	n = DNS_LIST_MAX;
-    }
-    if ((out = calloc(1, sizeof(*out))) == 0
-	|| (out->text = calloc((size_t) n + 1, sizeof(*out->text))) == 0
-	|| (out->len = calloc((size_t) n + 1, sizeof(*out->len))) == 0) {
-	why_set(why, "%s: out of memory", qname);
-	goto out;
-    }
-    out->info = ans.info;
-    for (i = 0; i < n; i++) {
-	rdlen = (size_t) (ans.res->len[i] < 0 ? 0 : ans.res->len[i]);
-	/* The joined text is never longer than the RDATA. */
-	if ((buf = malloc(rdlen + 1)) == 0) {
-	    why_set(why, "%s: out of memory", qname);
-	    goto out;
-	}
-	/* RFC 1035 section 3.3.14; RFC 8461 section 3.1: no added spaces. */
-	joined = txt_join_rdata((const unsigned char *) ans.res->data[i], rdlen,
-				buf, rdlen + 1);
-	if (joined == (size_t) -1 || joined > rdlen) {
-	    log_warn("%s: skipping a malformed TXT record", qname);
-	    free(buf);
-	    continue;
-	}
-	out->text[out->count] = buf;
-	out->len[out->count] = joined;
-	out->count++;
-    }
-    if (out->count == 0) {
-	why_set(why, "%s: no well-formed TXT record", qname);
-	result = STATUS_NOTFOUND;
-	goto out;
-    }
-    *outp = out;
-    out = 0;
-    result = STATUS_OK;
+    dns_query_rrset(ans.res, &set);
+    result = dns_rr_txt(qname, &set, &ans.info, outp, why);
 out:
-    dns_txt_free(&out);
     /* BOGUS: STATUS_RETRY with an empty result that carries the status. */
     if (result == STATUS_RETRY && ans.info.security == DNS_BOGUS
 	&& (*outp = calloc(1, sizeof(**outp))) != 0)
@@ -993,41 +464,6 @@ void    dns_addr_free(DNS_ADDR **outp)
     *outp = 0;
 }
 
-/* dns_addr_add - append the A or AAAA records of one answer */
-
-static void dns_addr_add(DNS_ADDR *out, const char *qname, int type,
-			         const struct ub_result *res)
-{
-    struct sockaddr_in *sin;
-    struct sockaddr_in6 *sin6;
-    int     n = dns_rr_count(res);
-    int     i;
-
-    for (i = 0; i < n; i++) {
-	if (out->count >= DNS_LIST_MAX) {
-	    log_warn("%s: more than %d addresses, keeping the first %d",
-		     qname, DNS_LIST_MAX, DNS_LIST_MAX);
-	    break;
-	}
-	memset(&out->addr[out->count], 0, sizeof(out->addr[out->count]));
-	/* RFC 1035 section 3.4.1: 4 octets; RFC 3596 section 2.2: 16. */
-	if (type == DNS_T_A && res->len[i] == 4) {
-	    sin = (struct sockaddr_in *) (void *) &out->addr[out->count];
-	    sin->sin_family = AF_INET;
-	    memcpy(&sin->sin_addr, res->data[i], 4);
-	} else if (type == DNS_T_AAAA && res->len[i] == 16) {
-	    sin6 = (struct sockaddr_in6 *) (void *) &out->addr[out->count];
-	    sin6->sin6_family = AF_INET6;
-	    memcpy(&sin6->sin6_addr, res->data[i], 16);
-	} else {
-	    log_warn("%s: skipping a malformed %s record (%d octets)",
-		     qname, dns_type_name(type), res->len[i]);
-	    continue;
-	}
-	out->count++;
-    }
-}
-
  /*
   * dns_addr_deadline - A and AAAA in parallel under one deadline. BOGUS on
   * either is a temporary failure (RFC 7672 section 2.1.1). When one type
@@ -1044,6 +480,7 @@ static int dns_addr_deadline(DNS *dns, const char *qname, long long deadline,
     WHY     w4;
     WHY     w6;
     DNS_ADDR *out = 0;
+    DNS_RRSET set;
     int     result = STATUS_RETRY;
 
     w4.text[0] = w6.text[0] = 0;
@@ -1086,10 +523,14 @@ static int dns_addr_deadline(DNS *dns, const char *qname, long long deadline,
 	out->info.ttl = a6.info.ttl;
     (void) str_copy(out->info.cname, sizeof(out->info.cname),
 		    a4.info.cname[0] ? a4.info.cname : a6.info.cname);
-    if (a4.status == STATUS_OK)
-	dns_addr_add(out, qname, DNS_T_A, a4.res);
-    if (a6.status == STATUS_OK)
-	dns_addr_add(out, qname, DNS_T_AAAA, a6.res);
+    if (a4.status == STATUS_OK) {
+	dns_query_rrset(a4.res, &set);
+	dns_rr_addr(out, qname, DNS_T_A, &set);
+    }
+    if (a6.status == STATUS_OK) {
+	dns_query_rrset(a6.res, &set);
+	dns_rr_addr(out, qname, DNS_T_AAAA, &set);
+    }
     if (out->count == 0) {
 	why_set(why, "%s: no well-formed A or AAAA record", qname);
 	result = STATUS_NOTFOUND;
@@ -1123,7 +564,7 @@ int     dns_addr(DNS *dns, const char *host, int timeout_ms, DNS_ADDR **outp,
     if ((result = dns_check_args(dns, host, outp, qname, sizeof(qname), why)) != STATUS_OK)
 	goto out;
     *outp = 0;
-    result = dns_addr_deadline(dns, qname, dns_deadline(timeout_ms), outp, why);
+    result = dns_addr_deadline(dns, qname, dns_query_deadline(timeout_ms), outp, why);
 out:
     return (result);
 }
@@ -1139,41 +580,6 @@ void    dns_mx_free(DNS_MX **outp)
     free(out->host);
     free(out);
     *outp = 0;
-}
-
-typedef struct DNS_MX_SORT {
-    int     pref;
-    int     index;
-} DNS_MX_SORT;
-
-/* dns_mx_cmp - by preference, ties in answer order (a stable sort) */
-
-static int dns_mx_cmp(const void *a, const void *b)
-{
-    const DNS_MX_SORT *x = a;
-    const DNS_MX_SORT *y = b;
-
-    if (x->pref != y->pref)
-	return (x->pref < y->pref ? -1 : 1);
-    return (x->index < y->index ? -1 : x->index > y->index);
-}
-
- /*
-  * dns_mx_parse - MX RDATA (RFC 1035 section 3.3.9): a 16-bit preference
-  * and an uncompressed host name that fills the rest of the RDATA.
-  */
-static int dns_mx_parse(const struct ub_result *res, int i, int *pref,
-			        char *name, size_t size)
-{
-    const unsigned char *p = (const unsigned char *) res->data[i];
-    size_t  len = (size_t) (res->len[i] < 0 ? 0 : res->len[i]);
-
-    if (len < 3)
-	return (-1);
-    *pref = (p[0] << 8) | p[1];
-    if (dns_wire_name(p + 2, len - 2, name, size) != len - 2)
-	return (-1);
-    return (0);
 }
 
 /* dns_mx_implicit - RFC 5321 section 5.1: no MX RRset */
@@ -1230,93 +636,27 @@ out:
 int     dns_mx(DNS *dns, const char *domain, int timeout_ms, DNS_MX **outp,
 		       WHY *why)
 {
-    static const unsigned char null_mx[3] = {0, 0, 0};
     char    qname[DNS_NAME_MAX + 1];
-    char    name[DNS_NAME_MAX + 1];
-    DNS_MX_SORT *sort = 0;
     DNS_ANSWER ans;
-    DNS_MX *out = 0;
+    DNS_RRSET set;
     long long deadline;
-    int     nsort = 0;
-    int     pref;
-    int     n;
-    int     i;
     int     result;
 
     memset(&ans, 0, sizeof(ans));
     if ((result = dns_check_args(dns, domain, outp, qname, sizeof(qname), why)) != STATUS_OK)
 	goto out;
     *outp = 0;
-    deadline = dns_deadline(timeout_ms);
-    dns_lookup(dns, qname, DNS_T_MX, deadline, &ans, why);
+    deadline = dns_query_deadline(timeout_ms);
+    dns_query_lookup(dns, qname, DNS_T_MX, deadline, &ans, why);
     if (ans.status == STATUS_NOTFOUND && !ans.nxdomain) {
 	result = dns_mx_implicit(dns, qname, &ans, deadline, outp, why);
 	goto out;
     }
     if ((result = ans.status) != STATUS_OK)
 	goto out;
-    result = STATUS_RETRY;
-    n = dns_rr_count(ans.res);
-    if ((out = calloc(1, sizeof(*out))) == 0
-	|| (sort = calloc((size_t) n + 1, sizeof(*sort))) == 0) {
-	why_set(why, "%s: out of memory", qname);
-	goto out;
-    }
-    out->info = ans.info;
-
-    /*
-     * RFC 7505 section 3: a null MX is a single MX RR with preference 0
-     * and the root as exchange. It is reported with count 0.
-     */
-    if (n == 1 && ans.res->len[0] == 3 && memcmp(ans.res->data[0], null_mx, 3) == 0) {
-	out->null_mx = 1;
-	*outp = out;
-	out = 0;
-	result = STATUS_OK;
-	goto out;
-    }
-    for (i = 0; i < n; i++) {
-	if (dns_mx_parse(ans.res, i, &pref, name, sizeof(name)) != 0) {
-	    log_warn("%s: skipping a malformed MX record", qname);
-	    continue;
-	}
-	if (name[0] == 0) {
-	    /* RFC 7505 section 3: a null MX must be the only MX RR. */
-	    log_warn("%s: skipping an MX record for \".\" among other MX "
-		     "records or with non-zero preference (RFC 7505)", qname);
-	    continue;
-	}
-	sort[nsort].pref = pref;
-	sort[nsort].index = i;
-	nsort++;
-    }
-    if (nsort == 0) {
-	why_set(why, "%s: no usable MX record", qname);
-	result = STATUS_NOTFOUND;
-	goto out;
-    }
-    /* RFC 5321 section 5.1: lowest preference first. */
-    qsort(sort, (size_t) nsort, sizeof(*sort), dns_mx_cmp);
-    if (nsort > DNS_LIST_MAX) {
-	log_warn("%s: %d MX records, keeping the %d most preferred",
-		 qname, nsort, DNS_LIST_MAX);
-	nsort = DNS_LIST_MAX;
-    }
-    if ((out->host = calloc((size_t) nsort, sizeof(*out->host))) == 0) {
-	why_set(why, "%s: out of memory", qname);
-	goto out;
-    }
-    for (i = 0; i < nsort; i++) {
-	(void) dns_mx_parse(ans.res, sort[i].index, &out->host[i].pref,
-			    out->host[i].name, sizeof(out->host[i].name));
-	out->count++;
-    }
-    *outp = out;
-    out = 0;
-    result = STATUS_OK;
+    dns_query_rrset(ans.res, &set);
+    result = dns_rr_mx(qname, &set, &ans.info, outp, why);
 out:
-    free(sort);
-    dns_mx_free(&out);
     /* BOGUS: STATUS_RETRY with an empty result that carries the status. */
     if (result == STATUS_RETRY && ans.info.security == DNS_BOGUS && *outp == 0
 	&& (*outp = calloc(1, sizeof(**outp))) != 0)
@@ -1342,60 +682,6 @@ void    dns_tlsa_free(DNS_TLSA **outp)
     *outp = 0;
 }
 
- /*
-  * dns_tlsa_parse - TLSA RDATA (RFC 6698 section 2.1): usage, selector,
-  * matching type, then the association data. Records shorter than three
-  * octets are skipped; whether the parameters are usable is the caller's
-  * business (RFC 7672 section 3.1). When the RRset exists but no record
-  * is well-formed, count is 0 (RFC 7672 section 2.2: unusable TLSA).
-  */
-static int dns_tlsa_parse(const char *qname, const DNS_ANSWER *ans,
-			          DNS_TLSA **outp, WHY *why)
-{
-    const unsigned char *p;
-    DNS_TLSA *out = 0;
-    size_t  len;
-    int     n;
-    int     i;
-    int     result = STATUS_RETRY;
-
-    n = dns_rr_count(ans->res);
-    if (n > DNS_LIST_MAX) {
-	log_warn("%s: %d TLSA records, keeping the first %d", qname, n, DNS_LIST_MAX);
-	n = DNS_LIST_MAX;
-    }
-    if ((out = calloc(1, sizeof(*out))) == 0
-	|| (out->rr = calloc((size_t) n + 1, sizeof(*out->rr))) == 0) {
-	why_set(why, "%s: out of memory", qname);
-	goto out;
-    }
-    out->info = ans->info;
-    for (i = 0; i < n; i++) {
-	p = (const unsigned char *) ans->res->data[i];
-	len = (size_t) (ans->res->len[i] < 0 ? 0 : ans->res->len[i]);
-	if (len < 3) {
-	    log_warn("%s: skipping a malformed TLSA record (%zu octets)", qname, len);
-	    continue;
-	}
-	if ((out->rr[out->count].data = malloc(len - 3 + 1)) == 0) {
-	    why_set(why, "%s: out of memory", qname);
-	    goto out;
-	}
-	out->rr[out->count].usage = p[0];
-	out->rr[out->count].selector = p[1];
-	out->rr[out->count].mtype = p[2];
-	out->rr[out->count].len = len - 3;
-	memcpy(out->rr[out->count].data, p + 3, len - 3);
-	out->count++;
-    }
-    *outp = out;
-    out = 0;
-    result = STATUS_OK;
-out:
-    dns_tlsa_free(&out);
-    return (result);
-}
-
 /* dns_tlsa_name - "_port._tcp.host" (RFC 6698 section 3) */
 
 static int dns_tlsa_name(int port, const char *host, char *out, size_t size, WHY *why)
@@ -1403,7 +689,7 @@ static int dns_tlsa_name(int port, const char *host, char *out, size_t size, WHY
     char    buf[DNS_NAME_MAX + 16];
 
     (void) snprintf(buf, sizeof(buf), "_%d._tcp.%s", port, host);
-    return (dns_name_norm(buf, out, size, why));
+    return (dns_rr_name_norm(buf, out, size, why));
 }
 
 /* dns_tlsa - TLSA records for host:port, RFC 7672 section 2.2.3 CNAMEs */
@@ -1420,6 +706,7 @@ int     dns_tlsa(DNS *dns, const char *host, int port, int timeout_ms,
     DNS_ANSWER addr;
     DNS_ANSWER exp;
     DNS_ANSWER *use = 0;
+    DNS_RRSET set;
     long long deadline;
     WHY     wt;
     WHY     wa;
@@ -1440,7 +727,7 @@ int     dns_tlsa(DNS *dns, const char *host, int port, int timeout_ms,
     }
     if ((result = dns_tlsa_name(port, hname, tname, sizeof(tname), why)) != STATUS_OK)
 	goto out;
-    deadline = dns_deadline(timeout_ms);
+    deadline = dns_query_deadline(timeout_ms);
 
     /* The TLSA RRset at the original name and, in parallel, the alias. */
     qt = dns_query_start(dns, tname, DNS_T_TLSA);
@@ -1457,7 +744,7 @@ int     dns_tlsa(DNS *dns, const char *host, int port, int timeout_ms,
     if (addr.info.cname[0] != 0 && addr.info.security == DNS_SECURE
 	&& addr.status != STATUS_RETRY
 	&& dns_tlsa_name(port, addr.info.cname, ename, sizeof(ename), 0) == STATUS_OK) {
-	dns_lookup(dns, ename, DNS_T_TLSA, deadline, &exp, &we);
+	dns_query_lookup(dns, ename, DNS_T_TLSA, deadline, &exp, &we);
 	if (exp.status != STATUS_NOTFOUND) {
 	    use = &exp;
 	    wt = we;
@@ -1466,10 +753,11 @@ int     dns_tlsa(DNS *dns, const char *host, int port, int timeout_ms,
     if ((result = use->status) != STATUS_OK) {
 	why_set(why, "%s", why_text(&wt));
 	if (use == &orig)
-	    dns_answer_prefix(why, tname);
+	    why_prefix(why, "%s", tname);
 	goto out;
     }
-    if ((result = dns_tlsa_parse(use == &exp ? ename : tname, use, outp, why)) != STATUS_OK)
+    dns_query_rrset(use->res, &set);
+    if ((result = dns_rr_tlsa(use == &exp ? ename : tname, &set, &use->info, outp, why)) != STATUS_OK)
 	goto out;
     /* info.cname: the TLSA base domain when it is not host itself. */
     if (use == &exp)

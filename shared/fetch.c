@@ -85,19 +85,10 @@ int     fetch_media_type_ok(const char *ct)
     return (*ct == 0 || *ct == ';');
 }
 
-/* Body collection with the hard cap. */
+/* fetch_body_add - body collection with the hard cap */
 
-typedef struct FETCH_BODY {
-    char   *buf;
-    size_t  len;
-    size_t  size;
-    int     over;
-} FETCH_BODY;
-
-static size_t fetch_write(char *data, size_t size, size_t nmemb, void *ctx)
+size_t  fetch_body_add(FETCH_BODY *body, const char *data, size_t n)
 {
-    FETCH_BODY *body = (FETCH_BODY *) ctx;
-    size_t  n = size * nmemb;
     char   *nbuf;
 
     /* RFC 8461 §3.3: a body over the cap makes the policy invalid; never truncate. */
@@ -121,6 +112,70 @@ static size_t fetch_write(char *data, size_t size, size_t nmemb, void *ctx)
     body->len += n;
     body->buf[body->len] = 0;
     return (n);
+}
+
+static size_t fetch_write(char *data, size_t size, size_t nmemb, void *ctx)
+{
+    return (fetch_body_add((FETCH_BODY *) ctx, data, size * nmemb));
+}
+
+/* fetch_response - the result of a finished transfer (pure) */
+
+int     fetch_response(const FETCH_HTTP *http, FETCH_RESULT *res)
+{
+    const char *err = http->error ? http->error : "transfer failed";
+    int     status = STATUS_RETRY;
+
+    res->reason = FETCH_ERR_FETCH;
+    res->http_status = http->status;
+    if (http->content_type)
+	(void) text_sanitize(res->content_type, sizeof(res->content_type), http->content_type);
+
+    if (http->transfer == FETCH_XFER_TOO_BIG || http->len > POLICY_BODY_MAX) {
+	res->reason = FETCH_ERR_INVALID;
+	(void) snprintf(res->detail, sizeof(res->detail),
+			"policy body exceeds %d bytes (RFC 8461 section 3.3)", POLICY_BODY_MAX);
+	status = STATUS_FAIL;
+	goto done;
+    }
+    if (http->transfer == FETCH_XFER_WEBPKI) {
+	res->reason = FETCH_ERR_WEBPKI;
+	(void) text_sanitize(res->detail, sizeof(res->detail), err);
+	status = STATUS_FAIL;
+	goto done;
+    }
+    if (http->transfer != FETCH_XFER_OK) {
+	(void) text_sanitize(res->detail, sizeof(res->detail), err);
+	goto done;
+    }
+    if (http->status != 200) {
+	/* RFC 8461 §3.3: only 200 is a policy; 3xx is not followed. */
+	(void) snprintf(res->detail, sizeof(res->detail), "HTTP status %ld%s", http->status,
+			http->status >= 300 && http->status < 400 ?
+			" (redirects are not followed, RFC 8461 section 3.3)" : "");
+	goto done;
+    }
+    if (!fetch_media_type_ok(http->content_type)) {
+	res->reason = FETCH_ERR_INVALID;
+	(void) snprintf(res->detail, sizeof(res->detail),
+			"Content-Type is \"%s\", not text/plain (RFC 8461 section 3.2)",
+			http->content_type ? res->content_type : "(none)");
+	status = STATUS_FAIL;
+	goto done;
+    }
+    if ((res->body = malloc(http->len + 1)) == 0) {
+	(void) snprintf(res->detail, sizeof(res->detail), "out of memory");
+	goto done;
+    }
+    if (http->len)
+	memcpy(res->body, http->body, http->len);
+    res->body[http->len] = 0;
+    res->len = http->len;
+    res->reason = FETCH_OK;
+    status = STATUS_OK;
+
+done:
+    return (status);
 }
 
 /* Build "mta-sts.DOMAIN:443:a1,a2" from the allowed addresses. */
@@ -160,6 +215,7 @@ int     fetch_policy(const FETCH_OPTS *opts, const char *domain,
     char    entry[FETCH_RESOLVE_MAX];
     char    errbuf[CURL_ERROR_SIZE];
     FETCH_BODY body = {0};
+    FETCH_HTTP http;
     struct curl_slist *resolve = 0;
     CURL   *curl = 0;
     CURLcode cc;
@@ -237,55 +293,24 @@ int     fetch_policy(const FETCH_OPTS *opts, const char *domain,
     cc = curl_easy_perform(curl);
     if (curl_easy_getinfo(curl, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 	(void) text_sanitize(res->address, sizeof(res->address), ip);
-    (void) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->http_status);
+    memset(&http, 0, sizeof(http));
+    (void) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http.status);
     if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
-	(void) text_sanitize(res->content_type, sizeof(res->content_type), ct);
-
-    if (body.over || cc == CURLE_FILESIZE_EXCEEDED) {
-	res->reason = FETCH_ERR_INVALID;
-	(void) snprintf(res->detail, sizeof(res->detail),
-			"policy body exceeds %d bytes (RFC 8461 section 3.3)", POLICY_BODY_MAX);
-	status = STATUS_FAIL;
-	goto done;
-    }
-    if (cc == CURLE_PEER_FAILED_VERIFICATION
+	http.content_type = ct;
+    http.error = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    if (body.over || cc == CURLE_FILESIZE_EXCEEDED)
+	http.transfer = FETCH_XFER_TOO_BIG;
+    else if (cc == CURLE_PEER_FAILED_VERIFICATION
 #if LIBCURL_VERSION_NUM < 0x073e00
-	|| cc == CURLE_SSL_CACERT
+	     || cc == CURLE_SSL_CACERT
 #endif
-	) {
-	res->reason = FETCH_ERR_WEBPKI;
-	(void) text_sanitize(res->detail, sizeof(res->detail), errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	status = STATUS_FAIL;
-	goto done;
-    }
-    if (cc != CURLE_OK) {
-	(void) text_sanitize(res->detail, sizeof(res->detail), errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	goto done;
-    }
-    if (res->http_status != 200) {
-	/* RFC 8461 §3.3: only 200 is a policy; 3xx is not followed. */
-	(void) snprintf(res->detail, sizeof(res->detail), "HTTP status %ld%s", res->http_status,
-		     res->http_status >= 300 && res->http_status < 400 ?
-			" (redirects are not followed, RFC 8461 section 3.3)" : "");
-	goto done;
-    }
-    if (!fetch_media_type_ok(ct)) {
-	res->reason = FETCH_ERR_INVALID;
-	(void) snprintf(res->detail, sizeof(res->detail),
-			"Content-Type is \"%s\", not text/plain (RFC 8461 section 3.2)",
-			ct ? res->content_type : "(none)");
-	status = STATUS_FAIL;
-	goto done;
-    }
-    if (body.buf == 0 && (body.buf = calloc(1, 1)) == 0) {
-	(void) snprintf(res->detail, sizeof(res->detail), "out of memory");
-	goto done;
-    }
-    res->reason = FETCH_OK;
-    res->body = body.buf;
-    res->len = body.len;
-    body.buf = 0;
-    status = STATUS_OK;
+	)
+	http.transfer = FETCH_XFER_WEBPKI;
+    else if (cc != CURLE_OK)
+	http.transfer = FETCH_XFER_ERROR;
+    http.body = body.buf;
+    http.len = body.len;
+    status = fetch_response(&http, res);
 
 done:
     res->elapsed_ms = (long) (clock_mono_ms() - start);

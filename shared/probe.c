@@ -48,6 +48,12 @@
  *	  match, then not trusted, then other errors, then expired, then
  *	  not yet valid, then the name. (A self-signed certificate for the
  *	  wrong name is reported as not trusted.)
+ *
+ *	- Files: probe.c (the TLS context, DANE set-up, the handshake, the
+ *	  SMTP dialogue, the address loop), probe_io.c (bounded socket and
+ *	  TLS I/O, SMTP replies and commands), probe_cert.c (the verify
+ *	  callback, the error mapping, certificate names; the latter also
+ *	  from bytes, for fuzz_cert).
  */
 
 #include <errno.h>
@@ -73,62 +79,22 @@
 #include "clock.h"
 #include "netguard.h"
 #include "probe.h"
+#include "probe_cert.h"
+#include "probe_io.h"
 #include "smtpreply.h"
 #include "status.h"
 #include "str.h"
 #include "text.h"
 
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0
-#endif
-
 #define PROBE_PORT_DEFAULT		25
 #define PROBE_CONNECT_TIMEOUT_DEFAULT	5000	/* ms, when opts says 0 */
 #define PROBE_READ_TIMEOUT_DEFAULT	10000	/* ms, when opts says 0 */
-#define PROBE_QUIT_TIMEOUT		1000	/* ms, best-effort QUIT */
 #define PROBE_ADDR_MAX			16	/* addresses tried per host */
 #define PROBE_HELO_MAX			255	/* RFC 5321 §4.5.3.1.2 domain */
 #define PROBE_PATH_MAX			4096
-#define PROBE_IO_MAX			(SMTPREPLY_SIZE_MAX + 1024)
-
- /*
-  * Verification errors, grouped by the RFC 8460 type they map to. The
-  * order is the priority: the lowest class seen wins.
-  */
-#define PROBE_CLASS_DANE	0	/* tlsa-invalid */
-#define PROBE_CLASS_TRUST	1	/* certificate-not-trusted */
-#define PROBE_CLASS_OTHER	2	/* validation-failure */
-#define PROBE_CLASS_EXPIRED	3	/* certificate-expired */
-#define PROBE_CLASS_NOTYET	4	/* validation-failure */
-#define PROBE_CLASS_HOST	5	/* certificate-host-mismatch */
-#define PROBE_CLASS_COUNT	6
-
-typedef struct PROBE_VERIFY {
-    int     seen[PROBE_CLASS_COUNT];	/* error seen in this class */
-    int     err[PROBE_CLASS_COUNT];	/* first X509_V_ERR_* per class */
-    int     depth[PROBE_CLASS_COUNT];	/* its depth */
-} PROBE_VERIFY;
-
-typedef struct PROBE_CONN {
-    int     fd;
-    SSL    *ssl;			/* after STARTTLS */
-    char    in[PROBE_IO_MAX];		/* received, not yet parsed */
-    size_t  in_len;
-    long long deadline;			/* absolute ms, 0 = none */
-    int     read_timeout;		/* ms per step */
-    PROBE_VERIFY verify;
-} PROBE_CONN;
-
-/* The I/O outcome of a wait or transfer. */
-#define PROBE_IO_OK	0
-#define PROBE_IO_TIMEOUT (-1)
-#define PROBE_IO_EOF	(-2)
-#define PROBE_IO_ERROR	(-3)
-
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *probe_ctx;
 static BIO_METHOD *probe_bio_method;
-static int probe_ex_index = -1;
 static char probe_ca_file[PROBE_PATH_MAX];
 static char probe_ca_path[PROBE_PATH_MAX];
 
@@ -291,8 +257,8 @@ static int probe_build_ctx(const char *ca_file, const char *ca_path, WHY *why)
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
 
-    if (probe_ex_index < 0
-	&& (probe_ex_index = SSL_get_ex_new_index(0, "probe", 0, 0, 0)) < 0) {
+    if (probe_cert_ex_index < 0
+	&& (probe_cert_ex_index = SSL_get_ex_new_index(0, "probe", 0, 0, 0)) < 0) {
 	why_set(why, "cannot allocate an SSL ex_data index");
 	goto done;
     }
@@ -352,391 +318,6 @@ int     probe_init(const PROBE_OPTS *opts, WHY *why)
     }
     (void) pthread_mutex_unlock(&probe_lock);
     return (status);
-}
-
-/* probe_until - end of a step of ms milliseconds, within the deadline */
-
-static long long probe_until(const PROBE_CONN *conn, int ms)
-{
-    long long until = clock_mono_ms() + ms;
-
-    if (conn->deadline > 0 && conn->deadline < until)
-	until = conn->deadline;
-    return (until);
-}
-
-/* probe_wait - poll one fd until ready or until (absolute ms) */
-
-static int probe_wait(int fd, short events, long long until)
-{
-    struct pollfd pfd;
-    long long left;
-    int     rc;
-
-    for (;;) {
-	left = until - clock_mono_ms();
-	if (left <= 0)
-	    return (PROBE_IO_TIMEOUT);
-	pfd.fd = fd;
-	pfd.events = events;
-	pfd.revents = 0;
-	rc = poll(&pfd, 1, left > 60000 ? 60000 : (int) left);
-	if (rc > 0)
-	    return (PROBE_IO_OK);	/* ready, hangup or error: try the I/O */
-	if (rc < 0 && errno != EINTR)
-	    return (PROBE_IO_ERROR);
-    }
-}
-
-/* probe_ssl_wait - turn SSL_get_error() into a wait; <0 when not a retry */
-
-static int probe_ssl_wait(PROBE_CONN *conn, int rc, long long until)
-{
-    switch (SSL_get_error(conn->ssl, rc)) {
-    case SSL_ERROR_WANT_READ:
-	return (probe_wait(conn->fd, POLLIN, until));
-    case SSL_ERROR_WANT_WRITE:
-	return (probe_wait(conn->fd, POLLOUT, until));
-    case SSL_ERROR_ZERO_RETURN:
-	return (PROBE_IO_EOF);
-    case SSL_ERROR_SYSCALL:
-	return (ERR_peek_error() == 0 && errno == 0 ? PROBE_IO_EOF : PROBE_IO_ERROR);
-    default:
-	return (PROBE_IO_ERROR);
-    }
-}
-
-/* probe_send - write all of buf (plaintext or TLS) before until */
-
-static int probe_send(PROBE_CONN *conn, const char *buf, size_t len, long long until)
-{
-    size_t  off = 0;
-    ssize_t n;
-    int     rc;
-
-    while (off < len) {
-	if (conn->ssl) {
-	    ERR_clear_error();
-	    errno = 0;
-	    n = SSL_write(conn->ssl, buf + off, (int) (len - off));
-	    if (n > 0) {
-		off += (size_t) n;
-		continue;
-	    }
-	    if ((rc = probe_ssl_wait(conn, (int) n, until)) != PROBE_IO_OK)
-		return (rc);
-	} else {
-	    n = send(conn->fd, buf + off, len - off, MSG_NOSIGNAL);
-	    if (n > 0) {
-		off += (size_t) n;
-		continue;
-	    }
-	    if (n < 0 && errno == EINTR)
-		continue;
-	    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		return (PROBE_IO_ERROR);
-	    if ((rc = probe_wait(conn->fd, POLLOUT, until)) != PROBE_IO_OK)
-		return (rc);
-	}
-    }
-    return (PROBE_IO_OK);
-}
-
-/* probe_recv - read what is there (at least one byte) before until */
-
-static int probe_recv(PROBE_CONN *conn, long long until)
-{
-    size_t  room = sizeof(conn->in) - conn->in_len;
-    ssize_t n;
-    int     rc;
-
-    if (room == 0)
-	return (PROBE_IO_ERROR);		/* cannot happen: parser caps */
-    for (;;) {
-	if (conn->ssl) {
-	    ERR_clear_error();
-	    errno = 0;
-	    n = SSL_read(conn->ssl, conn->in + conn->in_len, (int) room);
-	    if (n > 0) {
-		conn->in_len += (size_t) n;
-		return (PROBE_IO_OK);
-	    }
-	    if ((rc = probe_ssl_wait(conn, (int) n, until)) != PROBE_IO_OK)
-		return (rc);
-	} else {
-	    n = recv(conn->fd, conn->in + conn->in_len, room, 0);
-	    if (n > 0) {
-		conn->in_len += (size_t) n;
-		return (PROBE_IO_OK);
-	    }
-	    if (n == 0)
-		return (PROBE_IO_EOF);
-	    if (errno == EINTR)
-		continue;
-	    if (errno != EAGAIN && errno != EWOULDBLOCK)
-		return (PROBE_IO_ERROR);
-	    if ((rc = probe_wait(conn->fd, POLLIN, until)) != PROBE_IO_OK)
-		return (rc);
-	}
-    }
-}
-
-/* probe_io_fail - reason and detail for a failed transfer */
-
-static int probe_io_fail(PROBE_RESULT *res, int io, const char *what)
-{
-    switch (io) {
-    case PROBE_IO_TIMEOUT:
-	(void) snprintf(res->detail, sizeof(res->detail), "timeout %s", what);
-	return (PROBE_TIMEOUT);
-    case PROBE_IO_EOF:
-	(void) snprintf(res->detail, sizeof(res->detail),
-			"connection closed by the server %s", what);
-	return (PROBE_PROTOCOL);
-    default:
-	(void) snprintf(res->detail, sizeof(res->detail), "%s %s",
-			errno ? strerror(errno) : "I/O error", what);
-	return (PROBE_PROTOCOL);
-    }
-}
-
-/* probe_reply - read one SMTP reply; PROBE_OK or a reason with detail */
-
-static int probe_reply(PROBE_CONN *conn, SMTPREPLY *reply, const char *what,
-		               PROBE_RESULT *res)
-{
-    long long until = probe_until(conn, conn->read_timeout);
-    char    where[64];
-    size_t  used;
-    int     st;
-    int     io;
-
-    smtpreply_init(reply);
-    (void) snprintf(where, sizeof(where), "waiting for the %s", what);
-    for (;;) {
-	if (conn->in_len > 0) {
-	    st = smtpreply_feed(reply, conn->in, conn->in_len, &used);
-	    memmove(conn->in, conn->in + used, conn->in_len - used);
-	    conn->in_len -= used;
-	    if (st == STATUS_OK)
-		return (PROBE_OK);
-	    if (st == STATUS_INVAL) {
-		/* RFC 5321 §4.2; the parser's text quotes no remote bytes. */
-		(void) snprintf(res->detail, sizeof(res->detail), "invalid %s: %s",
-				what, reply->error);
-		return (PROBE_PROTOCOL);
-	    }
-	}
-	if ((io = probe_recv(conn, until)) != PROBE_IO_OK)
-	    return (probe_io_fail(res, io, where));
-    }
-}
-
-/* probe_reply_text - "CODE text" of a reply's first line, sanitized */
-
-static void probe_reply_text(const SMTPREPLY *reply, char *buf, size_t size)
-{
-    char    text[180];
-
-    (void) text_sanitize(text, sizeof(text), smtpreply_line(reply, 0));
-    (void) snprintf(buf, size, "%d %s", reply->code, text);
-}
-
-/* probe_command - send one command line; PROBE_OK or a reason */
-
-static int probe_command(PROBE_CONN *conn, const char *line, const char *what,
-			         PROBE_RESULT *res)
-{
-    char    where[64];
-    int     io;
-
-    io = probe_send(conn, line, strlen(line), probe_until(conn, conn->read_timeout));
-    if (io == PROBE_IO_OK)
-	return (PROBE_OK);
-    (void) snprintf(where, sizeof(where), "sending %s", what);
-    return (probe_io_fail(res, io, where));
-}
-
-/* probe_quit - best effort, bounded, result ignored */
-
-static void probe_quit(PROBE_CONN *conn)
-{
-    SMTPREPLY reply;
-    PROBE_RESULT scratch;
-    int     saved = conn->read_timeout;
-
-    if (conn->deadline > 0 && clock_mono_ms() >= conn->deadline)
-	return;
-    conn->read_timeout = saved < PROBE_QUIT_TIMEOUT ? saved : PROBE_QUIT_TIMEOUT;
-    memset(&scratch, 0, sizeof(scratch));
-    /* RFC 5321 §4.1.1.10: QUIT, answered with 221. */
-    if (probe_command(conn, "QUIT\r\n", "QUIT", &scratch) == PROBE_OK)
-	(void) probe_reply(conn, &reply, "reply to QUIT", &scratch);
-    conn->read_timeout = saved;
-}
-
-/* probe_verify_cb - record every verification error, finish the handshake */
-
-static int probe_verify_cb(int ok, X509_STORE_CTX *sctx)
-{
-    SSL    *ssl;
-    PROBE_VERIFY *pv;
-    int     err;
-    int     class;
-
-    if (ok)
-	return (1);
-    ssl = X509_STORE_CTX_get_ex_data(sctx, SSL_get_ex_data_X509_STORE_CTX_idx());
-    if (ssl == 0 || (pv = SSL_get_ex_data(ssl, probe_ex_index)) == 0)
-	return (0);				/* cannot record: fail closed */
-    err = X509_STORE_CTX_get_error(sctx);
-    switch (err) {
-    case X509_V_ERR_DANE_NO_MATCH:
-	class = PROBE_CLASS_DANE;
-	break;
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_CERT_UNTRUSTED:
-    case X509_V_ERR_CERT_REJECTED:
-	class = PROBE_CLASS_TRUST;
-	break;
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-	class = PROBE_CLASS_EXPIRED;
-	break;
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-	class = PROBE_CLASS_NOTYET;
-	break;
-    case X509_V_ERR_HOSTNAME_MISMATCH:
-	class = PROBE_CLASS_HOST;
-	break;
-    default:
-	class = PROBE_CLASS_OTHER;
-	break;
-    }
-    if (!pv->seen[class]) {
-	pv->seen[class] = 1;
-	pv->err[class] = err;
-	pv->depth[class] = X509_STORE_CTX_get_error_depth(sctx);
-    }
-    return (1);
-}
-
-/* probe_map_error - the RFC 8460 type for the recorded errors */
-
-static int probe_map_error(const PROBE_VERIFY *pv, int dane_failed, const char *mxname,
-			           PROBE_RESULT *res)
-{
-    static const int reason[PROBE_CLASS_COUNT] = {
-	PROBE_TLSA_INVALID, PROBE_CERT_NOT_TRUSTED, PROBE_VALIDATION_FAILURE,
-	PROBE_CERT_EXPIRED, PROBE_VALIDATION_FAILURE, PROBE_CERT_HOST_MISMATCH,
-    };
-    const char *what;
-    char    more[64];
-    char    name[DNS_NAME_MAX + 1];
-    int     class;
-    int     others = 0;
-    int     i;
-
-    for (class = 0; class < PROBE_CLASS_COUNT; class++)
-	if (pv->seen[class])
-	    break;
-    for (i = class + 1; i < PROBE_CLASS_COUNT; i++)
-	others += pv->seen[i];
-    more[0] = 0;
-    if (others)
-	(void) snprintf(more, sizeof(more), " (and %d more problem%s)", others,
-			others > 1 ? "s" : "");
-
-    /* RFC 8460 §4.3.2.2.1: DANE in use and no TLSA record matched. */
-    if (dane_failed || class == PROBE_CLASS_DANE) {
-	(void) snprintf(res->detail, sizeof(res->detail),
-			"no TLSA record matches the certificate chain%s", more);
-	return (PROBE_TLSA_INVALID);
-    }
-    if (class == PROBE_CLASS_COUNT)
-	return (PROBE_OK);
-    what = X509_verify_cert_error_string(pv->err[class]);
-    if (class == PROBE_CLASS_HOST) {
-	/* RFC 6125 §6.4: say which reference identifier was not found. */
-	(void) text_sanitize(name, sizeof(name), mxname);
-	(void) str_copy(res->detail, sizeof(res->detail),
-			"no DNS name in the certificate's subjectAltName matches ");
-	(void) str_append(res->detail, sizeof(res->detail), name);
-	(void) str_append(res->detail, sizeof(res->detail), more);
-    } else {
-	(void) snprintf(res->detail, sizeof(res->detail), "%s at depth %d%s",
-			what, pv->depth[class], more);
-    }
-    return (reason[class]);
-}
-
-/* probe_asn1_text - an ASN1 string as sanitized text */
-
-static void probe_asn1_text(const ASN1_STRING *s, char *buf, size_t size)
-{
-    unsigned char *utf8 = 0;
-    int     len;
-
-    buf[0] = 0;
-    if (s == 0)
-	return;
-    if ((len = ASN1_STRING_to_UTF8(&utf8, s)) >= 0) {
-	(void) text_sanitize_len(buf, size, (const char *) utf8, (size_t) len);
-	OPENSSL_free(utf8);
-    } else {
-	(void) text_sanitize_len(buf, size, (const char *) ASN1_STRING_get0_data(s),
-				 (size_t) ASN1_STRING_length(s));
-	ERR_clear_error();
-    }
-}
-
-/* probe_cert_info - names, CN, issuer, notAfter of the peer certificate */
-
-static void probe_cert_info(X509 *cert, PROBE_RESULT *res)
-{
-    GENERAL_NAMES *gens = 0;
-    const GENERAL_NAME *gen;
-    X509_NAME *subject;
-    X509_NAME_ENTRY *entry;
-    BIO    *mem = 0;
-    char   *data;
-    long    len;
-    struct tm tm;
-    int     idx;
-    int     i;
-
-    /* RFC 6125 §6.4.4 via RFC 8461 §4.2: the DNS-IDs are in the SAN. */
-    gens = X509_get_ext_d2i(cert, NID_subject_alt_name, 0, 0);
-    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens) && res->name_count < PROBE_NAMES_MAX; i++) {
-	gen = sk_GENERAL_NAME_value(gens, i);
-	if (gen->type != GEN_DNS)
-	    continue;
-	probe_asn1_text(gen->d.dNSName, res->names[res->name_count],
-			sizeof(res->names[0]));
-	res->name_count++;
-    }
-    GENERAL_NAMES_free(gens);
-
-    subject = X509_get_subject_name(cert);
-    if ((idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1)) >= 0
-	&& (entry = X509_NAME_get_entry(subject, idx)) != 0)
-	probe_asn1_text(X509_NAME_ENTRY_get_data(entry), res->subject_cn,
-			sizeof(res->subject_cn));
-
-    if ((mem = BIO_new(BIO_s_mem())) != 0
-	&& X509_NAME_print_ex(mem, X509_get_issuer_name(cert), 0,
-			      XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0
-	&& (len = BIO_get_mem_data(mem, &data)) > 0)
-	(void) text_sanitize_len(res->issuer, sizeof(res->issuer), data, (size_t) len);
-    BIO_free(mem);
-
-    memset(&tm, 0, sizeof(tm));
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
-	res->not_after = (long long) timegm(&tm);
-    ERR_clear_error();
 }
 
 /* probe_tlsa_usable - RFC 7672 §3.1: DANE-TA(2)/DANE-EE(3), known params */
@@ -810,7 +391,7 @@ static int probe_tls(PROBE_CONN *conn, const char *mxname, const DNS_TLSA *tlsa,
     ERR_clear_error();
     if ((conn->ssl = SSL_new(probe_ctx)) == 0
 	|| (bio = BIO_new(probe_bio_method)) == 0
-	|| SSL_set_ex_data(conn->ssl, probe_ex_index, &conn->verify) != 1) {
+	|| SSL_set_ex_data(conn->ssl, probe_cert_ex_index, &conn->verify) != 1) {
 	probe_openssl_error(err, sizeof(err));
 	(void) snprintf(res->detail, sizeof(res->detail), "cannot set up TLS: %s", err);
 	BIO_free(bio);
@@ -819,7 +400,7 @@ static int probe_tls(PROBE_CONN *conn, const char *mxname, const DNS_TLSA *tlsa,
     BIO_set_data(bio, (void *) (intptr_t) conn->fd);
     BIO_set_init(bio, 1);
     SSL_set_bio(conn->ssl, bio, bio);		/* the SSL owns the BIO now */
-    SSL_set_verify(conn->ssl, SSL_VERIFY_PEER, probe_verify_cb);
+    SSL_set_verify(conn->ssl, SSL_VERIFY_PEER, probe_cert_verify_cb);
 
     /* RFC 8461 §4.2 via RFC 6125, RFC 7672 §3.2.3: SAN DNS-IDs only; "*" only
      * as the complete leftmost label. */
@@ -860,13 +441,13 @@ static int probe_tls(PROBE_CONN *conn, const char *mxname, const DNS_TLSA *tlsa,
     }
 
     /* The handshake, bounded as one step. */
-    until = probe_until(conn, conn->read_timeout);
+    until = probe_io_until(conn, conn->read_timeout);
     for (;;) {
 	ERR_clear_error();
 	errno = 0;
 	if ((rc = SSL_connect(conn->ssl)) == 1)
 	    break;
-	io = probe_ssl_wait(conn, rc, until);
+	io = probe_io_ssl_wait(conn, rc, until);
 	if (io == PROBE_IO_OK)
 	    continue;
 	if (io == PROBE_IO_TIMEOUT) {
@@ -910,7 +491,7 @@ static int probe_tls(PROBE_CONN *conn, const char *mxname, const DNS_TLSA *tlsa,
      */
     for (i = 0; i < PROBE_CLASS_COUNT && !conn->verify.seen[i]; i++)
 	 /* void */ ;
-    reason = probe_map_error(&conn->verify, dane && i == PROBE_CLASS_COUNT
+    reason = probe_cert_map_error(&conn->verify, dane && i == PROBE_CLASS_COUNT
 			     && SSL_get0_dane_authority(conn->ssl, 0, 0) < 0, mxname, res);
     if (reason == PROBE_OK && dane) {
 	uint8_t u, s, m;
@@ -950,11 +531,11 @@ static int probe_session(PROBE_CONN *conn, const PROBE_OPTS *opts, const char *m
 	goto done;
     }
     /* RFC 5321 §4.3.1, §3.1: the greeting; 554 means no service here. */
-    if ((reason = probe_reply(conn, reply, "server greeting", res)) != PROBE_OK)
+    if ((reason = probe_io_reply(conn, reply, "server greeting", res)) != PROBE_OK)
 	goto done;
     (void) text_sanitize(res->banner, sizeof(res->banner), smtpreply_line(reply, 0));
     if (reply->code != 220) {
-	probe_reply_text(reply, text, sizeof(text));
+	probe_io_reply_text(reply, text, sizeof(text));
 	(void) snprintf(res->detail, sizeof(res->detail), "server greeting: %s", text);
 	reason = PROBE_PROTOCOL;
 	goto done;
@@ -962,11 +543,11 @@ static int probe_session(PROBE_CONN *conn, const PROBE_OPTS *opts, const char *m
 
     /* RFC 5321 §4.1.1.1: EHLO; RFC 3207 §4: STARTTLS is an EHLO keyword. */
     (void) snprintf(line, sizeof(line), "EHLO %s\r\n", opts->helo_name);
-    if ((reason = probe_command(conn, line, "EHLO", res)) != PROBE_OK
-	|| (reason = probe_reply(conn, reply, "reply to EHLO", res)) != PROBE_OK)
+    if ((reason = probe_io_command(conn, line, "EHLO", res)) != PROBE_OK
+	|| (reason = probe_io_reply(conn, reply, "reply to EHLO", res)) != PROBE_OK)
 	goto done;
     if (reply->code != 250) {
-	probe_reply_text(reply, text, sizeof(text));
+	probe_io_reply_text(reply, text, sizeof(text));
 	/* RFC 5321 §4.1.4: 500/502 means no EHLO, so no extensions at all. */
 	if (reply->code == 500 || reply->code == 502) {
 	    (void) snprintf(res->detail, sizeof(res->detail),
@@ -976,24 +557,24 @@ static int probe_session(PROBE_CONN *conn, const PROBE_OPTS *opts, const char *m
 	    (void) snprintf(res->detail, sizeof(res->detail), "EHLO rejected: %s", text);
 	    reason = PROBE_PROTOCOL;
 	}
-	probe_quit(conn);
+	probe_io_quit(conn);
 	goto done;
     }
     if (!smtpreply_has_keyword(reply, "STARTTLS")) {
 	(void) snprintf(res->detail, sizeof(res->detail), "STARTTLS not offered in the EHLO reply");
 	reason = PROBE_STARTTLS_NOT_SUPPORTED;
-	probe_quit(conn);
+	probe_io_quit(conn);
 	goto done;
     }
-    if ((reason = probe_command(conn, "STARTTLS\r\n", "STARTTLS", res)) != PROBE_OK
-	|| (reason = probe_reply(conn, reply, "reply to STARTTLS", res)) != PROBE_OK)
+    if ((reason = probe_io_command(conn, "STARTTLS\r\n", "STARTTLS", res)) != PROBE_OK
+	|| (reason = probe_io_reply(conn, reply, "reply to STARTTLS", res)) != PROBE_OK)
 	goto done;
     if (reply->code != 220) {
-	probe_reply_text(reply, text, sizeof(text));
+	probe_io_reply_text(reply, text, sizeof(text));
 	(void) snprintf(res->detail, sizeof(res->detail), "STARTTLS refused: %s", text);
 	/* RFC 3207 §4: 454 is temporary; a 5xx means no TLS here. */
 	reason = reply->code >= 500 ? PROBE_STARTTLS_NOT_SUPPORTED : PROBE_PROTOCOL;
-	probe_quit(conn);
+	probe_io_quit(conn);
 	goto done;
     }
 
@@ -1011,59 +592,11 @@ static int probe_session(PROBE_CONN *conn, const PROBE_OPTS *opts, const char *m
     reason = probe_tls(conn, mxname, tlsa, res);
     /* RFC 3207 §4.2: the session would restart with EHLO; we only QUIT. */
     if (reason != PROBE_TIMEOUT && conn->ssl && SSL_is_init_finished(conn->ssl))
-	probe_quit(conn);
+	probe_io_quit(conn);
 
 done:
     free(reply);
     return (reason);
-}
-
-/* probe_connect - non-blocking connect; fd or -1 with *timed_out set */
-
-static int probe_connect(const struct sockaddr *sa, socklen_t salen, long long until,
-			         int *timed_out, char *err, size_t errsize)
-{
-    int     fd = -1;
-    int     flags;
-    int     soerr = 0;
-    socklen_t len = sizeof(soerr);
-    int     io;
-    int     result = -1;
-
-    *timed_out = 0;
-    if ((fd = socket(sa->sa_family, SOCK_STREAM, 0)) < 0) {
-	(void) snprintf(err, errsize, "socket: %s", strerror(errno));
-	goto done;
-    }
-    if ((flags = fcntl(fd, F_GETFL, 0)) < 0
-	|| fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0
-	|| fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-	(void) snprintf(err, errsize, "fcntl: %s", strerror(errno));
-	goto done;
-    }
-    if (connect(fd, sa, salen) == 0) {
-	result = fd;
-	goto done;
-    }
-    if (errno != EINPROGRESS && errno != EINTR) {
-	(void) snprintf(err, errsize, "%s", strerror(errno));
-	goto done;
-    }
-    if ((io = probe_wait(fd, POLLOUT, until)) != PROBE_IO_OK) {
-	*timed_out = (io == PROBE_IO_TIMEOUT);
-	(void) snprintf(err, errsize, "%s", *timed_out ? "connection timed out" : strerror(errno));
-	goto done;
-    }
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0) {
-	(void) snprintf(err, errsize, "%s", strerror(soerr ? soerr : errno));
-	goto done;
-    }
-    result = fd;
-
-done:
-    if (result < 0 && fd >= 0)
-	(void) close(fd);
-    return (result);
 }
 
 /* probe_helo_ok - RFC 5321 §4.1.1.1: a domain or an address literal */
@@ -1171,7 +704,7 @@ int     probe_mx(const PROBE_OPTS *opts, const char *mxname,
 	until = clock_mono_ms() + connect_ms;
 	if (conn->deadline > 0 && conn->deadline < until)
 	    until = conn->deadline;
-	if ((fd = probe_connect((struct sockaddr *) &ss, salen, until, &timed_out,
+	if ((fd = probe_io_connect((struct sockaddr *) &ss, salen, until, &timed_out,
 				err, sizeof(err))) < 0) {
 	    failures++;
 	    timeouts += timed_out;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cache_negative.h"
 #include "cache_probe.h"
 #include "clock.h"
 #include "dns.h"
@@ -202,54 +203,21 @@ static void route_tlsrpt(ROUTE *r, VERDICT *v, long long deadline)
     dns_txt_free(&txt);
 }
 
-/* A host name from a cache entry (untrusted): LDH labels, dots, capped. */
-
-static int route_hostname_ok(const char *s)
-{
-    size_t  n = 0;
-
-    for (; *s; s++, n++)
-	if (n >= DOMAIN_MAX || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')
-				 || *s == '-' || *s == '.' || *s == '_'))
-	    return (0);
-    return (n > 0);
-}
-
 /*
- * A negative entry (cache.h): the domain has neither MTA-STS nor a
- * DNSSEC-secure MX. Its body is "implicit\n" (implicit MX) or the MX
- * hosts, one "PREF NAME" a line. Returns 1 when v was filled from it.
+ * A negative entry (cache.h, cache_negative.h): the domain has neither
+ * MTA-STS nor a DNSSEC-secure MX. Returns 1 when v was filled from it.
  */
 static int route_negative_load(ROUTE *r, VERDICT *v)
 {
     CACHE_POLICY neg;
-    char   *line, *next, *sp;
-    long    pref;
-    int     ok = 0;
+    int     ok;
 
     if (r->opts.cache_negative_ttl <= 0 || cache_negative_get(r->cache, v->domain, &neg) != STATUS_OK)
 	return (0);
-    for (line = neg.body; line && *line; line = next) {
-	if ((next = strchr(line, '\n')) != 0)
-	    *next++ = 0;
-	if (strcmp(line, "implicit") == 0) {
-	    v->implicit_mx = 1;
-	    continue;
-	}
-	/* Untrusted: a malformed line makes the whole entry a miss. */
-	if ((sp = strchr(line, ' ')) == 0 || (*sp = 0, str_to_long(line, 0, 65535, &pref)) != 0
-	    || !route_hostname_ok(sp + 1) || verdict_add_host(v, sp + 1, (int) pref) == 0)
-	    goto done;
-    }
-    ok = v->host_count > 0;
-
-done:
-    if (!ok) {
-	if (neg.len)
-	    log_warn("cache: %s: malformed negative entry ignored", v->domain);
-	v->host_count = 0;
-	v->implicit_mx = 0;
-    }
+    /* Untrusted: a malformed line makes the whole entry a miss. */
+    ok = (cache_negative_decode(neg.body, v) == STATUS_OK);
+    if (!ok && neg.len)
+	log_warn("cache: %s: malformed negative entry ignored", v->domain);
     cache_policy_clear(&neg);
     return (ok);
 }
@@ -259,14 +227,9 @@ done:
 static void route_negative_store(ROUTE *r, const VERDICT *v)
 {
     char    body[VERDICT_HOSTS_MAX * 270 + 16];
-    int     i;
 
-    body[0] = 0;
-    if (v->implicit_mx)
-	(void) str_append(body, sizeof(body), "implicit\n");
-    for (i = 0; i < v->host_count; i++)
-	if (str_appendf(body, sizeof(body), "%d %s\n", v->host[i].pref, v->host[i].name) != 0)
-	    return;
+    if (cache_negative_encode(v, body, sizeof(body)) != STATUS_OK)
+	return;
     if (cache_negative_put(r->cache, v->domain, body, r->opts.cache_negative_ttl) != STATUS_OK)
 	log_warn("%s: cannot cache the absence of a policy", v->domain);
 }

@@ -22,6 +22,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is leaked.
+ *
+ *	fuzz-max-len: 9000 (a few lines past CONF_LINE_MAX; read by tests/fuzz/run)
  */
 
 #include <stddef.h>

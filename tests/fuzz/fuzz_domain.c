@@ -19,6 +19,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is leaked.
+ *
+ *	fuzz-max-len: 600 (past any address or domain; read by tests/fuzz/run)
  */
 
 #include <stddef.h>

@@ -20,6 +20,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is leaked.
+ *
+ *	fuzz-max-len: 70000 (past POLICY_BODY_MAX; read by tests/fuzz/run)
  */
 
 #include <stddef.h>

@@ -27,6 +27,8 @@
  *	  would send it, gives the same parameters.
  *
  *	A broken property calls abort(). Nothing is leaked.
+ *
+ *	fuzz-max-len: 66000 (past SMTPD_PROTO_LINE_MAX; read by tests/fuzz/run)
  */
 
 #include <arpa/inet.h>

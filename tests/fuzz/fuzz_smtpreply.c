@@ -23,6 +23,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is allocated by the parser.
+ *
+ *	fuzz-max-len: 20000 (past SMTPREPLY_SIZE_MAX; read by tests/fuzz/run)
  */
 
 #include <stddef.h>

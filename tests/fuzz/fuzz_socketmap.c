@@ -21,6 +21,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is leaked.
+ *
+ *	fuzz-max-len: 1200 (a key past SOCKETMAP_KEY_MAX; read by tests/fuzz/run)
  */
 
 #include <stddef.h>

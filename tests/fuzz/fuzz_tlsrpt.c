@@ -22,6 +22,8 @@
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
  *	with the input saved. Nothing is leaked.
+ *
+ *	fuzz-max-len: 4200 (past TLSRPT_RECORD_MAX; read by tests/fuzz/run)
  */
 
 #include <stddef.h>

@@ -18,7 +18,9 @@
  *	action-domain.txt	action_scope_domain(): local and skip domains.
  *
  *	One more test fills a tag header with 200 domains and checks the
- *	ACTION_TAG_MAX cap and the "..." end.
+ *	ACTION_TAG_MAX cap and the "..." end; another adds an empty domain
+ *	(fuzz_action found that it looped forever), under a 10 s alarm so
+ *	that the old endless loop fails the test instead of hanging it.
  */
 
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -290,6 +293,55 @@ static void test_action_tag_cap(void **state)
     assert_null(strchr(header, '\n'));
 }
 
+/*
+ * An empty domain: added once, found again, and no endless loop; a
+ * domain found only by an overlapping search; a tiny buffer: nothing
+ * added and -1.
+ */
+
+static void test_action_tag_empty_domain(void **state)
+{
+    static const char *const start[] = {
+	"", "a.test temporary (-)", "a.test temporary (-); b.test temporary (-)", 0,
+    };
+    char    header[ACTION_TAG_MAX + 1];
+    VERDICT *v;
+    ACTION  act;
+    int     i;
+
+    (void) state;
+    memset(&act, 0, sizeof(act));
+    act.verdict = VERDICT_TEMPORARY;
+    act.action = ACTION_TAG;
+    act.tag = 1;
+    v = verdict_create("");
+    assert_non_null(v);
+    v->verdict = VERDICT_TEMPORARY;
+    (void) alarm(10);
+    for (i = 0; start[i]; i++) {
+	(void) snprintf(header, sizeof(header), "%s", start[i]);
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 1);
+	assert_true(strlen(header) > strlen(start[i]));
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 0);
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "c.test"), 1);
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 0);
+    }
+    (void) alarm(0);
+
+    /* Overlapping occurrences: "   " follows "; " plus a space. */
+    (void) snprintf(header, sizeof(header), "a.test temporary (-)");
+    assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "   "), 1);
+    assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "   "), 0);
+
+    /* A buffer too small for any entry: -1, never "added" (fuzz_action). */
+    for (i = 1; i < 8; i++) {
+	header[0] = 0;
+	assert_int_equal(action_tag_add(header, (size_t) i, &act, v, "a.test"), -1);
+	assert_true(strlen(header) < (size_t) i);
+    }
+    verdict_free(&v);
+}
+
 /* action-scope.txt */
 
 static int scope_row(void *ctx, int lineno, int nfield, char **field)
@@ -371,6 +423,7 @@ int     main(void)
 	cmocka_unit_test(test_action_reply),
 	cmocka_unit_test(test_action_tag),
 	cmocka_unit_test(test_action_tag_cap),
+	cmocka_unit_test(test_action_tag_empty_domain),
 	cmocka_unit_test(test_action_scope_client),
 	cmocka_unit_test(test_action_scope_domain),
     };

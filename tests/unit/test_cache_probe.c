@@ -12,7 +12,10 @@
  *	  clock), keys differ by port and DANE flag, a policy lookup does
  *	  not see it, a ttl out of range is refused;
  *	- LMDB: a record stored by one cache is read by another (what a
- *	  second process sees), and a corrupt value is a counted miss.
+ *	  second process sees), and a corrupt value is a counted miss;
+ *	- cache_negative_decode()/cache_negative_encode(): the body of a
+ *	  negative record, table-driven from cache-negative.txt, and a
+ *	  round trip.
  */
 
 #include <stdarg.h>
@@ -25,10 +28,12 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "cache_negative.h"
 #include "cache_probe.h"
 #include "clock.h"
 #include "status.h"
 #include "str.h"
+#include "testdata.h"
 #include "verdict.h"
 
 static time_t fake_now = 1700000000;
@@ -283,11 +288,59 @@ static int teardown(void **state)
     return (0);
 }
 
+/* cache-negative.txt */
+
+static int negative_row(void *ctx, int lineno, int nfield, char **field)
+{
+    static VERDICT v;
+    static VERDICT again;
+    char    hosts[2048];
+    char    body[VERDICT_HOSTS_MAX * 270 + 16];
+    int    *rows = ctx;
+    int     status;
+    int     i;
+
+    if (nfield != 4)
+	fail_msg("cache-negative.txt:%d: want 4 fields", lineno);
+    memset(&v, 0, sizeof(v));
+    status = cache_negative_decode(field[0], &v);
+    if (status != (strcmp(field[1], "OK") == 0 ? STATUS_OK : STATUS_INVAL))
+	fail_msg("cache-negative.txt:%d: status %d, want %s", lineno, status, field[1]);
+    if ((v.implicit_mx != 0) != (strcmp(field[2], "implicit") == 0))
+	fail_msg("cache-negative.txt:%d: implicit %d, want %s", lineno, v.implicit_mx, field[2]);
+    hosts[0] = 0;
+    for (i = 0; i < v.host_count; i++)
+	(void) str_appendf(hosts, sizeof(hosts), "%s%d %s", i ? "," : "", v.host[i].pref, v.host[i].name);
+    if (strcmp(hosts[0] ? hosts : "-", field[3]) != 0)
+	fail_msg("cache-negative.txt:%d: hosts \"%s\", want \"%s\"", lineno, hosts, field[3]);
+    if (status == STATUS_OK) {
+	assert_int_equal(cache_negative_encode(&v, body, sizeof(body)), STATUS_OK);
+	memset(&again, 0, sizeof(again));
+	assert_int_equal(cache_negative_decode(body, &again), STATUS_OK);
+	assert_int_equal(again.host_count, v.host_count);
+	assert_int_equal(again.implicit_mx, v.implicit_mx);
+    }
+    (*rows)++;
+    return (0);
+}
+
+static void test_negative_body(void **state)
+{
+    int     rows = 0;
+    int     n;
+
+    (void) state;
+    n = testdata_rows("cache-negative.txt", '|', negative_row, &rows);
+    assert_int_equal(n, rows);
+    assert_true(rows >= 14);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_body_round_trip),
 	cmocka_unit_test(test_body_rejects),
+	cmocka_unit_test(test_negative_body),
 	cmocka_unit_test(test_value_kind),
 	cmocka_unit_test(test_memory_ttl_and_keys),
 	cmocka_unit_test(test_lmdb_shared),
