@@ -211,6 +211,7 @@ typedef struct CACHE_OPTS {
     int     memory_entries;
     long    memory_bytes;
     const char *path;			/* LMDB file */
+    size_t  lmdb_map_size;		/* LMDB map (file) bound; 0: default */
     const char *redis_server;		/* host:port or unix:/path */
     const char *const *redis_replicas;	/* same syntax; reads */
     int     redis_replica_count;	/* 0 to CACHE_REDIS_REPLICA_MAX */
