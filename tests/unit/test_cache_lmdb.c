@@ -17,6 +17,10 @@
  *	- a tiny map (lmdb_map_size) that fills up: every put still
  *	  succeeds (expired records swept, then the records nearest their
  *	  expiry evicted), and the newest records are readable;
+ *	- a probe result made without DANE for a DNSSEC-secure MX RRset
+ *	  ("secure=1") writes the host's DANE key too, as a marker that
+ *	  reads as a miss (every key the engine reads is written); without
+ *	  "secure=1" no DANE key is written;
  *	- no fsync on the write path: fsync()/fdatasync() are interposed
  *	  here and counted; 200 puts call neither, closing the cache
  *	  flushes (the background sync's last call).
@@ -454,6 +458,51 @@ static void test_no_fsync_per_put(void **state)
     remove_store(file);
 }
 
+static void test_probe_no_dane_marker(void **state)
+{
+    static const char secure[] = "v=1\npassed=1\nreason=0\nsecure=1\nms=5\n";
+    static const char insecure[] = "v=1\npassed=1\nreason=0\nsecure=0\nms=5\n";
+    CACHE  *c = open_lmdb();
+    CACHE_POLICY got;
+    CACHE_STORE st;
+    CACHE_STATS stats;
+    unsigned char *val = 0;
+    size_t  len;
+
+    (void) state;
+    assert_int_equal(cache_purge_all(c), STATUS_OK);
+    assert_int_equal(cache_probe_put(c, "mx.secure.example", 25, 0, secure, 600), STATUS_OK);
+    assert_int_equal(cache_probe_put(c, "mx.plain.example", 25, 0, insecure, 600), STATUS_OK);
+    /* The DANE=0 results read back; the DANE=1 key reads as a miss, from L1. */
+    assert_int_equal(cache_probe_get(c, "mx.secure.example", 25, 0, 0, &got), STATUS_OK);
+    assert_string_equal(got.body, secure);
+    cache_policy_clear(&got);
+    cache_stats(c, &stats);
+    assert_int_equal(cache_probe_get(c, "mx.secure.example", 25, 1, 0, &got), STATUS_NOTFOUND);
+    assert_null(got.body);
+    {
+	CACHE_STATS after;
+
+	cache_stats(c, &after);
+	assert_int_equal(after.l1_hits, stats.l1_hits + 1);
+    }
+    assert_int_equal(cache_probe_get(c, "mx.plain.example", 25, 1, 0, &got), STATUS_NOTFOUND);
+    cache_free(&c);
+    /* In the backend: the marker under the DANE key, nothing for the plain host. */
+    open_store(path, 0, &st);
+    assert_int_equal(st.get(st.ctx, "p:mx.secure.example:25:1", &val, &len), STATUS_OK);
+    assert_int_equal(cache_decode(val, len, &got), STATUS_OK);
+    assert_int_equal(got.kind, CACHE_KIND_PROBE);
+    assert_string_equal(got.body, CACHE_PROBE_NO_DANE);
+    assert_int_equal(got.expires, fake_now + 600);
+    cache_policy_clear(&got);
+    free(val);
+    val = 0;
+    assert_int_equal(st.get(st.ctx, "p:mx.plain.example:25:1", &val, &len), STATUS_NOTFOUND);
+    free(val);
+    st.close(&st.ctx);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +515,7 @@ int     main(void)
 	cmocka_unit_test(test_unopenable_degrades),
 	cmocka_unit_test(test_full_map_never_fails),
 	cmocka_unit_test(test_no_fsync_per_put),
+	cmocka_unit_test(test_probe_no_dane_marker),
     };
 
     return (cmocka_run_group_tests(tests, setup, teardown));
