@@ -82,7 +82,7 @@ m_lmdb = milter("m-lmdb", "lmdb", "inet:10031@127.0.0.1")
 m_redis = milter("m-redis", "redis", "inet:10032@127.0.0.1")
 m_unix = milter("m-unix", "lmdb", "unix:%s/m-unix.sock" % W)
 for spec in ("inet:10031@127.0.0.1", "inet:10032@127.0.0.1", "unix:%s/m-unix.sock" % W):
-    for rc in ("u@good.test", "u@nopolicy.test"):
+    for rc in ("u@good.test", "u@nopolicy.test", "u@testing.test"):
         rtt(spec, rc, 4, 1)                       # warm the cache
 for dom in ("good.test", "nopolicy.test"):
     for conns in (1, 8):
@@ -100,6 +100,9 @@ for dom in ("good.test", "nopolicy.test"):
                          med(xs), spread(xs), "/s"))
 replies = rtt("inet:10031@127.0.0.1", "u@good.test", 4, 1)["replies"]
 notes.append("milter replies seen for good.test: %r (c = continue)" % replies)
+for name in ("m-lmdb", "m-unix"):
+    tags = len(re.findall(r"domain=testing\.test, verdict=[^,]*, reasons=[^,]*, action=tag", open(os.path.join(W, name + ".log")).read()))
+    notes.append("%s: testing.test RCPTs decided 'tag': %d" % (name, tags))
 
 # --- (d) threads created per warm decision (strace -f -c counts clone/clone3).
 n_dec = 50 if SMOKE else 1000
@@ -123,12 +126,14 @@ noop_unix = start([noop_bin, "unix:" + noop_unix_path], "noop-unix.log")
 wait_sock("inet:10041@127.0.0.1", noop_inet); wait_sock("unix:" + noop_unix_path, noop_unix)
 for path in (noop_unix_path, "%s/m-unix.sock" % W):
     os.chmod(path, 0o666)
+# name: (smtpd_milters, recipient); testing.test's messages are tagged.
 setups = {
-    "alone": "",
-    "sts-inet": "inet:127.0.0.1:10031",
-    "noop-inet": "inet:127.0.0.1:10041",
-    "sts-unix": "unix:%s/m-unix.sock" % W,
-    "noop-unix": "unix:" + noop_unix_path,
+    "alone": ("", "u@good.test"),
+    "sts-inet": ("inet:127.0.0.1:10031", "u@good.test"),
+    "noop-inet": ("inet:127.0.0.1:10041", "u@good.test"),
+    "sts-unix": ("unix:%s/m-unix.sock" % W, "u@good.test"),
+    "noop-unix": ("unix:" + noop_unix_path, "u@good.test"),
+    "sts-inet-tagged": ("inet:127.0.0.1:10031", "u@testing.test"),
 }
 def use(milters):
     subprocess.run(["postconf", "-c", etc, "-e", "smtpd_milters = " + milters, "milter_default_action = tempfail",
@@ -136,19 +141,19 @@ def use(milters):
                     "smtpd_client_connection_count_limit = 0"], check=True)
     subprocess.run(["postfix", "-c", etc, "reload"], check=True, capture_output=True)
     time.sleep(1.2)
-def source(sessions):
+def source(sessions, rcpt):
     t0 = time.perf_counter()
     r = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(MSGS), "-c", "-f", "alice@sender.test",
-                        "-t", "u@good.test", "%s:25" % snd["address"]], capture_output=True, text=True, timeout=600)
+                        "-t", rcpt, "%s:25" % snd["address"]], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise SystemExit("smtp-source failed: %s" % r.stderr[-500:])
     return MSGS / (time.perf_counter() - t0)
 tput = {}
 for rnd in range(ROUNDS):
-    for name, milters in setups.items():
+    for name, (milters, rcpt) in setups.items():
         use(milters)
         for s in (1, 9):
-            tput.setdefault((name, s), []).append(source(s))
+            tput.setdefault((name, s), []).append(source(s, rcpt))
 use("")
 for s in (1, 9):
     for name in setups:
@@ -159,6 +164,8 @@ for s in (1, 9):
         r2 = [a / b for a, b in zip(tput[("sts-" + sock, s)], tput[("alone", s)])]
         rows.append(("Postfix throughput ratios", "sts ÷ no-op milter, %s:, %d sessions" % (sock, s), med(r1), spread(r1), "ratio"))
         rows.append(("Postfix throughput ratios", "sts ÷ Postfix alone, %s:, %d sessions" % (sock, s), med(r2), spread(r2), "ratio"))
+    r4 = [a / b for a, b in zip(tput[("sts-inet-tagged", s)], tput[("noop-inet", s)])]
+    rows.append(("Postfix throughput ratios", "sts tagged ÷ no-op milter, inet:, %d sessions" % s, med(r4), spread(r4), "ratio"))
     r3 = [a / b for a, b in zip(tput[("sts-unix", s)], tput[("sts-inet", s)])]
     rows.append(("Postfix throughput ratios", "sts unix: ÷ sts inet:, %d sessions" % s, med(r3), spread(r3), "ratio"))
 

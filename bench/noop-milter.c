@@ -7,7 +7,7 @@
  *	noop-milter SOCKET
  * DESCRIPTION
  *	Registered for the same callbacks as stsfilter-milter (connect,
- *	MAIL, RCPT, end of message, abort, close) and negotiated the same
+ *	MAIL, RCPT, DATA, end of message, abort, close) and negotiated the same
  *	way (the same steps and no-reply flags asked away, the add-header
  *	action only); every callback answers SMFIS_CONTINUE at once. Built
  *	by bench/run with the same libmilter; Postfix with this milter is
@@ -18,9 +18,9 @@
 #include <libmilter/mfapi.h>
 
 #define STEPS_OFF	(SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY \
-			| SMFIP_NOUNKNOWN | SMFIP_NODATA)
+			| SMFIP_NOUNKNOWN)
 #define STEPS_NR	(SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY \
-			| SMFIP_NR_UNKN | SMFIP_NR_DATA)
+			| SMFIP_NR_UNKN)
 
 static sfsistat noop_connect(SMFICTX *ctx, char *h, _SOCK_ADDR *a)
 {
@@ -55,7 +55,7 @@ static sfsistat noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static struct smfiDesc noop_desc = {
     "noop", SMFI_VERSION, SMFIF_ADDHDRS,
     noop_connect, 0, noop_argv, noop_argv, 0, 0, 0,
-    noop_ctx, noop_ctx, noop_ctx, 0, 0, noop_negotiate,
+    noop_ctx, noop_ctx, noop_ctx, 0, noop_ctx, noop_negotiate,
 };
 
 int     main(int argc, char **argv)
