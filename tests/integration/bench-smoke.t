@@ -4,7 +4,10 @@ counts in the `bench` world, so that the bench cannot rot. Asserts that it
 exits 0 and writes well-formed results: the machine, the date, the command,
 every section (milter round trips for LMDB and Redis at 1 and 8 connections,
 threads per decision, Postfix throughput alone / with stsfilter-milter / with
-the no-op milter over inet: and unix: at 1 and 9 sessions, and their ratios),
+the no-op milter over inet: and unix: at 1 and 9 sessions, and their ratios;
+socketmap queries/s of stsfilter-policyd and postfix-mta-sts-resolver, both
+answering good.test with a secure policy; the LMDB scale run with no failed
+put; Redis memory per chunk of distinct lookups),
 each figure a positive number with a min-max spread; the milter answered
 RCPTs. No timing is asserted. Needs root."""
 
@@ -22,7 +25,7 @@ def ok(cond, desc, diag=""):
 if os.geteuid() != 0:
     print("1..0 # SKIP needs root")
     sys.exit(0)
-print("1..8")
+print("1..10")
 out = tempfile.mktemp(suffix=".md")
 env = dict(os.environ, STS_BENCH_OUT=out)
 r = subprocess.run([os.path.join(TOP, "bench/run"), "--smoke"], capture_output=True, text=True, env=env, timeout=900)
@@ -31,7 +34,8 @@ text = open(out).read() if os.path.exists(out) else ""
 ok(re.search(r"^- machine: \d+ CPUs \(nproc\), .+", text, re.M) and re.search(r"^- date: \d{4}-\d\d-\d\d", text, re.M)
    and "- command: `bench/run --smoke`" in text, "machine, date and command are recorded", text[:400])
 want = ["milter RCPT round trip", "threads created per warm decision", "Postfix throughput (smtp-source",
-        "Postfix throughput ratios"]
+        "Postfix throughput ratios", "socketmap queries/s, warm enforce domain", "scale: 2000 policies + 2000 negative",
+        "Redis: distinct lookups"]
 ok(all("## " + w in text for w in want), "every section is there", text[:2000])
 figs = re.findall(r"^\| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", text, re.M)
 figs = [f for f in figs if f[0] not in ("measure", "---")]
@@ -48,5 +52,10 @@ ok(any(x.startswith("sts ÷ no-op milter, inet:") for x in names) and any(x.star
    "ratios against the no-op milter and between socket types", names)
 ok(re.search(r"milter replies seen for good\.test: \{'c': \d+\}", text), "the milter answered the RCPTs (continue)",
    text[-500:])
+ok(re.search(r"socketmap reply for good\.test from stsfilter-policyd: OK secure", text)
+   and re.search(r"socketmap reply for good\.test from mta-sts-daemon: OK secure", text),
+   "both socketmap servers answer good.test with a secure policy", text[-800:])
+ok(re.search(r"^\| failed puts \| 0 \|", text, re.M) and re.search(r"^\| records in LMDB \| 4000 \|", text, re.M),
+   "scale run: every put stored, none failed", text[-1500:])
 if os.path.exists(out):
     os.unlink(out)
