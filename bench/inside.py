@@ -14,6 +14,7 @@ W = os.environ["STS_WORLD"]
 world = json.load(open(os.environ["STS_WORLD_JSON"]))
 snd = world["sender"]
 etc = snd["config_directory"]
+LOAD0 = open("/proc/loadavg").read().split()[:3]
 ROUNDS = 2 if SMOKE else 3
 RCPTS = 40 if SMOKE else 2000
 MSGS = 10 if SMOKE else 100
@@ -299,8 +300,10 @@ for line in open("/proc/cpuinfo"):
         break
 with open(OUT, "w") as fp:
     fp.write("# bench results%s\n\n" % (" (smoke run: tiny counts, figures meaningless)" if SMOKE else ""))
-    fp.write("- date: %s\n- machine: %d CPUs (nproc), %s, %s\n- command: `%s`\n- rounds: %d (interleaved), %d RCPTs per round, %d messages per smtp-source run\n\n"
-             % (os.environ.get("STS_BENCH_DATE") or time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.cpu_count(), cpu, os.uname().release, CMDLINE, ROUNDS, RCPTS, MSGS))
+    fp.write("- date: %s\n- machine: %d CPUs (nproc), %s, %s\n- command: `%s`\n- rounds: %d (interleaved), %d RCPTs per round, %d messages per smtp-source run\n"
+             "- load average (1, 5, 15 min) at the start: %s; at the end: %s (the machine is shared: other jobs add noise)\n\n"
+             % (os.environ.get("STS_BENCH_DATE") or time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.cpu_count(), cpu, os.uname().release,
+                CMDLINE.strip(), ROUNDS, RCPTS, MSGS, " ".join(LOAD0), " ".join(open("/proc/loadavg").read().split()[:3])))
     sect = None
     order = []
     for r in rows:
