@@ -18,6 +18,16 @@ LOAD0 = open("/proc/loadavg").read().split()[:3]
 ROUNDS = 2 if SMOKE else 3
 RCPTS = 40 if SMOKE else 2000
 MSGS = 10 if SMOKE else 100
+# Postfix logs through postlogd over a unix datagram socket; a new network
+# namespace starts with net.unix.max_dgram_qlen = 10, and while postlogd is
+# being restarted by a reload, ten queued log lines block every Postfix
+# process in sendto(), master included (seen as a sending Postfix that no
+# longer answers). This namespace's own setting; the host's is untouched.
+try:
+    with open("/proc/sys/net/unix/max_dgram_qlen", "w") as fp:
+        fp.write("1024\n")
+except OSError:
+    pass
 procs = []
 rows = []          # (section, name, median, spread, unit)
 notes = []
@@ -119,70 +129,78 @@ if shutil.which("strace"):
                  calls / n_dec, "-", "clone/decision"))
 
 # --- (b) Postfix throughput: alone, + stsfilter-milter, + no-op milter; inet: and unix:.
-noop_bin = os.path.join(W, "noop-milter")
-subprocess.run(["gcc", "-O2", "-o", noop_bin, os.path.join(HERE, "noop-milter.c"), "-lmilter", "-lpthread"], check=True)
-noop_inet = start([noop_bin, "inet:10041@127.0.0.1"], "noop-inet.log")
-noop_unix_path = "%s/noop.sock" % W
-noop_unix = start([noop_bin, "unix:" + noop_unix_path], "noop-unix.log")
-wait_sock("inet:10041@127.0.0.1", noop_inet); wait_sock("unix:" + noop_unix_path, noop_unix)
-for path in (noop_unix_path, "%s/m-unix.sock" % W):
-    os.chmod(path, 0o666)
-# name: (smtpd_milters, recipient); testing.test's messages are tagged.
-setups = {
-    "alone": ("", "u@good.test"),
-    "sts-inet": ("inet:127.0.0.1:10031", "u@good.test"),
-    "noop-inet": ("inet:127.0.0.1:10041", "u@good.test"),
-    "sts-unix": ("unix:%s/m-unix.sock" % W, "u@good.test"),
-    "noop-unix": ("unix:" + noop_unix_path, "u@good.test"),
-    "sts-inet-tagged": ("inet:127.0.0.1:10031", "u@testing.test"),
-}
-def use(milters):
-    subprocess.run(["postconf", "-c", etc, "-e", "smtpd_milters = " + milters, "milter_default_action = tempfail",
-                    "smtpd_client_connection_rate_limit = 0", "smtpd_client_message_rate_limit = 0",
-                    "smtpd_client_connection_count_limit = 0"], check=True)
-    subprocess.run(["postfix", "-c", etc, "reload"], capture_output=True)
-    time.sleep(1.2)
-    # The sending Postfix answers with its banner before a run (a reload
-    # has been seen to leave it without a master: start it again).
-    for attempt in range(20):
-        try:
-            with socket.create_connection((snd["address"], 25), timeout=5) as c:
-                if c.recv(512).startswith(b"220"):
-                    c.sendall(b"QUIT\r\n")
-                    return
-        except OSError:
-            pass
-        if subprocess.run(["postfix", "-c", etc, "status"], capture_output=True).returncode != 0:
-            subprocess.run(["postfix", "-c", etc, "start"], capture_output=True)
-        time.sleep(0.5)
-    raise SystemExit("the sending Postfix does not answer after a reload")
-def source(sessions, rcpt):
-    t0 = time.perf_counter()
-    r = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(MSGS), "-c", "-f", "alice@sender.test",
-                        "-t", rcpt, "%s:25" % snd["address"]], capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise SystemExit("smtp-source failed: %s" % r.stderr[-500:])
-    return MSGS / (time.perf_counter() - t0)
-tput = {}
-for rnd in range(ROUNDS):
-    for name, (milters, rcpt) in setups.items():
-        use(milters)
-        for s in (1, 9):
-            tput.setdefault((name, s), []).append(source(s, rcpt))
-use("")
-for s in (1, 9):
-    for name in setups:
-        xs = tput[(name, s)]
-        rows.append(("Postfix throughput (smtp-source, messages/s)", "%s, %d sessions" % (name, s), med(xs), spread(xs), "msg/s"))
-    for sock in ("inet", "unix"):
-        r1 = [a / b for a, b in zip(tput[("sts-" + sock, s)], tput[("noop-" + sock, s)])]
-        r2 = [a / b for a, b in zip(tput[("sts-" + sock, s)], tput[("alone", s)])]
-        rows.append(("Postfix throughput ratios", "sts ÷ no-op milter, %s:, %d sessions" % (sock, s), med(r1), spread(r1), "ratio"))
-        rows.append(("Postfix throughput ratios", "sts ÷ Postfix alone, %s:, %d sessions" % (sock, s), med(r2), spread(r2), "ratio"))
-    r4 = [a / b for a, b in zip(tput[("sts-inet-tagged", s)], tput[("noop-inet", s)])]
-    rows.append(("Postfix throughput ratios", "sts tagged ÷ no-op milter, inet:, %d sessions" % s, med(r4), spread(r4), "ratio"))
-    r3 = [a / b for a, b in zip(tput[("sts-unix", s)], tput[("sts-inet", s)])]
-    rows.append(("Postfix throughput ratios", "sts unix: ÷ sts inet:, %d sessions" % s, med(r3), spread(r3), "ratio"))
+# Not in --smoke: the sending Postfix has been seen to hang after a burst of
+# reloads (its processes blocked logging to postlogd), which a suite must not
+# wait on; the full run checks its banner after every reload.
+if not SMOKE:
+    noop_bin = os.path.join(W, "noop-milter")
+    subprocess.run(["gcc", "-O2", "-o", noop_bin, os.path.join(HERE, "noop-milter.c"), "-lmilter", "-lpthread"], check=True)
+    noop_inet = start([noop_bin, "inet:10041@127.0.0.1"], "noop-inet.log")
+    noop_unix_path = "%s/noop.sock" % W
+    noop_unix = start([noop_bin, "unix:" + noop_unix_path], "noop-unix.log")
+    wait_sock("inet:10041@127.0.0.1", noop_inet); wait_sock("unix:" + noop_unix_path, noop_unix)
+    for path in (noop_unix_path, "%s/m-unix.sock" % W):
+        os.chmod(path, 0o666)
+    # name: (smtpd_milters, recipient); testing.test's messages are tagged.
+    setups = {
+        "alone": ("", "u@good.test"),
+        "sts-inet": ("inet:127.0.0.1:10031", "u@good.test"),
+        "noop-inet": ("inet:127.0.0.1:10041", "u@good.test"),
+        "sts-unix": ("unix:%s/m-unix.sock" % W, "u@good.test"),
+        "noop-unix": ("unix:" + noop_unix_path, "u@good.test"),
+        "sts-inet-tagged": ("inet:127.0.0.1:10031", "u@testing.test"),
+    }
+    def use(milters):
+        subprocess.run(["postconf", "-c", etc, "-e", "smtpd_milters = " + milters, "milter_default_action = tempfail",
+                        "smtpd_client_connection_rate_limit = 0", "smtpd_client_message_rate_limit = 0",
+                        "smtpd_client_connection_count_limit = 0"], check=True)
+        subprocess.run(["postfix", "-c", etc, "reload"], capture_output=True)
+        time.sleep(1.2)
+        # The sending Postfix answers with its banner before a run (a reload
+        # has been seen to leave it without a master: start it again).
+        for attempt in range(20):
+            try:
+                with socket.create_connection((snd["address"], 25), timeout=5) as c:
+                    if c.recv(512).startswith(b"220"):
+                        c.sendall(b"QUIT\r\n")
+                        return
+            except OSError:
+                pass
+            try:
+                subprocess.run(["postfix", "-c", etc, "start"], capture_output=True, timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+            time.sleep(0.5)
+        raise SystemExit("the sending Postfix does not answer after a reload")
+    def source(sessions, rcpt):
+        t0 = time.perf_counter()
+        r = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(MSGS), "-c", "-f", "alice@sender.test",
+                            "-t", rcpt, "%s:25" % snd["address"]], capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            raise SystemExit("smtp-source failed: %s" % r.stderr[-500:])
+        return MSGS / (time.perf_counter() - t0)
+    tput = {}
+    for rnd in range(ROUNDS):
+        for name, (milters, rcpt) in setups.items():
+            use(milters)
+            for s in (1, 9):
+                tput.setdefault((name, s), []).append(source(s, rcpt))
+    use("")
+    for s in (1, 9):
+        for name in setups:
+            xs = tput[(name, s)]
+            rows.append(("Postfix throughput (smtp-source, messages/s)", "%s, %d sessions" % (name, s), med(xs), spread(xs), "msg/s"))
+        for sock in ("inet", "unix"):
+            r1 = [a / b for a, b in zip(tput[("sts-" + sock, s)], tput[("noop-" + sock, s)])]
+            r2 = [a / b for a, b in zip(tput[("sts-" + sock, s)], tput[("alone", s)])]
+            rows.append(("Postfix throughput ratios", "sts ÷ no-op milter, %s:, %d sessions" % (sock, s), med(r1), spread(r1), "ratio"))
+            rows.append(("Postfix throughput ratios", "sts ÷ Postfix alone, %s:, %d sessions" % (sock, s), med(r2), spread(r2), "ratio"))
+        r4 = [a / b for a, b in zip(tput[("sts-inet-tagged", s)], tput[("noop-inet", s)])]
+        rows.append(("Postfix throughput ratios", "sts tagged ÷ no-op milter, inet:, %d sessions" % s, med(r4), spread(r4), "ratio"))
+        r3 = [a / b for a, b in zip(tput[("sts-unix", s)], tput[("sts-inet", s)])]
+        rows.append(("Postfix throughput ratios", "sts unix: ÷ sts inet:, %d sessions" % s, med(r3), spread(r3), "ratio"))
+else:
+    notes.append("--smoke: Postfix throughput (smtp-source) not run")
 
 # --- (c) stsfilter-policyd vs postfix-mta-sts-resolver (mta-sts-daemon), warm
 # enforce domain, unix sockets, 1, 8 and 64 connections, interleaved.
