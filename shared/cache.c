@@ -692,17 +692,26 @@ int     cache_probe_key(char *key, size_t size, const char *host, int port, int 
 int     cache_probe_get(CACHE *c, const char *host, int port, int dane, int shared, CACHE_POLICY *out)
 {
     char    key[CACHE_KEY_MAX];
+    int     st;
 
     memset(out, 0, sizeof(*out));
     if ((shared && c->store.get == 0) || cache_probe_key(key, sizeof(key), host, port, dane) != 0)
 	return (STATUS_NOTFOUND);
-    return (cache_get_key(c, key, CACHE_KIND_PROBE, shared, out));
+    if ((st = cache_get_key(c, key, CACHE_KIND_PROBE, shared, out)) == STATUS_OK
+	&& out->len == sizeof(CACHE_PROBE_NO_DANE) - 1 && memcmp(out->body, CACHE_PROBE_NO_DANE, out->len) == 0) {
+	/* A "no DANE result" marker (cache_probe_put()) answers as a miss. */
+	cache_policy_clear(out);
+	memset(out, 0, sizeof(*out));
+	st = STATUS_NOTFOUND;
+    }
+    return (st);
 }
 
 int     cache_probe_put(CACHE *c, const char *host, int port, int dane, const char *body, long ttl)
 {
     char    key[CACHE_KEY_MAX];
     CACHE_POLICY rec;
+    int     st;
 
     if (cache_probe_key(key, sizeof(key), host, port, dane) != 0 || ttl <= 0 || ttl > CACHE_PROBE_TTL_MAX)
 	return (STATUS_INVAL);
@@ -715,5 +724,20 @@ int     cache_probe_put(CACHE *c, const char *host, int port, int dane, const ch
     rec.len = body ? strlen(body) : 0;
     if (rec.len > CACHE_PROBE_BODY_MAX)
 	return (STATUS_INVAL);
-    return (cache_store_key(c, key, &rec));
+    if ((st = cache_store_key(c, key, &rec)) != STATUS_OK || dane || body == 0
+	|| strstr(body, "\nsecure=1\n") == 0 || cache_probe_key(key, sizeof(key), host, port, 1) != 0)
+	return (st);
+
+    /*
+     * A result made without DANE for a DNSSEC-secure MX RRset (TLSA
+     * records were looked at; none applied): the engine asks for the
+     * host's DANE result first on every check, so that key is written
+     * too, as a marker that answers "no DANE result" for the same
+     * lifetime, instead of a key that is read and never written (a
+     * backend round trip per check that can never hit).
+     */
+    rec.body = (char *) CACHE_PROBE_NO_DANE;
+    rec.len = sizeof(CACHE_PROBE_NO_DANE) - 1;
+    (void) cache_store_key(c, key, &rec);
+    return (st);
 }

@@ -109,7 +109,12 @@
  *	cache_probe_get() copies a fresh one into out (shared: skip L1 and
  *	read the backend's authoritative copy, as cache_policy_get_shared()
  *	does; STATUS_NOTFOUND without one); cache_probe_put()
- *	stores body for ttl seconds (1 to CACHE_PROBE_TTL_MAX).
+ *	stores body for ttl seconds (1 to CACHE_PROBE_TTL_MAX). A DANE=0
+ *	body with a "secure=1" line (no TLSA record applied to a host of a
+ *	DNSSEC-secure MX RRset) also writes the host's DANE=1 key with the
+ *	marker CACHE_PROBE_NO_DANE for the same lifetime, which
+ *	cache_probe_get() answers as STATUS_NOTFOUND: every key the engine
+ *	reads is also written, and the marker is served from L1.
  *	cache_probe_key() writes the record's key, which is also the name
  *	to give cache_lock() for the cluster-wide probe lock; -1 when it
  *	does not fit.
@@ -199,6 +204,7 @@
 
 #define CACHE_PROBE_BODY_MAX	4096
 #define CACHE_PROBE_TTL_MAX	604800L	/* a week */
+#define CACHE_PROBE_NO_DANE	"none\n"	/* marker body: no DANE result */
 
 #define CACHE_BACKEND_MEMORY	0
 #define CACHE_BACKEND_LMDB	1
@@ -224,6 +230,7 @@ typedef struct CACHE_OPTS {
     int     memory_entries;
     long    memory_bytes;
     const char *path;			/* LMDB file */
+    size_t  lmdb_map_size;		/* LMDB map (file) bound; 0: default */
     const char *redis_server;		/* host:port or unix:/path */
     const char *const *redis_replicas;	/* same syntax; reads */
     int     redis_replica_count;	/* 0 to CACHE_REDIS_REPLICA_MAX */

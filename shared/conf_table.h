@@ -99,6 +99,8 @@
       "where policies and check results are cached") \
     X(CACHE_PATH, "cache_path", CONF_T_STRING, "/var/lib/stsfilter/cache.lmdb", 1, 0, "", CONF_CHECK_NONE, \
       "LMDB cache file (cache_backend = lmdb)") \
+    X(LMDB_MAP_SIZE, "lmdb_map_size", CONF_T_SIZE, "4g", 1048576, 1099511627776, "", CONF_CHECK_NONE, \
+      "largest size of the LMDB cache file; when full, entries nearest their expiry are evicted") \
     X(CACHE_SUCCESS_TTL, "cache_success_ttl", CONF_T_TIME, "1h", 1, 604800, "s", CONF_CHECK_NONE, \
       "how long a check that found a valid route is cached") \
     X(CACHE_FAILURE_TTL, "cache_failure_ttl", CONF_T_TIME, "5m", 1, 86400, "s", CONF_CHECK_NONE, \

@@ -45,6 +45,7 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->cache.memory_entries = opts->cache_entries;
     opts->cache.memory_bytes = (long) conf_size(conf, CONF_CACHE_MEMORY_BYTES);
     opts->cache.path = conf_str(conf, CONF_CACHE_PATH);
+    opts->cache.lmdb_map_size = (size_t) conf_size(conf, CONF_LMDB_MAP_SIZE);
     opts->cache.redis_server = conf_str(conf, CONF_REDIS_SERVER);
     opts->cache.redis_replicas = conf_list(conf, CONF_REDIS_REPLICAS, &n);
     opts->cache.redis_replica_count = n;

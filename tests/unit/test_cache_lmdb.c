@@ -13,7 +13,17 @@
  *	  seam is a miss, counted, and removed; purge; negative entries,
  *	  and a policy replacing a negative entry;
  *	- L1 bounded in bytes as well as in entries;
- *	- an unopenable LMDB path degrades to the in-process cache.
+ *	- an unopenable LMDB path degrades to the in-process cache;
+ *	- a tiny map (lmdb_map_size) that fills up: every put still
+ *	  succeeds (expired records swept, then the records nearest their
+ *	  expiry evicted), and the newest records are readable;
+ *	- a probe result made without DANE for a DNSSEC-secure MX RRset
+ *	  ("secure=1") writes the host's DANE key too, as a marker that
+ *	  reads as a miss (every key the engine reads is written); without
+ *	  "secure=1" no DANE key is written;
+ *	- no fsync on the write path: fsync()/fdatasync() are interposed
+ *	  here and counted; 200 puts call neither, closing the cache
+ *	  flushes (the background sync's last call).
  *	Files live in a mkdtemp(3) directory removed at the end.
  */
 
@@ -24,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -422,6 +433,172 @@ static void test_lock_file_allocated(void **state)
     cache_free(&c);
 }
 
+/*
+ * fsync() and fdatasync() of this process, liblmdb's included (the
+ * executable's definitions come first in symbol lookup): counted, then
+ * done with the system call.
+ */
+static int syncs;
+
+int     fsync(int fd)
+{
+    __atomic_add_fetch(&syncs, 1, __ATOMIC_SEQ_CST);
+    return ((int) syscall(SYS_fsync, fd));
+}
+
+int     fdatasync(int fd)
+{
+    __atomic_add_fetch(&syncs, 1, __ATOMIC_SEQ_CST);
+    return ((int) syscall(SYS_fdatasync, fd));
+}
+
+static void open_store(const char *file, size_t map, CACHE_STORE *st)
+{
+    CACHE_OPTS o;
+    WHY     why;
+
+    memset(&o, 0, sizeof(o));
+    o.backend = CACHE_BACKEND_LMDB;
+    o.memory_entries = 100;
+    o.path = file;
+    o.lmdb_map_size = map;
+    assert_int_equal(cache_lmdb_open(&o, st, &why), STATUS_OK);
+}
+
+static void remove_store(const char *file)
+{
+    char    lock[300];
+
+    (void) snprintf(lock, sizeof(lock), "%s-lock", file);
+    (void) unlink(file);
+    (void) unlink(lock);
+}
+
+/* A value of the cache's format that expires at exp, padded to about len bytes. */
+
+static size_t value_at(unsigned char *buf, size_t size, time_t exp, size_t len)
+{
+    CACHE_POLICY p;
+    static char pad[2048];
+    size_t  out;
+
+    memset(pad, 'x', sizeof(pad) - 1);
+    memset(&p, 0, sizeof(p));
+    p.kind = CACHE_KIND_NEGATIVE;
+    p.fetched = fake_now;
+    p.expires = exp;
+    p.body = pad;
+    p.len = len < sizeof(pad) ? len : sizeof(pad) - 1;
+    assert_int_equal(cache_encode(&p, buf, size, &out), STATUS_OK);
+    return (out);
+}
+
+static void test_full_map_never_fails(void **state)
+{
+    char    file[160];
+    unsigned char buf[4096];
+    CACHE_STORE st;
+    unsigned char *got = 0;
+    size_t  len, got_len;
+    char    key[64];
+    int     i;
+    int     failed = 0;
+
+    (void) state;
+    (void) snprintf(file, sizeof(file), "%s/tiny.lmdb", dir);
+    /* 2 MiB: about 1500 records of 1 KiB; 8000 fill it five times over. */
+    open_store(file, 2 * 1024 * 1024, &st);
+    for (i = 0; i < 8000; i++) {
+	/* Half already expired, half live with expiries spread out. */
+	len = value_at(buf, sizeof(buf), i % 2 ? fake_now - 10 : fake_now + 1000 + i, 1000);
+	(void) snprintf(key, sizeof(key), "d:host%05d.example", i);
+	if (st.put(st.ctx, key, buf, len, 60) != STATUS_OK)
+	    failed++;
+    }
+    assert_int_equal(failed, 0);
+    /* The newest live record survived the evictions. */
+    assert_int_equal(st.get(st.ctx, "d:host07998.example", &got, &got_len), STATUS_OK);
+    assert_int_equal(got_len, value_at(buf, sizeof(buf), fake_now + 1000 + 7998, 1000));
+    assert_memory_equal(got, buf, got_len);
+    free(got);
+    st.close(&st.ctx);
+    remove_store(file);
+}
+
+static void test_no_fsync_per_put(void **state)
+{
+    char    file[160];
+    unsigned char buf[4096];
+    CACHE_STORE st;
+    char    key[64];
+    size_t  len;
+    int     i;
+    int     before;
+
+    (void) state;
+    (void) snprintf(file, sizeof(file), "%s/nosync.lmdb", dir);
+    open_store(file, 0, &st);
+    before = __atomic_load_n(&syncs, __ATOMIC_SEQ_CST);
+    for (i = 0; i < 200; i++) {
+	len = value_at(buf, sizeof(buf), fake_now + 3600, 100);
+	(void) snprintf(key, sizeof(key), "d:nosync%03d.example", i);
+	assert_int_equal(st.put(st.ctx, key, buf, len, 3600), STATUS_OK);
+	assert_int_equal(st.del(st.ctx, key), STATUS_OK);
+	assert_int_equal(st.put(st.ctx, key, buf, len, 3600), STATUS_OK);
+    }
+    /* No flush on the write path (the background sync waits 2 s). */
+    assert_true(__atomic_load_n(&syncs, __ATOMIC_SEQ_CST) - before <= 1);
+    st.close(&st.ctx);
+    /* Closing flushes what was committed. */
+    assert_true(__atomic_load_n(&syncs, __ATOMIC_SEQ_CST) > before);
+    remove_store(file);
+}
+
+static void test_probe_no_dane_marker(void **state)
+{
+    static const char secure[] = "v=1\npassed=1\nreason=0\nsecure=1\nms=5\n";
+    static const char insecure[] = "v=1\npassed=1\nreason=0\nsecure=0\nms=5\n";
+    CACHE  *c = open_lmdb();
+    CACHE_POLICY got;
+    CACHE_STORE st;
+    CACHE_STATS stats;
+    unsigned char *val = 0;
+    size_t  len;
+
+    (void) state;
+    assert_int_equal(cache_purge_all(c), STATUS_OK);
+    assert_int_equal(cache_probe_put(c, "mx.secure.example", 25, 0, secure, 600), STATUS_OK);
+    assert_int_equal(cache_probe_put(c, "mx.plain.example", 25, 0, insecure, 600), STATUS_OK);
+    /* The DANE=0 results read back; the DANE=1 key reads as a miss, from L1. */
+    assert_int_equal(cache_probe_get(c, "mx.secure.example", 25, 0, 0, &got), STATUS_OK);
+    assert_string_equal(got.body, secure);
+    cache_policy_clear(&got);
+    cache_stats(c, &stats);
+    assert_int_equal(cache_probe_get(c, "mx.secure.example", 25, 1, 0, &got), STATUS_NOTFOUND);
+    assert_null(got.body);
+    {
+	CACHE_STATS after;
+
+	cache_stats(c, &after);
+	assert_int_equal(after.l1_hits, stats.l1_hits + 1);
+    }
+    assert_int_equal(cache_probe_get(c, "mx.plain.example", 25, 1, 0, &got), STATUS_NOTFOUND);
+    cache_free(&c);
+    /* In the backend: the marker under the DANE key, nothing for the plain host. */
+    open_store(path, 0, &st);
+    assert_int_equal(st.get(st.ctx, "p:mx.secure.example:25:1", &val, &len), STATUS_OK);
+    assert_int_equal(cache_decode(val, len, &got), STATUS_OK);
+    assert_int_equal(got.kind, CACHE_KIND_PROBE);
+    assert_string_equal(got.body, CACHE_PROBE_NO_DANE);
+    assert_int_equal(got.expires, fake_now + 600);
+    cache_policy_clear(&got);
+    free(val);
+    val = 0;
+    assert_int_equal(st.get(st.ctx, "p:mx.plain.example:25:1", &val, &len), STATUS_NOTFOUND);
+    free(val);
+    st.close(&st.ctx);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +611,9 @@ int     main(void)
 	cmocka_unit_test(test_unopenable_degrades),
 	cmocka_unit_test(test_peek_read_only),
 	cmocka_unit_test(test_lock_file_allocated),
+	cmocka_unit_test(test_full_map_never_fails),
+	cmocka_unit_test(test_no_fsync_per_put),
+	cmocka_unit_test(test_probe_no_dane_marker),
     };
 
     return (cmocka_run_group_tests(tests, setup, teardown));
