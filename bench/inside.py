@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """bench/inside.py: the bench suite, run by bench/run inside the `bench` world.
 
 Usage (inside the world): inside.py BUILDDIR OUT.md COMMAND [--smoke]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef CLI_CHECK_H_INCLUDED
 #define CLI_CHECK_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SMTPD_PROTO_H_INCLUDED
 #define SMTPD_PROTO_H_INCLUDED
 

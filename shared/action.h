@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef ACTION_H_INCLUDED
 #define ACTION_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef CACHE_H_INCLUDED
 #define CACHE_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef CACHE_PROBE_H_INCLUDED
 #define CACHE_PROBE_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef CLOCK_H_INCLUDED
 #define CLOCK_H_INCLUDED
 

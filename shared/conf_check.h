@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef CONF_CHECK_H_INCLUDED
 #define CONF_CHECK_H_INCLUDED
 

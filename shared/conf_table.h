@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef CONF_TABLE_H_INCLUDED
 #define CONF_TABLE_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef DAEMON_H_INCLUDED
 #define DAEMON_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef DNS_H_INCLUDED
 #define DNS_H_INCLUDED
 

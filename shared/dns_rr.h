@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef DNS_RR_H_INCLUDED
 #define DNS_RR_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef DOMAIN_H_INCLUDED
 #define DOMAIN_H_INCLUDED
 

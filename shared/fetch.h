@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef FETCH_H_INCLUDED
 #define FETCH_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef LOG_H_INCLUDED
 #define LOG_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef NETGUARD_H_INCLUDED
 #define NETGUARD_H_INCLUDED
 

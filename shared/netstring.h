@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef NETSTRING_H_INCLUDED
 #define NETSTRING_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef NOTIFY_H_INCLUDED
 #define NOTIFY_H_INCLUDED
 

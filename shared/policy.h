@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef POLICY_H_INCLUDED
 #define POLICY_H_INCLUDED
 

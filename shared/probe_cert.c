@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * NAME
  *	probe_cert 3

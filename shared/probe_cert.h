@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef PROBE_CERT_H_INCLUDED
 #define PROBE_CERT_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef PROBE_IO_H_INCLUDED
 #define PROBE_IO_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef RATELIMIT_H_INCLUDED
 #define RATELIMIT_H_INCLUDED
 

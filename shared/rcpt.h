@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef RCPT_H_INCLUDED
 #define RCPT_H_INCLUDED
 

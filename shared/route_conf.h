@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef ROUTE_CONF_H_INCLUDED
 #define ROUTE_CONF_H_INCLUDED
 

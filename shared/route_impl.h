@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef ROUTE_IMPL_H_INCLUDED
 #define ROUTE_IMPL_H_INCLUDED
 

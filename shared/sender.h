@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SENDER_H_INCLUDED
 #define SENDER_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SMTPREPLY_H_INCLUDED
 #define SMTPREPLY_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SOCKETMAP_H_INCLUDED
 #define SOCKETMAP_H_INCLUDED
 

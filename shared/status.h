@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef STATUS_H_INCLUDED
 #define STATUS_H_INCLUDED
 

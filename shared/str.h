@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef STR_H_INCLUDED
 #define STR_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TEXT_H_INCLUDED
 #define TEXT_H_INCLUDED
 

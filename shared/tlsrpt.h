@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TLSRPT_H_INCLUDED
 #define TLSRPT_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TXT_H_INCLUDED
 #define TXT_H_INCLUDED
 

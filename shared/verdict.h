@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef VERDICT_H_INCLUDED
 #define VERDICT_H_INCLUDED
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef WHY_H_INCLUDED
 #define WHY_H_INCLUDED
 

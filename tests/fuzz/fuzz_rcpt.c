@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * NAME
  *	fuzz_rcpt 1

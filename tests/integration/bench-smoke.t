@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): `bench/run --smoke` runs the bench suite with tiny
 counts in the `bench` world, so that the bench cannot rot. Asserts that it
 exits 0 and writes well-formed results: the machine, the date, the command,

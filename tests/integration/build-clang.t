@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): the tree builds warning-free under clang as well as
 # gcc (the suite's own build uses gcc with --enable-werror), including the
 # unit tests and test drivers.

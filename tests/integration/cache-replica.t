@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): Redis replicas and Redis authentication for
 # the cache of issue 4, in the "cache" world (tofu.test, nopolicy.test,
 # the Redis primary on 127.0.63.79). Replicas (redis_replicas): a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): the policy and route cache of issue 4 in the
 # "cache" world (tofu.test with an editable TXT record, nopolicy.test,
 # Redis). LMDB: a learned policy survives a restart (a second process

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): `stsfilter check` gives the declared verdict and
 reason codes for every scenario's [[expect]] entries, inside that scenario's
 world of real servers. Also: the JSON and text outputs agree, the time by

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): how stsfilter-milter starts and stops, as root,
 in the `smtpd-filter` world (its slow.test has a policy host that never
 answers, so a check runs into its budget).

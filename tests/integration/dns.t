@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): the dns module (shared/dns.c) against the test
 # world's Knot DNS, through the driver tests/tools/dns-lookup.
 #

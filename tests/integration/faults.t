@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): stsfilter-milter in front of the world's sending
 Postfix (smtpd_milters) under injected faults, in the `seeds` world plus a
 Redis server of the test's own.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): the RFC 8461 section 3.3 policy fetch (shared/fetch.c)
 # against the world's real nginx policy hosts. Needs root.
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): ROUTE_FIRST, the mode the front ends use at RCPT
 # time, answers as soon as one MX host passes instead of waiting for a
 # tarpit MX; the process then exits cleanly while that probe is still

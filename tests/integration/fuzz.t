@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): every libFuzzer target (tests/fuzz/README.md)
 # builds with ./configure CC=clang --enable-fuzzing (`make fuzz-targets`),
 # and each runs a short, reproducible session through tests/fuzz/run

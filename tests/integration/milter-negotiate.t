@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): stsfilter-milter's side of the milter protocol
 (issue 12), driven by a raw milter-protocol client in the `testing-mode`
 world (testing.test's messages are tagged):

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): stsfilter-milter behind a real Postfix (the world's
 sending Postfix, smtpd_milters) with a real SMTP client (swaks), in the
 `seeds` world.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): OpenDKIM's miltertest drives stsfilter-milter
 directly, without an MTA, through the scripts in tests/miltertest/: the
 default decisions and the tag header (decisions.lua), monitor mode

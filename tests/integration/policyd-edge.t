@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): stsfilter-policyd's edge cases against a real
 Postfix, in the `policyd-edge` world (tests/world/scenarios/policyd-edge.toml).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): stsfilter-policyd as the smtp_tls_policy_maps
 socketmap of a real Postfix (the world's sending Postfix) delivering to the
 world's MX hosts, in the `seeds` world.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): the SMTP STARTTLS probe (shared/probe.c) against the
 # world's real Postfix MX hosts, tarpits and Knot DNS: every certificate
 # profile (RFC 8461 section 4.2, RFC 8460 result types), no STARTTLS, a tarpit,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): issue 11, defects 2 and 8, with stsfilter-smtpd
 behind a real OpenSMTPD (Debian 12's 6.8) in a world of nopolicy.test and
 testing.test (STS_WORLD_OPENSMTPD=1; see tests/integration/smtpd.t).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): stsfilter-smtpd's protocol, driven on stdin/stdout
 as smtpd drives it, in the `smtpd-filter` world (seeds-fetch plus slow.test) (real DNS, policy hosts, MX).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): stsfilter-smtpd behind a real OpenSMTPD (Debian
 12's 6.8, unpacked by tools/setup) with a real SMTP client (swaks), in the
 `seeds` world plus slow.test (an enforce domain whose policy host stalls, as

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): the policy cache of RFC 8461 section 5.1 in one
 # running engine, while the world changes under it: an unchanged TXT id
 # costs no fetch; a new id whose policy cannot be fetched, a failed TXT

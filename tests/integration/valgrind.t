@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): `stsfilter check` under valgrind memcheck over
 the public scenarios, in one world that includes them all: every scenario
 in tests/world/scenarios/ with [[expect]] entries and no include (the ones

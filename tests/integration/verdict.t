@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Integration test (TAP): where RFC 8461 section 3.3 draws the line between
 # no-policy and temporary for a policy host that never answers (the
 # policy-stall world), with `stsfilter check`:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Integration test (TAP): every scenario's world behaves as declared, and
 the runner itself keeps its promises (exit status, teardown, clear errors).
 

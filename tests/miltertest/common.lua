@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Shared helpers for the stsfilter-milter miltertest scripts.
 -- MT_SOCKET: the milter's socket (inet:PORT@127.0.0.1).
 sock = os.getenv("MT_SOCKET")

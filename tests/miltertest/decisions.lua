@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- The default decisions of stsfilter-milter, without an MTA:
 -- enforce-fail deferred (reply code set), ok / testing-fail / no-policy
 -- (also a policy that cannot be fetched, RFC 8461 section 3.3) continue, the tag header at end of message, an unauthenticated

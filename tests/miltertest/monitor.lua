@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- monitor_mode = yes: nothing refused; what would be is tagged.
 dofile(os.getenv("MT_DIR") .. "/common.lua")
 conn = open("127.0.0.1")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- One RCPT decision through the packaged stsfilter-milter (packages.t):
 -- a client in mynetworks, an enforce-mode domain with no valid route is
 -- deferred (reply code), a good one continues.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Issue 11, defect 8: new_domain_rate = 1, new_domain_burst = 1 and
 -- action_temporary = defer, in a fresh rcpt-syntax world (nothing cached).
 -- The first new domain is checked; the next new one is not (temporary,

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Issue 11, defect 1: the recipient's domain is read from the raw address,
 -- whatever the local part (RFC 5321 section 4.1.2, RFC 6531). In the
 -- rcpt-syntax world: notlisted.test and xn--bcher-kva.test (bücher.test)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- action_temporary = defer: only a temporary verdict is deferred. A domain
 -- whose MTA-STS policy cannot be fetched is no-policy (RFC 8461 section
 -- 3.3: senders deliver without MTA-STS) and continues; a domain whose DNS

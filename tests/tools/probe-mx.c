@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * NAME
  *	probe-mx 1

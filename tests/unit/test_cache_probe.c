@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * NAME
  *	test_cache_probe 1

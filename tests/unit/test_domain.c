@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * NAME
  *	test_domain 1

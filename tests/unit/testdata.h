@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef TESTDATA_H_INCLUDED
 #define TESTDATA_H_INCLUDED
 

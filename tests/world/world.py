@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """tests/world: a hermetic stand-in for the Internet, made of real servers.
 
 Usage (as root):
