@@ -52,6 +52,7 @@
 #include <curl/curl.h>
 
 #include "status.h"
+#include "tagrec.h"
 #include "tlsrpt.h"
 #include "why.h"
 
@@ -60,16 +61,6 @@
 #define TLSRPT_DIGIT(c)		((c) >= '0' && (c) <= '9')
 #define TLSRPT_HEXDIG(c)	(TLSRPT_DIGIT(c) || ((c) >= 'A' && (c) <= 'F') \
 				 || ((c) >= 'a' && (c) <= 'f'))
-#define TLSRPT_WSP(c)		((c) == ' ' || (c) == '\t')
-
- /* RFC 8460 §3: tlsrpt-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-#define TLSRPT_EXT_NAME_MAX	32
-#define TLSRPT_EXT_NAME_FIRST(c) (TLSRPT_ALPHA(c) || TLSRPT_DIGIT(c))
-#define TLSRPT_EXT_NAME_CHAR(c)	(TLSRPT_ALPHA(c) || TLSRPT_DIGIT(c) || (c) == '_' \
-				 || (c) == '-' || (c) == '.')
-
- /* RFC 8460 §3: tlsrpt-ext-value = 1*(%x21-3A / %x3C / %x3E-7E) */
-#define TLSRPT_EXT_VALUE_CHAR(c) ((c) >= 0x21 && (c) <= 0x7e && (c) != ';' && (c) != '=')
 
  /*
   * RFC 3986 §2: unreserved / gen-delims / sub-delims / "%"; minus the
@@ -80,7 +71,6 @@
 
  /* RFC 8460 §3: tlsrpt-version = %s"v=TLSRPTv1" (case-sensitive) */
 #define TLSRPT_VERSION		"v=TLSRPTv1"
-#define TLSRPT_VERSION_LEN	(sizeof(TLSRPT_VERSION) - 1)
 
  /* RFC 8460 §3: records that do not begin with "v=TLSRPTv1;" are discarded */
 #define TLSRPT_SELECT_PREFIX	"v=TLSRPTv1;"
@@ -154,7 +144,7 @@ static int tlsrpt_uri(const unsigned char *s, size_t len, size_t *pos,
     char    uri[TLSRPT_URI_MAX];
     int     kind;
 
-    for (; p < len && !TLSRPT_WSP(s[p]) && s[p] != ',' && s[p] != ';'; p++) {
+    for (; p < len && !TAGREC_WSP(s[p]) && s[p] != ',' && s[p] != ';'; p++) {
 	if (s[p] == '!') {
 	    why_set(why, "unencoded '!' in rua URI at offset %lu (RFC 8460 section 3)",
 		    (unsigned long) p);
@@ -228,140 +218,62 @@ static int tlsrpt_rua(const unsigned char *s, size_t len, size_t *pos,
     for (;;) {
 	if (tlsrpt_uri(s, len, &p, out, why) != STATUS_OK)
 	    return (STATUS_INVAL);
-	for (q = p; q < len && TLSRPT_WSP(s[q]); q++)
+	for (q = p; q < len && TAGREC_WSP(s[q]); q++)
 	     /* void */ ;
 	if (q >= len || s[q] != ',')
 	    break;				/* the caller checks what follows */
-	for (p = q + 1; p < len && TLSRPT_WSP(s[p]); p++)
+	for (p = q + 1; p < len && TAGREC_WSP(s[p]); p++)
 	     /* void */ ;
     }
     *pos = p;
     return (STATUS_OK);
 }
 
-/* tlsrpt_field - parse one tlsrpt-field at *pos */
+/* tlsrpt_field - the tlsrpt-rua field; any other name is an extension (tagrec.c) */
 
-static int tlsrpt_field(const unsigned char *s, size_t len, size_t *pos,
-			        TLSRPT_RECORD *out, int *nrua, WHY *why)
+typedef struct TLSRPT_SCAN {
+    TLSRPT_RECORD *rec;
+    int     nrua;
+} TLSRPT_SCAN;
+
+static int tlsrpt_field(const unsigned char *s, size_t len, size_t name, size_t name_len,
+			        size_t *pos, void *ctx, WHY *why)
 {
-    size_t  start = *pos;
-    size_t  p = start;
-    size_t  n;
-
-    /* tlsrpt-ext-name, which also covers the literal "rua". */
-    if (p >= len || !TLSRPT_EXT_NAME_FIRST(s[p])) {
-	why_set(why, "field name expected at offset %lu", (unsigned long) p);
-	return (STATUS_INVAL);
-    }
-    for (p++; p < len && TLSRPT_EXT_NAME_CHAR(s[p]); p++)
-	 /* void */ ;
-    if (p - start > TLSRPT_EXT_NAME_MAX) {
-	why_set(why, "field name longer than %d characters at offset %lu",
-		TLSRPT_EXT_NAME_MAX, (unsigned long) start);
-	return (STATUS_INVAL);
-    }
-    if (p >= len || s[p] != '=') {
-	why_set(why, "'=' expected at offset %lu", (unsigned long) p);
-	return (STATUS_INVAL);
-    }
+    TLSRPT_SCAN *scan = (TLSRPT_SCAN *) ctx;
 
     /* RFC 8460 §3: tlsrpt-rua = %s"rua=" ...; required, once (our rule). */
-    if (p - start == 3 && memcmp(s + start, "rua", 3) == 0) {
-	if (*nrua > 0) {
-	    why_set(why, "more than one rua field");
-	    return (STATUS_INVAL);
-	}
-	p++;
-	if (tlsrpt_rua(s, len, &p, out, why) != STATUS_OK)
-	    return (STATUS_INVAL);
-	*nrua += 1;
-	*pos = p;
-	return (STATUS_OK);
-    }
-
-    /* Extension: RFC 8460 §3 allows it; the value is checked and ignored. */
-    for (p++, n = 0; p < len && TLSRPT_EXT_VALUE_CHAR(s[p]); p++, n++)
-	 /* void */ ;
-    if (p < len && !TLSRPT_WSP(s[p]) && s[p] != ';') {
-	why_set(why, "invalid character in extension value at offset %lu",
-		(unsigned long) p);
+    if (name_len != 3 || memcmp(s + name, "rua", 3) != 0)
+	return (STATUS_NOTFOUND);
+    if (scan->nrua > 0) {
+	why_set(why, "more than one rua field");
 	return (STATUS_INVAL);
     }
-    if (n == 0) {
-	why_set(why, "empty extension value at offset %lu", (unsigned long) p);
+    if (tlsrpt_rua(s, len, pos, scan->rec, why) != STATUS_OK)
 	return (STATUS_INVAL);
-    }
-    *pos = p;
+    scan->nrua += 1;
     return (STATUS_OK);
 }
 
-/* tlsrpt_parse - parse one joined record */
+/* tlsrpt_parse - parse one joined record (RFC 8460 §3, through tagrec.c) */
 
 int     tlsrpt_parse(const char *record, size_t len, TLSRPT_RECORD *out, WHY *why)
 {
-    const unsigned char *s = (const unsigned char *) record;
     TLSRPT_RECORD tmp;
-    TLSRPT_RECORD *rec = out ? out : &tmp;
-    size_t  pos;
-    int     nrua = 0;
-    int     nfield = 0;
+    TLSRPT_SCAN scan;
     int     result = STATUS_INVAL;
 
-    rec->rua_count = 0;
-    if (record == 0) {
-	why_set(why, "no record");
+    scan.rec = out ? out : &tmp;
+    scan.nrua = 0;
+    scan.rec->rua_count = 0;
+    if (tagrec_parse(record, len, TLSRPT_RECORD_MAX, TLSRPT_VERSION, tlsrpt_field, &scan, why)
+	!= STATUS_OK)
 	goto out;
-    }
-    if (len > TLSRPT_RECORD_MAX) {
-	why_set(why, "record longer than %d octets", TLSRPT_RECORD_MAX);
-	goto out;
-    }
-    if (memchr(record, 0, len) != 0) {
-	why_set(why, "record contains a NUL byte");
-	goto out;
-    }
-    /* RFC 8460 §3: the record begins with tlsrpt-version, case-sensitive. */
-    if (len < TLSRPT_VERSION_LEN || memcmp(s, TLSRPT_VERSION, TLSRPT_VERSION_LEN) != 0) {
-	why_set(why, "record does not begin with \"v=TLSRPTv1\"");
-	goto out;
-    }
-    pos = TLSRPT_VERSION_LEN;
-
-    /* RFC 8460 §3: 1*(field-delim tlsrpt-field) [field-delim] */
-    for (;;) {
-	if (pos >= len) {
-	    if (nfield == 0) {
-		why_set(why, "no field after \"v=TLSRPTv1\"");
-		goto out;
-	    }
-	    break;
-	}
-	while (pos < len && TLSRPT_WSP(s[pos]))
-	    pos++;
-	if (pos >= len || s[pos] != ';') {
-	    why_set(why, "';' expected at offset %lu", (unsigned long) pos);
-	    goto out;
-	}
-	pos++;
-	while (pos < len && TLSRPT_WSP(s[pos]))
-	    pos++;
-	if (pos >= len) {
-	    if (nfield == 0) {
-		why_set(why, "no field after \"v=TLSRPTv1\"");
-		goto out;
-	    }
-	    break;				/* the optional trailing field-delim */
-	}
-	if (tlsrpt_field(s, len, &pos, rec, &nrua, why) != STATUS_OK)
-	    goto out;
-	nfield++;
-    }
     /* RFC 8460 §3: "rua" ... "This field is required." */
-    if (nrua == 0) {
+    if (scan.nrua == 0) {
 	why_set(why, "no rua field");
 	goto out;
     }
-    if (rec->rua_count == 0) {
+    if (scan.rec->rua_count == 0) {
 	why_set(why, "no mailto: or https: URI in rua");
 	goto out;
     }
@@ -369,7 +281,7 @@ int     tlsrpt_parse(const char *record, size_t len, TLSRPT_RECORD *out, WHY *wh
 
 out:
     if (result != STATUS_OK)
-	rec->rua_count = 0;
+	scan.rec->rua_count = 0;
     return (result);
 }
 

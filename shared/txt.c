@@ -55,22 +55,13 @@
 
 #include "status.h"
 #include "str.h"
+#include "tagrec.h"
 #include "txt.h"
 #include "why.h"
 
 /* RFC 5234 Appendix B.1 core rules; locale-independent. */
 #define TXT_ALPHA(c)	(((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z'))
 #define TXT_DIGIT(c)	((c) >= '0' && (c) <= '9')
-#define TXT_WSP(c)	((c) == ' ' || (c) == '\t')
-
- /* RFC 8461 §3.1: sts-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-#define TXT_EXT_NAME_MAX	32
-#define TXT_EXT_NAME_FIRST(c)	(TXT_ALPHA(c) || TXT_DIGIT(c))
-#define TXT_EXT_NAME_CHAR(c)	(TXT_ALPHA(c) || TXT_DIGIT(c) || (c) == '_' \
-				 || (c) == '-' || (c) == '.')
-
- /* RFC 8461 §3.1: sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E) */
-#define TXT_EXT_VALUE_CHAR(c)	((c) >= 0x21 && (c) <= 0x7e && (c) != ';' && (c) != '=')
 
  /* RFC 8461 §3.1: sts-version = %s"v=STSv1" (case-sensitive) */
 #define TXT_VERSION		"v=STSv1"
@@ -80,148 +71,71 @@
 #define TXT_SELECT_PREFIX	"v=STSv1;"
 #define TXT_SELECT_PREFIX_LEN	(sizeof(TXT_SELECT_PREFIX) - 1)
 
-/* txt_field - parse one sts-field at *pos; update *pos, the id, and nid */
+/* txt_field - the sts-id field; any other name is an extension (tagrec.c) */
 
-static int txt_field(const unsigned char *s, size_t len, size_t *pos,
-		             char *id, int *nid, WHY *why)
+typedef struct TXT_SCAN {
+    char    id[TXT_ID_MAX + 1];
+    int     nid;
+} TXT_SCAN;
+
+static int txt_field(const unsigned char *s, size_t len, size_t name, size_t name_len,
+		             size_t *pos, void *ctx, WHY *why)
 {
-    size_t  start = *pos;
-    size_t  p = start;
+    TXT_SCAN *scan = (TXT_SCAN *) ctx;
+    size_t  p = *pos;
     size_t  n;
-
-    /* sts-ext-name, which also covers the literal "id". */
-    if (p >= len || !TXT_EXT_NAME_FIRST(s[p])) {
-	why_set(why, "field name expected at offset %lu", (unsigned long) p);
-	return (STATUS_INVAL);
-    }
-    for (p++; p < len && TXT_EXT_NAME_CHAR(s[p]); p++)
-	 /* void */ ;
-    if (p - start > TXT_EXT_NAME_MAX) {
-	why_set(why, "field name longer than %d characters at offset %lu",
-		TXT_EXT_NAME_MAX, (unsigned long) start);
-	return (STATUS_INVAL);
-    }
-    if (p >= len || s[p] != '=') {
-	why_set(why, "'=' expected at offset %lu", (unsigned long) p);
-	return (STATUS_INVAL);
-    }
 
     /*
      * RFC 8461 §3.1: sts-id = %s"id=" 1*32(ALPHA / DIGIT). A field named
      * "id" is the id; the RFC is silent on repeats, we reject them.
      */
-    if (p - start == 2 && s[start] == 'i' && s[start + 1] == 'd') {
-	if (*nid > 0) {
-	    why_set(why, "more than one id field");
-	    return (STATUS_INVAL);
-	}
-	for (p++, n = 0; p < len && (TXT_ALPHA(s[p]) || TXT_DIGIT(s[p])); p++, n++)
-	    if (n >= TXT_ID_MAX) {
-		why_set(why, "id longer than %d characters", TXT_ID_MAX);
-		return (STATUS_INVAL);
-	    }
-	if (p < len && !TXT_WSP(s[p]) && s[p] != ';') {
-	    why_set(why, "id has a character other than ALPHA / DIGIT at offset %lu",
-		    (unsigned long) p);
-	    return (STATUS_INVAL);
-	}
-	if (n == 0) {
-	    why_set(why, "empty id");
-	    return (STATUS_INVAL);
-	}
-	memcpy(id, s + p - n, n);
-	id[n] = 0;
-	*nid += 1;
-	*pos = p;
-	return (STATUS_OK);
+    if (name_len != 2 || s[name] != 'i' || s[name + 1] != 'd')
+	return (STATUS_NOTFOUND);
+    if (scan->nid > 0) {
+	why_set(why, "more than one id field");
+	return (STATUS_INVAL);
     }
-
-    /* Extension: RFC 8461 §3.1 allows it; the value is checked and ignored. */
-    for (p++, n = 0; p < len && TXT_EXT_VALUE_CHAR(s[p]); p++, n++)
-	 /* void */ ;
-    if (p < len && !TXT_WSP(s[p]) && s[p] != ';') {
-	why_set(why, "invalid character in extension value at offset %lu",
+    for (n = 0; p < len && (TXT_ALPHA(s[p]) || TXT_DIGIT(s[p])); p++, n++)
+	if (n >= TXT_ID_MAX) {
+	    why_set(why, "id longer than %d characters", TXT_ID_MAX);
+	    return (STATUS_INVAL);
+	}
+    if (p < len && !TAGREC_WSP(s[p]) && s[p] != ';') {
+	why_set(why, "id has a character other than ALPHA / DIGIT at offset %lu",
 		(unsigned long) p);
 	return (STATUS_INVAL);
     }
     if (n == 0) {
-	why_set(why, "empty extension value at offset %lu", (unsigned long) p);
+	why_set(why, "empty id");
 	return (STATUS_INVAL);
     }
+    memcpy(scan->id, s + p - n, n);
+    scan->id[n] = 0;
+    scan->nid += 1;
     *pos = p;
     return (STATUS_OK);
 }
 
-/* txt_parse - parse one joined record */
+/* txt_parse - parse one joined record (RFC 8461 §3.1, through tagrec.c) */
 
 int     txt_parse(const char *record, size_t len, TXT_RECORD *out, WHY *why)
 {
-    const unsigned char *s = (const unsigned char *) record;
-    char    id[TXT_ID_MAX + 1];
-    size_t  pos;
-    int     nid = 0;
-    int     nfield = 0;
+    TXT_SCAN scan;
     int     result = STATUS_INVAL;
 
-    id[0] = 0;
+    scan.id[0] = 0;
+    scan.nid = 0;
     if (out)
 	out->id[0] = 0;
-    if (record == 0) {
-	why_set(why, "no record");
+    if (tagrec_parse(record, len, TXT_RECORD_MAX, TXT_VERSION, txt_field, &scan, why) != STATUS_OK)
 	goto out;
-    }
-    if (len > TXT_RECORD_MAX) {
-	why_set(why, "record longer than %d octets", TXT_RECORD_MAX);
-	goto out;
-    }
-    /* No ABNF rule admits a NUL; say so plainly rather than "bad character". */
-    if (memchr(record, 0, len) != 0) {
-	why_set(why, "record contains a NUL byte");
-	goto out;
-    }
-    /* RFC 8461 §3.1: the record begins with sts-version, case-sensitive. */
-    if (len < TXT_VERSION_LEN || memcmp(s, TXT_VERSION, TXT_VERSION_LEN) != 0) {
-	why_set(why, "record does not begin with \"v=STSv1\"");
-	goto out;
-    }
-    pos = TXT_VERSION_LEN;
-
-    /* RFC 8461 §3.1: 1*(sts-sep sts-field) [sts-sep], sts-sep = *WSP ";" *WSP */
-    for (;;) {
-	if (pos >= len) {
-	    if (nfield == 0) {
-		why_set(why, "no field after \"v=STSv1\"");
-		goto out;
-	    }
-	    break;
-	}
-	while (pos < len && TXT_WSP(s[pos]))
-	    pos++;
-	if (pos >= len || s[pos] != ';') {
-	    why_set(why, "';' expected at offset %lu", (unsigned long) pos);
-	    goto out;
-	}
-	pos++;
-	while (pos < len && TXT_WSP(s[pos]))
-	    pos++;
-	if (pos >= len) {
-	    if (nfield == 0) {
-		why_set(why, "no field after \"v=STSv1\"");
-		goto out;
-	    }
-	    break;				/* the optional trailing sts-sep */
-	}
-	if (txt_field(s, len, &pos, id, &nid, why) != STATUS_OK)
-	    goto out;
-	nfield++;
-    }
     /* RFC 8461 §3.1: "id" is required. */
-    if (nid == 0) {
+    if (scan.nid == 0) {
 	why_set(why, "no id field");
 	goto out;
     }
     if (out)
-	memcpy(out->id, id, sizeof(out->id));
+	memcpy(out->id, scan.id, sizeof(out->id));
     result = STATUS_OK;
 
 out:
@@ -260,12 +174,12 @@ static const char *txt_problem(const char *rec, size_t len)
 
     if (rec == 0 || len == 0)
 	return ("an empty record");
-    while (lead < len && TXT_WSP(rec[lead]))
+    while (lead < len && TAGREC_WSP(rec[lead]))
 	lead++;
     if (len >= TXT_VERSION_LEN && memcmp(rec, TXT_VERSION, TXT_VERSION_LEN) == 0) {
 	if (len == TXT_VERSION_LEN)
 	    return ("\"v=STSv1\" alone, without \";\" and an id field");
-	if (TXT_WSP(rec[TXT_VERSION_LEN]))
+	if (TAGREC_WSP(rec[TXT_VERSION_LEN]))
 	    return ("white space between \"v=STSv1\" and \";\" (the record must begin with \"v=STSv1;\")");
 	return ("\"v=STSv1\" is not followed by \";\" (another version, or a missing separator)");
     }
