@@ -39,6 +39,21 @@
 #include "verdict.h"
 #include "route_impl.h"
 
+/* route_shared_policy - the policy with this id in the shared cache, or null */
+
+static POLICY *route_shared_policy(ROUTE *r, VERDICT *v, const char *id)
+{
+    CACHE_POLICY got;
+    POLICY *policy = 0;
+
+    if (cache_policy_get_shared(r->cache, v->domain, &got) == STATUS_OK) {
+	if (strcmp(got.txt_id, id) == 0 && policy_parse(got.body, got.len, &policy, 0) == STATUS_OK)
+	    v->policy_cached = 1;
+	cache_policy_clear(&got);
+    }
+    return (policy);
+}
+
 /*
  * Cluster-wide single flight: take the lock on the domain's fetch. When
  * another node holds it, wait (within the budget and the lock's life)
@@ -47,24 +62,28 @@
  */
 static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long long deadline)
 {
-    CACHE_POLICY got;
     POLICY *policy = 0;
     int     lock_ms = r->opts.cache_lock_ms > 0 ? r->opts.cache_lock_ms :
 	r->opts.dns_timeout_ms + r->opts.fetch_timeout_ms + 1000;
     long long until = clock_mono_ms() + lock_ms;
+    int     waited = 0;
+    int     st;
 
-    while (cache_lock(r->cache, v->domain, lock_ms) == STATUS_RETRY) {
+    while ((st = cache_lock(r->cache, v->domain, lock_ms)) == STATUS_RETRY) {
+	waited = 1;
 	if (clock_mono_ms() + ROUTE_LOCK_POLL_MS >= until || route_left(deadline, ROUTE_LOCK_POLL_MS) < ROUTE_LOCK_POLL_MS)
 	    break;
 	(void) usleep(ROUTE_LOCK_POLL_MS * 1000);
-	if (cache_policy_get_shared(r->cache, v->domain, &got) == STATUS_OK) {
-	    if (strcmp(got.txt_id, id) == 0 && policy_parse(got.body, got.len, &policy, 0) == STATUS_OK)
-		v->policy_cached = 1;
-	    cache_policy_clear(&got);
-	    if (policy)
-		break;
-	}
+	if ((policy = route_shared_policy(r, v, id)) != 0)
+	    break;
     }
+
+    /*
+     * The holder may have stored its policy and released the lock between
+     * the last look and this lock: look once more before fetching again.
+     */
+    if (st == STATUS_OK && waited && (policy = route_shared_policy(r, v, id)) != 0)
+	cache_unlock(r->cache, v->domain);
     return (policy);
 }
 
