@@ -73,6 +73,13 @@
  *	v->policy_mx, v->policy_mx_count entries; -1 when out of memory
  *	(then none are kept).
  *
+ *	Lifetimes (route.c, route_answer()): h->valid_until is when
+ *	the earliest input of a host's result expires (its TLSA RRset
+ *	TTL, its cached probe result), 0 when nothing of the host limits
+ *	it; v->answer_until is when the earliest input of the whole
+ *	verdict expires, 0 when the verdict must not be reused (a
+ *	temporary verdict).
+ *
  *	Memory: verdict_create() allocates; verdict_copy() makes a deep
  *	copy; verdict_free() frees the verdict with its hosts and mx
  *	patterns and sets the pointer to null.
@@ -131,6 +138,7 @@ typedef struct VERDICT_HOST {
     char    cert_issuer[256];
     time_t  cert_not_after;
     long    probe_ms;
+    time_t  valid_until;		/* this result's inputs expire; 0: no limit */
 } VERDICT_HOST;
 
 typedef struct VERDICT {
@@ -175,6 +183,7 @@ typedef struct VERDICT {
     char    policy_line_text[128];	/* that line, escaped (policy.h) */
     char    policy_problem[256];	/* why strict parsers refuse it */
     char    explanation[VERDICT_TEXT_MAX];
+    time_t  answer_until;		/* answer reusable until; 0: not at all */
 } VERDICT;
 
 #if defined(__GNUC__)
