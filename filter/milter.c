@@ -337,7 +337,8 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 {
     MILTER_CTX *mc = smfi_getpriv(ctx);
     CONF   *conf = 0;
-    VERDICT *v = 0;
+    ANSWER  ans;
+    const ANSWER *v = 0;
     ACTION  act;
     ACTION_REPLY reply;
     WHY     why;
@@ -345,7 +346,6 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     char    rcpt[ACTION_RCPT_MAX + 1];
     const char *raw = argv && argv[0] ? argv[0] : "";
     const char *shown_domain;
-    char    reasons[256];
     char    escaped[2 * (ACTION_LINE_MAX + 1)];
     char    line[LOG_LINE_MAX];
     struct timespec t0, t1;
@@ -383,7 +383,8 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 		  "NOQUEUE", rcpt, domain);
 	status = STATUS_FAIL;
     } else {
-	status = route_check(milter_route, domain, milter_budget_ms(conf), ROUTE_FIRST, &v, &why);
+	/* A warm decision is one read of the domain's kept answer (route.h). */
+	status = route_answer(milter_route, domain, milter_budget_ms(conf), ROUTE_FIRST, &ans, 0, 0, &why);
     }
     if (status == STATUS_INVAL) {
 	log_info("%s: to=%s, domain=%s, not checked: %s", mc ? milter_qid(ctx, mc) : "NOQUEUE",
@@ -394,10 +395,10 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 	if (mc && domain[0])
 	    log_error("%s: to=%s, domain=%s: check failed: %s", milter_qid(ctx, mc), rcpt, domain,
 		      why_text(&why));
-	verdict_free(&v);
+    } else {
+	v = &ans;
     }
     action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
-    (void) action_reasons(v, reasons, sizeof(reasons));
     (void) action_reply(&act, v, shown_domain, rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
@@ -405,7 +406,7 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
 		    mc ? milter_qid(ctx, mc) : "NOQUEUE", rcpt, mc ? mc->client : "unknown",
 		    domain[0] ? domain : "unreadable",
-		    v ? verdict_name(v->verdict) : "internal-error", reasons, action_name(act.action));
+		    v ? verdict_name(v->verdict) : "internal-error", v ? v->reasons : "-", action_name(act.action));
     if (act.monitor)
 	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
     (void) str_appendf(line, sizeof(line), ", delay=%ldms", ms);
@@ -427,7 +428,6 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     }
 
 out:
-    verdict_free(&v);
     conf_unref(&conf);
     return (ret);
 }

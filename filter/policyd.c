@@ -169,7 +169,8 @@ static int policyd_budget_ms(const CONF *conf)
 static void policyd_answer(const char *req, size_t len, const char *client, char *reply, size_t size)
 {
     CONF   *conf = policyd_conf_get();
-    VERDICT *v = 0;
+    ANSWER  ans;
+    const ANSWER *v = 0;
     WHY     why;
     char    name[SOCKETMAP_NAME_MAX + 1];
     char    key[SOCKETMAP_KEY_MAX + 1];
@@ -200,22 +201,28 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
 	verdict = "skipped";
 	basis = "local_domains or skip_domains";
     } else {
-	/* Postfix resolves the MX itself: a cached policy outlives a DNS outage. */
-	st = route_check(policyd_route, domain, policyd_budget_ms(conf), ROUTE_FIRST | ROUTE_CACHED, &v, &why);
+	/*
+	 * Postfix resolves the MX itself: a cached policy outlives a DNS
+	 * outage. A warm lookup is one read of the domain's kept answer,
+	 * reply included (route.h).
+	 */
+	st = route_answer(policyd_route, domain, policyd_budget_ms(conf), ROUTE_FIRST | ROUTE_CACHED | ROUTE_SOCKETMAP,
+			  &ans, reply, size, &why);
 	if (st == STATUS_INVAL) {
 	    verdict = "invalid";
 	    basis = "not a valid domain";
 	    (void) str_copy(reply, size, "NOTFOUND ");
+	} else if (st != STATUS_OK) {
+	    log_error("domain=%s: check failed: %s", domain, why_text(&why));
+	    verdict = "internal-error";
+	    (void) socketmap_reply(0, reply, size, &flags, &basis);
 	} else {
-	    if (st != STATUS_OK) {
-		log_error("domain=%s: check failed: %s", domain, why_text(&why));
-		verdict_free(&v);
-	    }
-	    verdict = v ? verdict_name(v->verdict) : "internal-error";
-	    (void) socketmap_reply(v, reply, size, &flags, &basis);
-	    if (flags & SOCKETMAP_TRUNCATED)
+	    v = &ans;
+	    verdict = verdict_name(v->verdict);
+	    basis = v->socketmap_basis;
+	    if (v->socketmap_flags & SOCKETMAP_TRUNCATED)
 		log_warn("domain=%s: policy has %d mx patterns, not all of which can be passed to Postfix",
-			 domain, v ? v->policy_mx_count : 0);
+			 domain, v->policy_mx_count);
 	}
     }
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -231,7 +238,6 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
 	     v ? v->explanation : "");
 
 out:
-    verdict_free(&v);
     conf_unref(&conf);
 }
 

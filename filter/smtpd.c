@@ -43,7 +43,7 @@
  *	smtpd_max_sessions of them (a session past that is untracked: its
  *	recipients get action_internal_error), and freed at
  *	link-disconnect; reports and requests of an unknown session never
- *	create one. A SMTPD_PENDING owns its VERDICT and its raw address
+ *	create one. A SMTPD_PENDING holds a copy of its ANSWER and owns its raw address
  *	until it is committed or dropped; SMTPD_JOB, with the raw address
  *	(at most RCPT_INPUT_MAX + 1 octets), is freed by the worker that
  *	runs it.
@@ -113,7 +113,8 @@ typedef struct SMTPD_PENDING {
     char   *raw;				/* owned: the address as smtpd sent it */
     char    domain[DOMAIN_MAX + 1];
     ACTION  act;
-    VERDICT *v;				/* owned */
+    int     has_answer;			/* 0: internal error */
+    ANSWER  answer;
 } SMTPD_PENDING;
 
 typedef struct SMTPD_SESS {
@@ -290,7 +291,6 @@ static void smtpd_pending_clear(SMTPD_SESS *s)
 
     while ((p = s->pending) != 0) {
 	s->pending = p->next;
-	verdict_free(&p->v);
 	free(p->raw);
 	free(p);
     }
@@ -343,7 +343,7 @@ static int smtpd_budget_ms(const CONF *conf)
 
 /* smtpd_pending_add - remember a tagged recipient until tx-rcpt */
 
-static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const ACTION *act, VERDICT **v)
+static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const ACTION *act, const ANSWER *v)
 {
     SMTPD_SESS *s;
     SMTPD_PENDING *p;
@@ -361,8 +361,10 @@ static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const AC
     }
     (void) str_copy(p->domain, sizeof(p->domain), domain);
     p->act = *act;
-    p->v = *v;				/* ownership moves */
-    *v = 0;
+    if (v) {
+	p->answer = *v;
+	p->has_answer = 1;
+    }
     p->next = s->pending;
     s->pending = p;
     s->npending++;
@@ -374,13 +376,13 @@ static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const AC
 static void smtpd_check(const SMTPD_JOB *job)
 {
     CONF   *conf = smtpd_conf;			/* read-only after start */
-    VERDICT *v = 0;
+    ANSWER  ans;
+    const ANSWER *v = 0;
     ACTION  act;
     ACTION_REPLY reply;
     WHY     why;
     char    rcpt[ACTION_RCPT_MAX + 1];
     char    domain[DOMAIN_MAX + 1];
-    char    reasons[256];
     char    answer[ACTION_LINE_MAX + 1];
     char    line[LOG_LINE_MAX];
     const char *qid = job->msgid[0] ? job->msgid : job->session;
@@ -418,7 +420,8 @@ static void smtpd_check(const SMTPD_JOB *job)
 	log_warn("%s: to=<%s>, domain=%s: session not tracked; applying action_internal_error", qid, rcpt, domain);
 	status = STATUS_FAIL;
     } else {
-	status = route_check(smtpd_route, domain, smtpd_budget_ms(conf), ROUTE_FIRST, &v, &why);
+	/* A warm decision is one read of the domain's kept answer (route.h). */
+	status = route_answer(smtpd_route, domain, smtpd_budget_ms(conf), ROUTE_FIRST, &ans, 0, 0, &why);
     }
     if (status == STATUS_INVAL) {
 	log_info("%s: to=%s, domain=%s, not checked: %s", qid, rcpt, domain, why_text(&why));
@@ -427,7 +430,8 @@ static void smtpd_check(const SMTPD_JOB *job)
     if (status != STATUS_OK) {
 	if (domain[0] && !job->untracked)
 	    log_error("%s: to=%s, domain=%s: check failed: %s", qid, rcpt, domain, why_text(&why));
-	verdict_free(&v);
+    } else {
+	v = &ans;
     }
     action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
     if (act.tag && (!smtpd_tagging || job->untracked)) {
@@ -436,14 +440,13 @@ static void smtpd_check(const SMTPD_JOB *job)
 	act.tag = 0;
 	untagged = 1;
     }
-    (void) action_reasons(v, reasons, sizeof(reasons));
     (void) action_reply(&act, v, domain[0] ? domain : "the recipient's domain", rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
     /* One line per decision, as the milter writes it. */
     (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
 		    qid, rcpt, job->client, domain[0] ? domain : "unreadable", v ? verdict_name(v->verdict) : "internal-error",
-		    reasons, action_name(act.action));
+		    v ? v->reasons : "-", action_name(act.action));
     if (act.monitor)
 	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
     if (untagged)
@@ -456,7 +459,7 @@ static void smtpd_check(const SMTPD_JOB *job)
 	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
     log_info("%s", line);
     if (act.tag)
-	smtpd_pending_add(job, domain[0] ? domain : "unreadable", &act, &v);	/* before the answer */
+	smtpd_pending_add(job, domain[0] ? domain : "unreadable", &act, v);	/* before the answer */
     if (act.action == ACTION_DEFER || act.action == ACTION_REJECT) {
 	/* smtpd-filters(7): one line, "4xx " or "5xx ", sent as is. */
 	(void) snprintf(answer, sizeof(answer), "%s %s %s", reply.code, reply.dsn, reply.text);
@@ -468,7 +471,6 @@ out:
 	smtpd_result(job->version, job->session, job->token, "reject", answer);
     else
 	smtpd_result(job->version, job->session, job->token, "proceed", 0);
-    verdict_free(&v);
 }
 
 static void smtpd_job_free(SMTPD_JOB **jp)
@@ -717,9 +719,9 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	    for (pp = &s->pending; (p = *pp) != 0; pp = &p->next) {
 		if (smtpd_same_rcpt(p->raw, rcpt)) {
 		    if (strcmp(result, "ok") == 0)
-			(void) action_tag_add(s->tag, sizeof(s->tag), &p->act, p->v, p->domain);
+			(void) action_tag_add(s->tag, sizeof(s->tag), &p->act,
+					      p->has_answer ? &p->answer : 0, p->domain);
 		    *pp = p->next;
-		    verdict_free(&p->v);
 		    free(p->raw);
 		    free(p);
 		    s->npending--;

@@ -24,10 +24,8 @@
 #include "status.h"
 #include "str.h"
 #include "text.h"
-#include "tlsrpt.h"
 
 #define ACTION_DOMAIN_MAX	256		/* a domain, sanitized */
-#define ACTION_TLSRPT_URI_MAX	200		/* a longer rua URI is not shown */
 
 /* action_name - the configuration word of an action */
 
@@ -118,24 +116,6 @@ static void action_codes(const ACTION *act, ACTION_REPLY *reply)
     (void) str_copy(reply->dsn, sizeof(reply->dsn), dsn);
 }
 
-/*
- * action_tlsrpt_uri - the first rua URI of a TLS-RPT record, as parsed
- * by tlsrpt.c (RFC 8460 section 3), sanitized; empty when the record is
- * invalid or the URI is too long to show.
- */
-static void action_tlsrpt_uri(const char *record, char *buf, size_t size)
-{
-    TLSRPT_RECORD rec;
-    size_t  n;
-
-    buf[0] = 0;
-    if (tlsrpt_parse(record, strlen(record), &rec, 0) != STATUS_OK || rec.rua_count < 1)
-	return;
-    if ((n = strlen(rec.rua[0].uri)) >= size || n > ACTION_TLSRPT_URI_MAX)
-	return;
-    (void) text_sanitize(buf, size, rec.rua[0].uri);
-}
-
 /* action_fit - append s to dst, truncating it with "..." to fit max */
 
 static void action_fit(char *dst, size_t max, const char *s)
@@ -157,15 +137,15 @@ static void action_fit(char *dst, size_t max, const char *s)
     memcpy(dst + used + room, "...", 4);
 }
 
-int     action_reply(const ACTION *act, const VERDICT *v, const char *domain,
+int     action_reply(const ACTION *act, const ANSWER *v, const char *domain,
 		             const char *rcpt, ACTION_REPLY *reply)
 {
     char    who[ACTION_RCPT_MAX + 8];
     char    dom[ACTION_DOMAIN_MAX];
     char    addr[ACTION_RCPT_MAX + 1];
-    char    uri[256];
     char    tail[320];
     const char *expl;
+    const char *uri;
     size_t  max;
     size_t  n;
     int     ret = -1;
@@ -192,9 +172,7 @@ int     action_reply(const ACTION *act, const VERDICT *v, const char *domain,
 	    (void) snprintf(who, sizeof(who), "<%s>: ", addr);
     }
     expl = (v && v->explanation[0]) ? v->explanation : "";
-    uri[0] = 0;
-    if (v && v->tlsrpt[0])
-	action_tlsrpt_uri(v->tlsrpt, uri, sizeof(uri));
+    uri = v ? v->tlsrpt_uri : "";
 
     (void) str_copy(reply->text, max + 1, who);
     switch (act->verdict) {
@@ -239,49 +217,12 @@ out:
     return (ret);
 }
 
-/* action_reasons - distinct reason labels, comma-separated */
-
-int     action_reasons(const VERDICT *v, char *buf, size_t size)
-{
-    const char *seen[REASON_COUNT + VERDICT_HOSTS_MAX];
-    const char *label;
-    int     nseen = 0;
-    int     ret = 0;
-    int     i, j;
-
-    if (size == 0)
-	return (-1);
-    buf[0] = 0;
-    for (i = -1; v && i < v->host_count && i < VERDICT_HOSTS_MAX; i++) {
-	if (i < 0) {
-	    if (v->reason == REASON_NONE)
-		continue;
-	    label = verdict_reason_label(v->reason);
-	} else {
-	    if (v->host[i].passed || v->host[i].reason == REASON_NONE)
-		continue;
-	    label = verdict_reason_label(v->host[i].reason);
-	}
-	for (j = 0; j < nseen && strcmp(seen[j], label) != 0; j++)
-	     /* void */ ;
-	if (j < nseen)
-	    continue;
-	seen[nseen++] = label;
-	if ((buf[0] && str_append(buf, size, ",") < 0) || str_append(buf, size, label) < 0)
-	    ret = -1;
-    }
-    if (buf[0] == 0 && str_copy(buf, size, "-") < 0)
-	ret = -1;
-    return (ret);
-}
-
 /* action_tag_add - one entry per domain in the tag header value */
 
-int     action_tag_add(char *header, size_t size, const ACTION *act, const VERDICT *v,
+int     action_tag_add(char *header, size_t size, const ACTION *act, const ANSWER *v,
 		               const char *domain)
 {
     char    entry[ACTION_TAG_MAX];
-    char    reasons[256];
     char    dom[ACTION_DOMAIN_MAX];
     const char *p;
     size_t  len;
@@ -305,9 +246,9 @@ int     action_tag_add(char *header, size_t size, const ACTION *act, const VERDI
 	    goto out;
 	}
     }
-    (void) action_reasons(v, reasons, sizeof(reasons));
     (void) snprintf(entry, sizeof(entry), "%s%s %s (%s)%s%s", header[0] ? "; " : "", dom,
-		    v ? verdict_name(v->verdict) : "internal-error", reasons,
+		    v && v->verdict != ACTION_INTERNAL_ERROR ? verdict_name(v->verdict) : "internal-error",
+		    v && v->reasons[0] ? v->reasons : "-",
 		    act->monitor ? " would-" : "", act->monitor ? action_name(act->configured) : "");
     len = strlen(header);
     if (len >= 3 && strcmp(header + len - 3, "...") == 0)

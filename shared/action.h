@@ -13,13 +13,11 @@
  *
  *	void	action_decide(const CONF *conf, int verdict, ACTION *act)
  *
- *	int	action_reply(const ACTION *act, const VERDICT *v,
+ *	int	action_reply(const ACTION *act, const ANSWER *a,
  *			const char *domain, const char *rcpt, ACTION_REPLY *reply)
  *
- *	int	action_reasons(const VERDICT *v, char *buf, size_t size)
- *
  *	int	action_tag_add(char *header, size_t size, const ACTION *act,
- *			const VERDICT *v, const char *domain)
+ *			const ANSWER *a, const char *domain)
  *
  *	const char *action_name(int action)
  *
@@ -43,12 +41,11 @@
  *
  *	action_reply() fills the reply for a defer or reject: a 3-digit
  *	code, an RFC 3463 enhanced status code and one line of text, built
- *	from the recipient and the verdict's sanitized explanation (and its
- *	TLS-RPT address: the first rua URI of v->tlsrpt as tlsrpt_parse()
- *	reads it, RFC 8460 section 3, when there is one). The whole
+ *	from the recipient and the answer's sanitized explanation (and its
+ *	TLS-RPT address, a->tlsrpt_uri, when there is one: answer.h). The whole
  *	line "CODE DSN TEXT" is at most ACTION_LINE_MAX bytes, so that with
  *	CRLF it fits the 512 octets of RFC 5321 section 4.5.3.1.5; it holds
- *	no CR, LF or other control byte. v may be null (internal error).
+ *	no CR, LF or other control byte. a may be null (internal error).
  *	Returns 0, or -1 when act is not a defer or reject (reply zeroed).
  *	The text is not %-escaped: text_escape_percent() it for
  *	smfi_setreply().
@@ -66,11 +63,8 @@
  *	defer, internal error	451 4.3.0 (RFC 3463 section 3.4)
  *	reject, internal error	554 5.3.0
  *
- *	action_reasons() writes the distinct reason labels of a verdict
- *	(domain-level first, then each failed host's), comma-separated,
- *	or "-" when there is none. Returns 0, or -1 when truncated.
- *
- *	action_tag_add() appends "DOMAIN VERDICT (REASONS)" (plus
+ *	action_tag_add() appends "DOMAIN VERDICT (REASONS)" (REASONS is
+ *	a->reasons, answer_reasons(); plus
  *	" would-ACTION" in monitor mode) to a tag header value, entries
  *	separated by "; ", once per domain. The value stays under
  *	ACTION_TAG_MAX bytes (RFC 5322 section 2.1.1: 998 per line); an
@@ -99,6 +93,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "answer.h"
 #include "conf.h"
 #include "verdict.h"
 
@@ -129,9 +124,8 @@ typedef struct ACTION_REPLY {
 } ACTION_REPLY;
 
 extern void action_decide(const CONF *, int, ACTION *);
-extern int action_reply(const ACTION *, const VERDICT *, const char *, const char *, ACTION_REPLY *);
-extern int action_reasons(const VERDICT *, char *, size_t);
-extern int action_tag_add(char *, size_t, const ACTION *, const VERDICT *, const char *);
+extern int action_reply(const ACTION *, const ANSWER *, const char *, const char *, ACTION_REPLY *);
+extern int action_tag_add(char *, size_t, const ACTION *, const ANSWER *, const char *);
 extern const char *action_name(int);
 extern int action_scope_client(const CONF *, int, const struct sockaddr *);
 extern int action_scope_domain(const CONF *, const char *);

@@ -180,7 +180,7 @@ static int cache_copy(CACHE_POLICY *dst, const CACHE_POLICY *src)
 
 static time_t cache_expires(const CACHE_POLICY *r)
 {
-    if (r->kind == CACHE_KIND_NEGATIVE || r->kind == CACHE_KIND_PROBE)
+    if (r->kind == CACHE_KIND_NEGATIVE || r->kind == CACHE_KIND_PROBE || r->kind == CACHE_KIND_ANSWER)
 	return (r->expires);
     /* RFC 8461 §3.2: max_age is the policy's lifetime in the cache. */
     return (r->fetched + r->max_age);
@@ -618,6 +618,99 @@ int     cache_policy_delete(CACHE *c, const char *domain)
     if (c->store.del)
 	st = c->store.del(c->store.ctx, key);
     return (found || st == STATUS_OK ? STATUS_OK : STATUS_NOTFOUND);
+}
+
+/*
+ * Answers (cache.h): L1 only, never written to a backend. The body is
+ * opaque here; a get copies it into the caller's buffer under the lock,
+ * so that a hit allocates nothing.
+ */
+static int cache_answer_key(char *key, size_t size, const char *domain)
+{
+    if (strlen(domain) >= CACHE_DOMAIN_MAX)
+	return (-1);
+    return (snprintf(key, size, "a:%s", domain) >= (int) size ? -1 : 0);
+}
+
+int     cache_answer_get(CACHE *c, const char *domain, void *head, size_t head_size,
+			         char *tail, size_t tail_size, size_t *tail_len)
+{
+    char    key[CACHE_KEY_MAX];
+    CACHE_ENTRY *e;
+    int     status = STATUS_NOTFOUND;
+
+    *tail_len = 0;
+    if (cache_answer_key(key, sizeof(key), domain) != 0)
+	return (STATUS_NOTFOUND);
+    (void) pthread_mutex_lock(&c->lock);
+    if ((e = cache_find(c, key)) != 0) {
+	if (clock_now() >= e->rec.expires) {
+	    (void) cache_unlink(c, key);
+	} else if (e->rec.len >= head_size && (tail == 0 || e->rec.len - head_size < tail_size)) {
+	    memcpy(head, e->rec.body, head_size);
+	    *tail_len = e->rec.len - head_size;
+	    if (tail) {
+		memcpy(tail, e->rec.body + head_size, *tail_len);
+		tail[*tail_len] = 0;
+	    }
+	    cache_lru_unlink(c, e);
+	    cache_lru_front(c, e);
+	    status = STATUS_OK;
+	}
+    }
+    (void) pthread_mutex_unlock(&c->lock);
+    return (status);
+}
+
+int     cache_answer_put(CACHE *c, const char *domain, const void *body, size_t len, time_t expires)
+{
+    char    key[CACHE_KEY_MAX];
+    CACHE_ENTRY *e = 0;
+    unsigned h;
+    int     status = STATUS_RETRY;
+
+    if (cache_answer_key(key, sizeof(key), domain) != 0 || len > CACHE_ANSWER_BODY_MAX) {
+	status = STATUS_INVAL;
+	goto done;
+    }
+    if ((e = calloc(1, sizeof(*e))) == 0 || (e->rec.body = malloc(len + 1)) == 0)
+	goto done;
+    memcpy(e->rec.body, body, len);
+    e->rec.body[len] = 0;
+    e->rec.len = len;
+    e->rec.kind = CACHE_KIND_ANSWER;
+    e->rec.expires = expires;
+    (void) str_copy(e->key, sizeof(e->key), key);
+    e->bytes = sizeof(*e) + len + 1;
+    (void) pthread_mutex_lock(&c->lock);
+    (void) cache_unlink(c, key);
+    while (c->lru_tail && (c->count >= c->max_entries || c->bytes + (long) e->bytes > c->max_bytes))
+	(void) cache_unlink(c, c->lru_tail->key);
+    h = cache_hash(key);
+    e->next = c->bucket[h];
+    c->bucket[h] = e;
+    cache_lru_front(c, e);
+    c->count++;
+    c->bytes += (long) e->bytes;
+    (void) pthread_mutex_unlock(&c->lock);
+    e = 0;
+    status = STATUS_OK;
+
+done:
+    if (e)
+	cache_entry_free(&e);
+    return (status);
+}
+
+void    cache_answer_drop(CACHE *c, const char *domain)
+{
+    char    key[CACHE_KEY_MAX];
+
+    if (cache_answer_key(key, sizeof(key), domain) != 0)
+	return;
+    (void) pthread_mutex_lock(&c->lock);
+    (void) cache_unlink(c, key);
+    (void) pthread_mutex_unlock(&c->lock);
 }
 
 int     cache_purge_all(CACHE *c)

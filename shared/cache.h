@@ -39,6 +39,13 @@
  *	int	cache_probe_key(char *key, size_t size, const char *host,
  *			int port, int dane)
  *
+ *	int	cache_answer_get(CACHE *cache, const char *domain,
+ *			void *head, size_t head_size, char *tail,
+ *			size_t tail_size, size_t *tail_len)
+ *	int	cache_answer_put(CACHE *cache, const char *domain,
+ *			const void *body, size_t len, time_t expires)
+ *	void	cache_answer_drop(CACHE *cache, const char *domain)
+ *
  *	int	cache_purge_all(CACHE *cache)
  *	void	cache_stats(CACHE *cache, CACHE_STATS *stats)
  *	int	cache_lock(CACHE *cache, const char *domain, int ttl_ms)
@@ -119,6 +126,22 @@
  *	cache_probe_key() writes the record's key, which is also the name
  *	to give cache_lock() for the cluster-wide probe lock; -1 when it
  *	does not fit.
+ *
+ *	An answer record (route.c: the compact answer of a warm decision,
+ *	answer.h) lives in L1 only, under "a:" DOMAIN, and is never
+ *	written to a backend: it is this process's summary of records the
+ *	backend holds. Its body is opaque, at most CACHE_ANSWER_BODY_MAX
+ *	bytes. cache_answer_put() stores a copy until expires (then it is
+ *	dropped when read), replacing the domain's answer; STATUS_INVAL
+ *	when the domain or body is too long, STATUS_RETRY out of memory.
+ *	cache_answer_get() copies the body's first head_size bytes into
+ *	head and the rest into tail, NUL-terminated, with its length in
+ *	*tail_len (nothing is allocated; tail may be null when the rest
+ *	is to be dropped): STATUS_OK, or STATUS_NOTFOUND when there is
+ *	none, it expired, or it is shorter than head_size, or its rest
+ *	does not fit tail_size with a NUL.
+ *	cache_answer_drop() removes it. Answers count against
+ *	memory_entries and memory_bytes with the other L1 records.
  *
  *	cache_purge_all() empties L1 and the backend (only keys under the
  *	key prefix, for Redis). cache_stats() fills counters: lookups,
@@ -202,6 +225,9 @@
 #define CACHE_KIND_POLICY	1
 #define CACHE_KIND_NEGATIVE	2
 #define CACHE_KIND_PROBE	3
+#define CACHE_KIND_ANSWER	4	/* L1 only, never encoded */
+
+#define CACHE_ANSWER_BODY_MAX	(131072)	/* an answer with a socketmap reply */
 
 #define CACHE_PROBE_BODY_MAX	4096
 #define CACHE_PROBE_TTL_MAX	604800L	/* a week */
@@ -272,6 +298,9 @@ extern int cache_negative_put(CACHE *, const char *, const char *, long);
 extern int cache_probe_get(CACHE *, const char *, int, int, int, CACHE_POLICY *);
 extern int cache_probe_put(CACHE *, const char *, int, int, const char *, long);
 extern int cache_probe_key(char *, size_t, const char *, int, int);
+extern int cache_answer_get(CACHE *, const char *, void *, size_t, char *, size_t, size_t *);
+extern int cache_answer_put(CACHE *, const char *, const void *, size_t, time_t);
+extern void cache_answer_drop(CACHE *, const char *);
 extern int cache_purge_all(CACHE *);
 extern void cache_stats(CACHE *, CACHE_STATS *);
 extern int cache_lock(CACHE *, const char *, int);

@@ -217,6 +217,8 @@ static int route_negative_load(ROUTE *r, VERDICT *v)
 	return (0);
     /* Untrusted: a malformed line makes the whole entry a miss. */
     ok = (cache_negative_decode(neg.body, v) == STATUS_OK);
+    if (ok)
+	route_until(v, neg.expires);
     if (!ok && neg.len)
 	log_warn("cache: %s: malformed negative entry ignored", v->domain);
     cache_policy_clear(&neg);
@@ -225,7 +227,7 @@ static int route_negative_load(ROUTE *r, VERDICT *v)
 
 /* Remember that the domain has neither MTA-STS nor a secure MX. */
 
-static void route_negative_store(ROUTE *r, const VERDICT *v)
+static void route_negative_store(ROUTE *r, VERDICT *v)
 {
     char    body[VERDICT_HOSTS_MAX * 270 + 16];
 
@@ -233,6 +235,8 @@ static void route_negative_store(ROUTE *r, const VERDICT *v)
 	return;
     if (cache_negative_put(r->cache, v->domain, body, r->opts.cache_negative_ttl) != STATUS_OK)
 	log_warn("%s: cannot cache the absence of a policy", v->domain);
+    else
+	route_until(v, clock_now() + r->opts.cache_negative_ttl);
 }
 
 /*
@@ -280,6 +284,7 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 	goto done;
     }
     status = STATUS_OK;
+    v->answer_until = clock_now() + ROUTE_ANSWER_MAX_S;
 
     /* A fresh negative entry: the verdict costs no network access. */
     if ((negative = route_negative_load(r, v)) != 0) {
@@ -317,13 +322,16 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
     }
     v->mx_secure = (mx->info.security == DNS_SECURE);
     v->implicit_mx = mx->implicit;
+    /* The answer lives no longer than the MX RRset (RFC 1035 section 3.2.1 TTL). */
+    route_until(v, clock_now() + mx->info.ttl);
     for (i = 0; i < mx->count; i++)
 	if (verdict_add_host(v, mx->host[i].name, mx->host[i].pref) == 0) {
 	    verdict_warn(v, "only the first %d MX hosts are checked", VERDICT_HOSTS_MAX);
 	    break;
 	}
 
-    policy = route_policy_get(r, v, deadline, &reason, &transient, ROUTE_POLICY_RCPT);
+    policy = route_policy_get(r, v, deadline, &reason, &transient,
+			      (flags & ROUTE_REBUILD) ? ROUTE_POLICY_REBUILD : ROUTE_POLICY_RCPT);
     v->dns_ms = (long) (clock_mono_ms() - t0) - v->fetch_ms;
 
     /*
@@ -363,6 +371,9 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 	    any_temp = 1;
     }
     v->dane = any_dane;
+    for (i = 0; i < v->host_count; i++)
+	if (v->host[i].valid_until > 0)
+	    route_until(v, v->host[i].valid_until);
 
     if (any_pass) {
 	v->verdict = VERDICT_OK;
@@ -405,6 +416,12 @@ verdict:
 	    && !v->has_txt && !v->has_policy && v->warn_count == 0 && v->host_count > 0
 	    && r->opts.cache_negative_ttl > 0)
 	    route_negative_store(r, v);
+	else if (!negative && !v->has_policy && !v->mx_secure)
+	    /* Not kept as a negative entry: look again within cache_failure_ttl. */
+	    route_until(v, clock_now() + (r->opts.cache_failure_ttl > 0 ? r->opts.cache_failure_ttl : 0));
+	/* Undecided for now: never reused (route_answer.c). */
+	if (v->verdict == VERDICT_TEMPORARY || limited)
+	    v->answer_until = 0;
 	*out = v;
 	v = 0;
     }

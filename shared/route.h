@@ -16,6 +16,10 @@
  *
  *	int	route_check(ROUTE *route, const char *domain, int budget_ms,
  *			int flags, VERDICT **verdict, WHY *why)
+ *
+ *	int	route_answer(ROUTE *route, const char *domain, int budget_ms,
+ *			int flags, ANSWER *answer, char *reply,
+ *			size_t reply_size, WHY *why)
  * DESCRIPTION
  *	route_create() builds the engine: the resolver (dns.c), libcurl and
  *	OpenSSL initialization, and the policy cache (cache.c). Call it
@@ -98,12 +102,33 @@
  *	section 3) for every verdict, not only for failures (where it is
  *	always looked up, for the sender's reply).
  *
+ *	route_answer() is route_check() for the front ends, at RCPT time:
+ *	it fills the caller's ANSWER (answer.h) and, with ROUTE_SOCKETMAP,
+ *	writes the socketmap reply (socketmap_reply()) into reply. A warm
+ *	decision is one read of the domain's kept answer: no thread, no
+ *	DNS, no parsing, no allocation. The answer is kept until the first
+ *	of its inputs expires: the MX RRset TTL, the policy's next TXT
+ *	recheck (txt_recheck_interval) and its max_age, each host's
+ *	cached probe result and TLSA TTL, and the negative entry (so a
+ *	txt_recheck_interval of 0 keeps no answer for a domain with a
+ *	policy). A temporary verdict is never kept. An expired answer is
+ *	served for up to 5 more minutes (answer->stale set) while one
+ *	background rebuild of the domain runs on the refresh threads
+ *	(stale-while-revalidate; RFC 8461 section 3.3 allows it for the
+ *	policy); without refresh threads it is rebuilt in the lookup.
+ *	A newly fetched policy drops the domain's answer at once. Answers
+ *	live in the cache's L1 (cache.h), in this process only. Flags as
+ *	for route_check(); answers made with other flags are not used.
+ *	Returns as route_check(): STATUS_OK, or STATUS_INVAL for an
+ *	invalid domain.
+ *
  *	On STATUS_OK *verdict is a new VERDICT the caller frees with
  *	verdict_free(). STATUS_INVAL means the domain itself is invalid (why
  *	says why); nothing else fails: every remote problem is in the
  *	verdict.
  */
 
+#include "answer.h"
 #include "cache.h"
 #include "dns.h"
 #include "fetch.h"
@@ -114,6 +139,7 @@
 #define ROUTE_TLSRPT	(1<<0)
 #define ROUTE_FIRST	(1<<1)
 #define ROUTE_CACHED	(1<<2)
+#define ROUTE_SOCKETMAP	(1<<3)	/* route_answer(): with the socketmap reply */
 
 typedef struct ROUTE ROUTE;
 
@@ -148,5 +174,6 @@ typedef struct ROUTE_OPTS {
 extern int route_create(const ROUTE_OPTS *, ROUTE **, WHY *);
 extern void route_free(ROUTE **);
 extern int route_check(ROUTE *, const char *, int, int, VERDICT **, WHY *);
+extern int route_answer(ROUTE *, const char *, int, int, ANSWER *, char *, size_t, WHY *);
 
 #endif

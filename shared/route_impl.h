@@ -21,11 +21,20 @@
  *
  *	void	route_refresh_start(ROUTE *r)
  *	void	route_refresh_stop(ROUTE *r)
- *	int	route_refresh_enqueue(ROUTE *r, const char *domain, int mode)
+ *	int	route_refresh_enqueue(ROUTE *r, const char *domain, int mode,
+ *			int flags)
+ *
+ *	void	route_answer_rebuild(ROUTE *r, const char *domain, int flags)
+ *
+ *	void	route_until(VERDICT *v, time_t t)
  *	void	route_refresh_seen(ROUTE *r, const char *domain)
  *
  *	int	route_left(long long deadline, int cap)
  * DESCRIPTION
+ *	route_until() lowers v->answer_until to t: the verdict may be
+ *	reused until then at most (route_answer.c); t <= clock_now() means
+ *	not at all.
+ *
  *	Not an API: only the route*.c files include this. struct ROUTE
  *	is defined here; see each file for its functions. route_left()
  *	gives the milliseconds left before a deadline, capped, never
@@ -66,10 +75,16 @@
 #define ROUTE_POLICY_RCPT	0	/* a lookup: stale-while-revalidate */
 #define ROUTE_POLICY_RECHECK	1	/* background: TXT recheck, fetch on a new id */
 #define ROUTE_POLICY_REFETCH	2	/* background: fetch even with the same id */
+#define ROUTE_POLICY_REBUILD	3	/* background answer rebuild: recheck now, a use */
+
+#define ROUTE_REBUILD		(1<<8)	/* route_check() from route_answer_rebuild() */
+#define ROUTE_STALE_S		300	/* an expired answer is served this long, rebuilding */
+#define ROUTE_ANSWER_MAX_S	86400	/* no answer lives longer */
 
 typedef struct ROUTE_JOB {
     char    domain[DOMAIN_MAX + 1];
-    int     mode;			/* ROUTE_POLICY_RECHECK or _REFETCH */
+    int     mode;			/* ROUTE_POLICY_RECHECK, _REFETCH or _REBUILD */
+    int     flags;			/* _REBUILD: the answer's ROUTE_* flags */
 } ROUTE_JOB;
 
 typedef struct ROUTE_SEEN {
@@ -114,6 +129,7 @@ struct ROUTE {
     pthread_t scheduler_tid;
     ROUTE_WORKER_ARG refresh_arg[ROUTE_REFRESH_MAX];
     char    refresh_busy[ROUTE_REFRESH_MAX][DOMAIN_MAX + 1];
+    int     refresh_busy_mode[ROUTE_REFRESH_MAX];
     ROUTE_JOB queue[ROUTE_QUEUE_MAX];
     int     queue_head;
     int     queue_len;
@@ -126,8 +142,17 @@ extern void route_host_run(ROUTE *, VERDICT *, const POLICY *, long long, int, i
 extern POLICY *route_policy_get(ROUTE *, VERDICT *, long long, int *, int *, int);
 extern void route_refresh_start(ROUTE *);
 extern void route_refresh_stop(ROUTE *);
-extern int route_refresh_enqueue(ROUTE *, const char *, int);
+extern int route_refresh_enqueue(ROUTE *, const char *, int, int);
+extern void route_answer_rebuild(ROUTE *, const char *, int);
 extern void route_refresh_seen(ROUTE *, const char *);
+
+/* An input of v expires at t: the answer lives no longer (route_answer.c). */
+
+static inline void route_until(VERDICT *v, time_t t)
+{
+    if (t < v->answer_until)
+	v->answer_until = t;
+}
 
 /* Milliseconds left before the deadline, capped, never negative. */
 

@@ -187,6 +187,8 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     put.len = res.len;
     if (cache_policy_put(r->cache, v->domain, &put) != STATUS_OK)
 	log_warn("%s: cannot cache the MTA-STS policy", v->domain);
+    /* An answer made from the policy before this one is wrong now. */
+    cache_answer_drop(r->cache, v->domain);
 
 done:
     if (locked)
@@ -240,6 +242,7 @@ POLICY *route_policy_get(ROUTE *r, VERDICT *v, long long deadline, int *reason, 
     POLICY *policy = 0;
     WHY     why;
     int     have_cache;
+    int     swr = 0;			/* answered from the cache, recheck queued or not due */
     int     txt_temp = 0;
     int     st;
     time_t  now = clock_now();
@@ -261,10 +264,11 @@ POLICY *route_policy_get(ROUTE *r, VERDICT *v, long long deadline, int *reason, 
     if (mode == ROUTE_POLICY_RCPT && have_cache && r->opts.txt_recheck_interval > 0
 	&& policy_parse(cached.body, cached.len, &policy, 0) == STATUS_OK) {
 	if (now - (cached.checked ? cached.checked : cached.fetched) < r->opts.txt_recheck_interval
-	    || route_refresh_enqueue(r, v->domain, ROUTE_POLICY_RECHECK) == 0) {
+	    || route_refresh_enqueue(r, v->domain, ROUTE_POLICY_RECHECK, 0) == 0) {
 	    v->has_txt = 1;
 	    (void) str_copy(v->txt_id, sizeof(v->txt_id), cached.txt_id);
 	    v->policy_cached = 1;
+	    swr = 1;
 	    goto found;
 	}
 	policy_free(&policy);
@@ -325,9 +329,24 @@ POLICY *route_policy_get(ROUTE *r, VERDICT *v, long long deadline, int *reason, 
     }
 
 found:
-    if (policy && mode == ROUTE_POLICY_RCPT)
+    if (policy && (mode == ROUTE_POLICY_RCPT || mode == ROUTE_POLICY_REBUILD))
 	route_refresh_seen(r, v->domain);
     if (policy) {
+	/*
+	 * The answer lives no longer than the policy (RFC 8461 section 3.2:
+	 * max_age from the fetch) and no longer than its next TXT recheck
+	 * (section 3.3); without a recheck interval the TXT record is
+	 * looked at for every lookup, so the answer is not reused.
+	 */
+	if (have_cache && v->policy_cached && strcmp(cached.txt_id, v->txt_id) == 0)
+	    route_until(v, cached.fetched + policy->max_age);
+	else
+	    route_until(v, now + policy->max_age);
+	if (r->opts.txt_recheck_interval <= 0)
+	    route_until(v, now);
+	else
+	    route_until(v, (swr ? (cached.checked ? cached.checked : cached.fetched) : now)
+			+ r->opts.txt_recheck_interval);
 	v->has_policy = 1;
 	v->policy_mode = policy->mode;
 	v->policy_max_age = policy->max_age;

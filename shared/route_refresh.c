@@ -7,7 +7,8 @@
  *	stale-while-revalidate jobs and proactive refetch before max_age
  * DESCRIPTION
  *	A small pool of workers takes jobs (a domain and a mode) from a
- *	bounded queue; a domain is queued or in flight at most once. The
+ *	bounded queue; a domain is queued or in flight at most once for a
+ *	policy job and once for an answer rebuild (route_answer.c). The
  *	scheduler remembers the domains whose policy was used in the last day
  *	(route_refresh_seen(), hashed, capped) and queues a proactive refetch
  *	refresh_ahead before a policy's max_age ends. route_refresh_start()
@@ -88,8 +89,9 @@ void    route_refresh_seen(ROUTE *r, const char *domain)
  * or dropped because the queue is full (a later lookup queues it
  * again); -1: there are no refresh threads.
  */
-int     route_refresh_enqueue(ROUTE *r, const char *domain, int mode)
+int     route_refresh_enqueue(ROUTE *r, const char *domain, int mode, int flags)
 {
+    int     rebuild = (mode == ROUTE_POLICY_REBUILD);
     int     i;
     int     status = 0;
 
@@ -99,16 +101,18 @@ int     route_refresh_enqueue(ROUTE *r, const char *domain, int mode)
 	goto done;
     }
     for (i = 0; i < r->refresh_threads; i++)
-	if (strcmp(r->refresh_busy[i], domain) == 0)
+	if (strcmp(r->refresh_busy[i], domain) == 0 && (r->refresh_busy_mode[i] == ROUTE_POLICY_REBUILD) == rebuild)
 	    goto done;
     for (i = 0; i < r->queue_len; i++)
-	if (strcmp(r->queue[(r->queue_head + i) % ROUTE_QUEUE_MAX].domain, domain) == 0)
+	if (strcmp(r->queue[(r->queue_head + i) % ROUTE_QUEUE_MAX].domain, domain) == 0
+	    && (r->queue[(r->queue_head + i) % ROUTE_QUEUE_MAX].mode == ROUTE_POLICY_REBUILD) == rebuild)
 	    goto done;
     if (r->queue_len >= ROUTE_QUEUE_MAX)
 	goto done;
     i = (r->queue_head + r->queue_len) % ROUTE_QUEUE_MAX;
     (void) str_copy(r->queue[i].domain, sizeof(r->queue[i].domain), domain);
     r->queue[i].mode = mode;
+    r->queue[i].flags = flags;
     r->queue_len++;
     (void) pthread_cond_broadcast(&r->refresh_cond);
 
@@ -163,8 +167,12 @@ static void *route_refresh_worker(void *arg)
 	r->queue_head = (r->queue_head + 1) % ROUTE_QUEUE_MAX;
 	r->queue_len--;
 	(void) str_copy(r->refresh_busy[wa->slot], sizeof(r->refresh_busy[0]), job.domain);
+	r->refresh_busy_mode[wa->slot] = job.mode;
 	(void) pthread_mutex_unlock(&r->refresh_lock);
-	route_refresh_run(r, &job);
+	if (job.mode == ROUTE_POLICY_REBUILD)
+	    route_answer_rebuild(r, job.domain, job.flags);
+	else
+	    route_refresh_run(r, &job);
 	(void) pthread_mutex_lock(&r->refresh_lock);
 	r->refresh_busy[wa->slot][0] = 0;
     }
@@ -231,7 +239,7 @@ static void route_refresh_scan(ROUTE *r)
 	}
 	(void) pthread_mutex_unlock(&r->refresh_lock);
 	if (e && now >= next)
-	    (void) route_refresh_enqueue(r, due[i], ROUTE_POLICY_REFETCH);
+	    (void) route_refresh_enqueue(r, due[i], ROUTE_POLICY_REFETCH, 0);
     }
     free(due);
 }

@@ -28,7 +28,7 @@
  *	action_tag_add(): the value stays within the buffer and under
  *	ACTION_TAG_MAX, holds only clean text, a domain is added once (a
  *	second add returns 0 or -1, never 1), and it returns 1 only when the
- *	value grew. action_reasons() stays in its buffer, says -1 when it
+ *	value grew. answer_reasons() stays in its buffer, says -1 when it
  *	truncated, and gives "-" for no reason.
  *
  *	A broken property calls abort(), which libFuzzer reports as a crash
@@ -122,7 +122,7 @@ out:
 
 /* fuzz_reply - action_reply() and the escaping of its text */
 
-static void fuzz_reply(const ACTION *act, const VERDICT *v, const char *domain,
+static void fuzz_reply(const ACTION *act, const ANSWER *v, const char *domain,
 		               const char *rcpt)
 {
     static const ACTION_REPLY zero;
@@ -160,7 +160,7 @@ static void fuzz_reply(const ACTION *act, const VERDICT *v, const char *domain,
 
 /* fuzz_tags - action_tag_add() over several domains, with repeats */
 
-static void fuzz_tags(const ACTION *act, VERDICT *v, char **field, int nfield, size_t size)
+static void fuzz_tags(const ACTION *act, const ANSWER *v, char **field, int nfield, size_t size)
 {
     char   *header;
     char    before[ACTION_TAG_MAX + 2];
@@ -192,7 +192,7 @@ static void fuzz_tags(const ACTION *act, VERDICT *v, char **field, int nfield, s
     free(header);
 }
 
-/* fuzz_reasons - action_reasons() into buffers of several sizes */
+/* fuzz_reasons - answer_reasons() into buffers of several sizes */
 
 static void fuzz_reasons(const VERDICT *v)
 {
@@ -202,20 +202,20 @@ static void fuzz_reasons(const VERDICT *v)
 
     for (size = v->host_count % 4; size <= sizeof(buf); size += sizeof(buf) - 3) {
 	memset(buf, 'x', sizeof(buf));
-	rc = action_reasons(v, buf, size);
+	rc = answer_reasons(v, buf, size);
 	if (size == 0) {
 	    if (rc != -1)
-		fuzz_fail("action_reasons into 0 octets did not fail");
+		fuzz_fail("answer_reasons into 0 octets did not fail");
 	    continue;
 	}
 	if (strnlen(buf, size) >= size)
-	    fuzz_fail("action_reasons: not NUL-terminated in its buffer");
+	    fuzz_fail("answer_reasons: not NUL-terminated in its buffer");
 	if (!fuzz_clean(buf))
-	    fuzz_fail("action_reasons: unclean label");
+	    fuzz_fail("answer_reasons: unclean label");
 	if (size == sizeof(buf) && rc != 0)
-	    fuzz_fail("action_reasons: truncated in a large buffer");
+	    fuzz_fail("answer_reasons: truncated in a large buffer");
 	if (rc == 0 && buf[0] == 0)
-	    fuzz_fail("action_reasons: empty instead of \"-\"");
+	    fuzz_fail("answer_reasons: empty instead of \"-\"");
     }
 }
 
@@ -232,6 +232,7 @@ static void fuzz_log(int sev, const char *line)
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static VERDICT v;
+    static ANSWER a;
     char   *copy;
     char   *field[FUZZ_FIELDS];
     char   *p;
@@ -292,14 +293,15 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
 	(void) text_sanitize(v.explanation, sizeof(v.explanation), field[4 % nfield]);
 
-    fuzz_reply(&act, &v, data[1] & 0x20 ? 0 : field[1], field[0]);
+    answer_from_verdict(&v, &a);
+    fuzz_reply(&act, &a, data[1] & 0x20 ? 0 : field[1], field[0]);
     if (data[1] & 0x40)
 	fuzz_reply(&act, 0, field[1], 0);
     fuzz_reasons(&v);
     if (data[1] & 0x80)
-	fuzz_tags(&act, data[2] & 1 ? 0 : &v, field, nfield, 1 + (data[2] % 96));
+	fuzz_tags(&act, data[2] & 1 ? 0 : &a, field, nfield, 1 + (data[2] % 96));
     else
-	fuzz_tags(&act, &v, field, nfield, ACTION_TAG_MAX + 1);
+	fuzz_tags(&act, &a, field, nfield, ACTION_TAG_MAX + 1);
     fuzz_escape(field[0], 1 + data[3] % 64);
     free(copy);
     return (0);

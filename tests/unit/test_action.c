@@ -118,6 +118,16 @@ static void test_action_decide(void **state)
     assert_true(n >= 25);
 }
 
+/* The front ends' view of a verdict (answer.h); one at a time. */
+
+static const ANSWER *ans_of(const VERDICT *v)
+{
+    static ANSWER a;
+
+    answer_from_verdict(v, &a);
+    return (&a);
+}
+
 /* action-reply.txt */
 
 static int reply_row(void *ctx, int lineno, int nfield, char **field)
@@ -140,7 +150,7 @@ static int reply_row(void *ctx, int lineno, int nfield, char **field)
     memset(&act, 0, sizeof(act));
     act.verdict = v->verdict;
     act.configured = act.action = row_action(field[1], "action-reply.txt", lineno);
-    ret = action_reply(&act, v->verdict == ACTION_INTERNAL_ERROR ? 0 : v, field[3], field[2], &reply);
+    ret = action_reply(&act, v->verdict == ACTION_INTERNAL_ERROR ? 0 : ans_of(v), field[3], field[2], &reply);
     if (strcmp(field[6], "-") == 0) {
 	if (ret != -1 || reply.code[0] || reply.text[0])
 	    fail_msg("action-reply.txt:%d: want no reply, got %d \"%s\"", lineno, ret, reply.text);
@@ -231,7 +241,7 @@ static int tag_row(void *ctx, int lineno, int nfield, char **field)
 	act.monitor = 1;
 	act.configured = row_action(field[3], "action-tag.txt", lineno);
     }
-    ret = action_tag_add(ts->header, sizeof(ts->header), &act, v, field[0]);
+    ret = action_tag_add(ts->header, sizeof(ts->header), &act, ans_of(v), field[0]);
     if (ret != (field[4][0] == '1' ? 1 : 0))
 	fail_msg("action-tag.txt:%d: returned %d, want %s", lineno, ret, field[4]);
     if (strcmp(ts->header, field[5]) != 0)
@@ -274,7 +284,7 @@ static void test_action_tag_cap(void **state)
 	v = verdict_create(dom);
 	v->verdict = VERDICT_TEMPORARY;
 	v->reason = REASON_TIMEOUT;
-	switch (action_tag_add(header, sizeof(header), &act, v, dom)) {
+	switch (action_tag_add(header, sizeof(header), &act, ans_of(v), dom)) {
 	case 1:
 	    added++;
 	    assert_int_equal(full, 0);		/* nothing after the first miss */
@@ -321,23 +331,23 @@ static void test_action_tag_empty_domain(void **state)
     (void) alarm(10);
     for (i = 0; start[i]; i++) {
 	(void) snprintf(header, sizeof(header), "%s", start[i]);
-	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 1);
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, ans_of(v), ""), 1);
 	assert_true(strlen(header) > strlen(start[i]));
-	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 0);
-	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "c.test"), 1);
-	assert_int_equal(action_tag_add(header, sizeof(header), &act, v, ""), 0);
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, ans_of(v), ""), 0);
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, ans_of(v), "c.test"), 1);
+	assert_int_equal(action_tag_add(header, sizeof(header), &act, ans_of(v), ""), 0);
     }
     (void) alarm(0);
 
     /* Overlapping occurrences: "   " follows "; " plus a space. */
     (void) snprintf(header, sizeof(header), "a.test temporary (-)");
-    assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "   "), 1);
-    assert_int_equal(action_tag_add(header, sizeof(header), &act, v, "   "), 0);
+    assert_int_equal(action_tag_add(header, sizeof(header), &act, ans_of(v), "   "), 1);
+    assert_int_equal(action_tag_add(header, sizeof(header), &act, ans_of(v), "   "), 0);
 
     /* A buffer too small for any entry: -1, never "added" (fuzz_action). */
     for (i = 1; i < 8; i++) {
 	header[0] = 0;
-	assert_int_equal(action_tag_add(header, (size_t) i, &act, v, "a.test"), -1);
+	assert_int_equal(action_tag_add(header, (size_t) i, &act, ans_of(v), "a.test"), -1);
 	assert_true(strlen(header) < (size_t) i);
     }
     verdict_free(&v);

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * NAME
+ *	route_answer 3
+ * SUMMARY
+ *	the warm path: a domain's compact answer, served from the cache
+ *	until the first of its inputs expires, rebuilt in the background
+ * DESCRIPTION
+ *	See route.h (route_answer()). The answer of a domain is kept in the
+ *	cache's L1 (cache_answer_put(), in-process only) as one body: a
+ *	ROUTE_ANSWER_HEAD (the flags it was made with and the ANSWER) and,
+ *	with ROUTE_SOCKETMAP, the socketmap reply after it. A hit copies
+ *	both out under the cache's lock: no thread, no DNS, no parsing, no
+ *	allocation.
+ *
+ *	Lifetime: the verdict's answer_until (route.c sets it to the
+ *	earliest expiry of its inputs: the MX RRset TTL, the policy's
+ *	recheck time and max_age, each host's probe result and TLSA TTL,
+ *	the negative entry). Past it, the answer is served stale for at
+ *	most ROUTE_STALE_S seconds while one background rebuild per domain
+ *	runs on the refresh threads (RFC 8461 section 3.3 lets a sender
+ *	use a cached policy while it is refreshed; RFC 8767 section 5 is
+ *	the same idea for DNS data, bounded in time). Without refresh
+ *	threads, or with a full queue, an expired answer is rebuilt in the
+ *	lookup (the cold path). A temporary verdict is never kept.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "cache.h"
+#include "clock.h"
+#include "domain.h"
+#include "log.h"
+#include "socketmap.h"
+#include "status.h"
+#include "str.h"
+#include "verdict.h"
+#include "route_impl.h"
+
+typedef struct ROUTE_ANSWER_HEAD {
+    int     flags;			/* ROUTE_* it was made with */
+    ANSWER  answer;
+} ROUTE_ANSWER_HEAD;
+
+/* The flags that make a different answer. */
+
+#define ROUTE_ANSWER_FLAGS	(ROUTE_FIRST | ROUTE_CACHED | ROUTE_SOCKETMAP)
+
+/*
+ * Make the answer from v and keep it when it may be reused. With
+ * ROUTE_SOCKETMAP the reply is written into reply (the caller's) and kept
+ * after the head.
+ */
+static void route_answer_make(ROUTE *r, const VERDICT *v, int flags, ANSWER *ans, char *reply,
+			              size_t reply_size)
+{
+    ROUTE_ANSWER_HEAD *head = 0;
+    const char *basis = "";
+    size_t  len = 0;
+    char   *body = 0;
+
+    answer_from_verdict(v, ans);
+    if ((flags & ROUTE_SOCKETMAP) && reply && reply_size > 0) {
+	ans->socketmap_status = socketmap_reply(v, reply, reply_size, &ans->socketmap_flags, &basis);
+	(void) str_copy(ans->socketmap_basis, sizeof(ans->socketmap_basis), basis);
+	ans->socketmap_len = len = strlen(reply);
+    }
+    if (ans->until <= ans->built || v->verdict == VERDICT_TEMPORARY)
+	return;
+    if (sizeof(*head) + len > CACHE_ANSWER_BODY_MAX || (body = malloc(sizeof(*head) + len)) == 0)
+	return;
+    head = (ROUTE_ANSWER_HEAD *) body;
+    memset(head, 0, sizeof(*head));
+    head->flags = flags & ROUTE_ANSWER_FLAGS;
+    head->answer = *ans;
+    if (len)
+	memcpy(body + sizeof(*head), reply, len);
+    if (cache_answer_put(r->cache, v->domain, body, sizeof(*head) + len, ans->until + ROUTE_STALE_S) != STATUS_OK)
+	log_warn("%s: cannot keep the answer in memory", v->domain);
+    free(body);
+}
+
+/* The cold path: the engine's whole check, then the answer. */
+
+static int route_answer_cold(ROUTE *r, const char *domain, int budget_ms, int flags, ANSWER *ans,
+			             char *reply, size_t reply_size, WHY *why)
+{
+    VERDICT *v = 0;
+    int     status;
+
+    status = route_check(r, domain, budget_ms, flags & ~ROUTE_SOCKETMAP, &v, why);
+    if (status == STATUS_OK && v)
+	route_answer_make(r, v, flags, ans, reply, reply_size);
+    verdict_free(&v);
+    return (status);
+}
+
+/* Background rebuild (route_refresh.c): the whole check, with its own budget. */
+
+void    route_answer_rebuild(ROUTE *r, const char *domain, int flags)
+{
+    char   *reply = 0;
+    ANSWER  ans;
+    WHY     why;
+    int     budget = r->opts.dns_timeout_ms * 3 + r->opts.fetch_timeout_ms
+    + r->opts.probe_connect_timeout_ms + r->opts.probe_read_timeout_ms * 4;
+
+    why.text[0] = 0;
+    if ((flags & ROUTE_SOCKETMAP) && (reply = malloc(SOCKETMAP_REPLY_MAX + 1)) == 0)
+	return;
+    (void) route_answer_cold(r, domain, budget, flags | ROUTE_REBUILD, &ans, reply,
+			     reply ? SOCKETMAP_REPLY_MAX + 1 : 0, &why);
+    free(reply);
+}
+
+int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER *ans, char *reply,
+		             size_t reply_size, WHY *why)
+{
+    char    domain[DOMAIN_MAX + 1];
+    ROUTE_ANSWER_HEAD head;
+    size_t  len = 0;
+    time_t  now;
+    int     status;
+
+    memset(ans, 0, sizeof(*ans));
+    if (reply && reply_size)
+	reply[0] = 0;
+    if ((status = domain_normalize(in, domain, sizeof(domain), why)) != STATUS_OK)
+	goto done;
+    flags &= ROUTE_ANSWER_FLAGS;
+    if (cache_answer_get(r->cache, domain, &head, sizeof(head), (flags & ROUTE_SOCKETMAP) ? reply : 0,
+			 reply_size, &len) == STATUS_OK && head.flags == flags) {
+	now = clock_now();
+	*ans = head.answer;
+	if (now < ans->until)
+	    goto done;
+	/* Stale: one background rebuild, this lookup answers now. */
+	if (now < ans->until + ROUTE_STALE_S && route_refresh_enqueue(r, domain, ROUTE_POLICY_REBUILD, flags) == 0) {
+	    ans->stale = 1;
+	    goto done;
+	}
+	memset(ans, 0, sizeof(*ans));
+	if (reply && reply_size)
+	    reply[0] = 0;
+    }
+    status = route_answer_cold(r, domain, budget_ms, flags, ans, reply, reply_size, why);
+
+done:
+    return (status);
+}
