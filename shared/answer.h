@@ -61,7 +61,8 @@ typedef struct ANSWER {
     int     policy_mx_count;		/* mx patterns of the policy in force */
     time_t  built;			/* clock_now() when made */
     time_t  until;			/* reusable until; <= built: not at all */
-    int     stale;			/* served past until (route_answer()) */
+    int     kept;			/* served from the kept answer (route_answer()) */
+    int     stale;			/* kept, and served past until (route_answer()) */
     char    domain[DOMAIN_MAX + 1];
     char    reasons[ANSWER_REASONS_MAX];	/* answer_reasons() */
     char    explanation[VERDICT_TEXT_MAX];

@@ -134,6 +134,7 @@ int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER 
 			 reply_size, &len) == STATUS_OK && head.flags == flags) {
 	now = clock_now();
 	*ans = head.answer;
+	ans->kept = 1;
 	if (now < ans->until)
 	    goto done;
 	/* Stale: one background rebuild, this lookup answers now. */

@@ -10,21 +10,55 @@
  *	Builds one engine from CONFIG (as the daemons do) and runs each
  *	STEP in order: "!COMMAND" runs COMMAND with system(3) (to change the
  *	world between checks); "+DOMAIN" checks with ROUTE_FIRST (as the
- *	front ends do); anything else is a domain to check. Each check
- *	prints one line:
+ *	front ends do); "=DOMAIN" asks route_answer() with ROUTE_FIRST (the
+ *	warm path of the front ends), "=DOMAIN*N" N times; anything else
+ *	is a domain to check. Each check prints one line:
  *	DOMAIN VERDICT cached=0|1 has_policy=0|1 reason=LABEL total_ms=N warnings=W1|W2
+ *	and each answer step one line:
+ *	=DOMAIN VERDICT kept=0|1 stale=0|1 reasons=R life=S same=N
+ *	(life: seconds the answer may be kept, from when it was made; same:
+ *	how many of the N answers had the first one's verdict and reasons;
+ *	the flags are the last answer's).
  *	so that tests can watch the policy cache (RFC 8461 section 5.1)
  *	across changes of the world. Exit 0, or 1 on setup errors.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conf.h"
 #include "route.h"
 #include "route_conf.h"
 #include "status.h"
 #include "verdict.h"
+
+/* "=DOMAIN[*N]": route_answer() N times, one line. */
+
+static void answer_step(ROUTE *route, CONF *conf, const char *arg)
+{
+    char    domain[300];
+    const char *star = strchr(arg, '*');
+    ANSWER  first, a;
+    WHY     why;
+    long    n = star ? atol(star + 1) : 1;
+    long    same = 0;
+    long    k;
+
+    (void) snprintf(domain, sizeof(domain), "%.*s", star ? (int) (star - arg) : (int) strlen(arg), arg);
+    for (k = 0; k < n; k++) {
+	if (route_answer(route, domain, route_conf_budget_ms(conf), ROUTE_FIRST, &a, 0, 0, &why) != STATUS_OK) {
+	    printf("=%s error %s\n", domain, why.text);
+	    return;
+	}
+	if (k == 0)
+	    first = a;
+	if (a.verdict == first.verdict && strcmp(a.reasons, first.reasons) == 0)
+	    same++;
+    }
+    printf("=%s %s kept=%d stale=%d reasons=%s life=%ld same=%ld\n", domain, verdict_name(a.verdict), a.kept,
+	   a.stale, a.reasons, a.until > a.built ? (long) (a.until - a.built) : 0L, same);
+}
 
 int     main(int argc, char **argv)
 {
@@ -53,6 +87,10 @@ int     main(int argc, char **argv)
 	    fflush(stdout);
 	    if (system(argv[i] + 1) != 0)
 		printf("step failed: %s\n", argv[i] + 1);
+	    continue;
+	}
+	if (argv[i][0] == '=') {
+	    answer_step(route, conf, argv[i] + 1);
 	    continue;
 	}
 	int     flags = argv[i][0] == '+' ? ROUTE_FIRST : 0;

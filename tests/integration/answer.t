@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Integration test (TAP): the warm path (route_answer(), issue 12) in one
+# running engine, in the tofu world: the first answer is made, the next
+# ones are the kept answer; 300 warm answers create no thread (counted
+# by the PIDs the world's PID namespace hands out); an expired answer is
+# served stale while one background rebuild runs, which picks up a new
+# TXT id and fetches its policy; a temporary verdict is never kept.
+# Needs root.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${STS_BUILDDIR:-$top}/tests/tools/route-steps
+out=$(mktemp)
+if [ "${1:-}" = --inside ]; then
+  knot="knotc -c $STS_WORLD/dns/knot.conf"
+  txt() { echo "$knot zone-begin tofu.test && $knot zone-unset tofu.test _mta-sts TXT && ${1:+$knot zone-set tofu.test _mta-sts 0 TXT '\"$1\"' &&} $knot zone-commit tofu.test >/dev/null"; }
+  # Answers of a domain with a policy live until the next TXT recheck.
+  conf=$STS_WORLD/answer.conf
+  { cat "$STS_WORLD_CONF"; echo "txt_recheck_interval = 4s"; echo "dns_timeout = 1s"; } > "$conf"
+  exec "$bin" "$conf" =tofu.test =tofu.test \
+    "!sh -c 'echo pid=\$\$'" "=tofu.test*300" "!sh -c 'echo pid=\$\$'" \
+    "!sleep 5" =tofu.test "!sleep 1" =tofu.test \
+    "!$(txt 'v=STSv1; id=2')" "!sleep 5" =tofu.test "!sleep 1" \
+    "!grep -c 'GET /.well-known' $STS_WORLD/https/access.log | sed 's/^/gets=/'" =tofu.test \
+    "!kill -STOP \$(pgrep -x knotd)" =absent.tofu.test =absent.tofu.test "!kill -CONT \$(pgrep -x knotd)"
+fi
+if [ ! -x "$bin" ]; then echo "1..1"; echo "not ok 1 - $bin is built"; exit 1; fi
+"$top/tests/world/run" tofu -- "$0" --inside > "$out" 2>&1
+n=0
+line() { grep -E '^(=|gets=|pid=)' "$out" | sed -n "${1}p"; }
+check() {  # check DESCRIPTION LINE-NUMBER-OF-RESULT PATTERN...
+  desc=$1 nth=$2; shift 2
+  n=$((n + 1))
+  l=$(line "$nth")
+  for pat in "$@"; do
+    if ! printf '%s\n' "$l" | grep -qE -- "$pat"; then
+      echo "not ok $n - $desc"; sed 's/^/#   /' "$out" | tail -n 16; return
+    fi
+  done
+  echo "ok $n - $desc"
+}
+echo "1..12"
+check "first answer: made by the engine, kept for the TXT recheck interval" 1 \
+  '^=tofu.test ok kept=0 stale=0 reasons=- life=[34] '
+check "second answer: the kept one" 2 '^=tofu.test ok kept=1 stale=0 '
+check "300 warm answers: all the same, all kept" 4 '^=tofu.test ok kept=1 stale=0 .* same=300$'
+n=$((n + 1))
+p1=$(line 3 | sed -n 's/^pid=//p'); p2=$(line 5 | sed -n 's/^pid=//p')
+if [ -n "$p1" ] && [ -n "$p2" ] && [ $((p2 - p1)) -lt 30 ]; then
+  echo "ok $n - 300 warm answers created no thread (PIDs $p1 -> $p2)"
+else
+  echo "not ok $n - 300 warm answers created no thread (PIDs $p1 -> $p2)"
+fi
+check "expired: served stale at once, a rebuild queued" 6 '^=tofu.test ok kept=1 stale=1 '
+check "after the background rebuild: fresh again" 7 '^=tofu.test ok kept=1 stale=0 '
+check "new TXT id: the stale answer still serves" 8 '^=tofu.test ok kept=1 stale=1 '
+check "the background rebuild fetched the new id's policy" 9 '^gets=2$'
+check "then the rebuilt answer serves" 10 '^=tofu.test ok kept=1 stale=0 '
+check "DNS down: a temporary verdict ..." 11 '^=absent.tofu.test temporary kept=0 '
+check "... is never kept" 12 '^=absent.tofu.test temporary kept=0 '
+rm -f "$out"
