@@ -783,6 +783,50 @@ int     cache_probe_key(char *key, size_t size, const char *host, int port, int 
     return (snprintf(key, size, "p:%s:%d:%d", host, port, dane ? 1 : 0) >= (int) size ? -1 : 0);
 }
 
+void    cache_probe_prefetch(CACHE *c, const char *const *hosts, int count, int port, int secure)
+{
+    char    keys[CACHE_MGET_MAX][CACHE_KEY_MAX];
+    const char *want[CACHE_MGET_MAX];
+    unsigned char *vals[CACHE_MGET_MAX];
+    size_t  lens[CACHE_MGET_MAX];
+    int     st[CACHE_MGET_MAX];
+    CACHE_POLICY rec;
+    CACHE_ENTRY *e;
+    time_t  now = clock_now();
+    int     n = 0;
+    int     i, dane;
+
+    if (c->store.mget == 0)
+	return;
+    (void) pthread_mutex_lock(&c->lock);
+    for (i = 0; i < count; i++)
+	for (dane = 0; dane <= (secure ? 1 : 0) && n < CACHE_MGET_MAX; dane++) {
+	    if (cache_probe_key(keys[n], sizeof(keys[n]), hosts[i], port, dane) != 0)
+		continue;
+	    if ((e = cache_find(c, keys[n])) != 0 && now < cache_expires(&e->rec))
+		continue;			/* fresh in L1 */
+	    want[n] = keys[n];
+	    n++;
+	}
+    (void) pthread_mutex_unlock(&c->lock);
+    if (n == 0 || c->store.mget(c->store.ctx, want, n, vals, lens, st) != STATUS_OK)
+	return;
+    for (i = 0; i < n; i++) {
+	if (st[i] != STATUS_OK)
+	    continue;
+	if (cache_decode(vals[i], lens[i], &rec) != STATUS_OK || rec.kind != CACHE_KIND_PROBE) {
+	    /* Backend data is untrusted: the host's own get deals with it (a miss, a warning). */
+	    cache_policy_clear(&rec);
+	} else if (now < cache_expires(&rec)) {
+	    (void) cache_l1_put(c, want[i], &rec);
+	    cache_policy_clear(&rec);
+	} else {
+	    cache_policy_clear(&rec);
+	}
+	free(vals[i]);
+    }
+}
+
 int     cache_probe_get(CACHE *c, const char *host, int port, int dane, int shared, CACHE_POLICY *out)
 {
     char    key[CACHE_KEY_MAX];

@@ -38,6 +38,8 @@
  *			int dane, const char *body, long ttl)
  *	int	cache_probe_key(char *key, size_t size, const char *host,
  *			int port, int dane)
+ *	void	cache_probe_prefetch(CACHE *cache, const char *const *hosts,
+ *			int count, int port, int secure)
  *
  *	int	cache_answer_get(CACHE *cache, const char *domain,
  *			void *head, size_t head_size, char *tail,
@@ -123,6 +125,13 @@
  *	marker CACHE_PROBE_NO_DANE for the same lifetime, which
  *	cache_probe_get() answers as STATUS_NOTFOUND: every key the engine
  *	reads is also written, and the marker is served from L1.
+ *	cache_probe_prefetch() reads, in one round trip (Redis MGET), the
+ *	probe records of count MX hosts (at most CACHE_MGET_MAX / 2) that
+ *	the next cache_probe_get() calls of a decision will ask for: the
+ *	DANE=0 key of each, and with secure (a DNSSEC-secure MX RRset)
+ *	also the DANE=1 key, leaving out those fresh in L1; what it finds
+ *	fills L1. Without a backend that can (LMDB: reads are local) it
+ *	does nothing. It changes no answer, only the number of round trips.
  *	cache_probe_key() writes the record's key, which is also the name
  *	to give cache_lock() for the cluster-wide probe lock; -1 when it
  *	does not fit.
@@ -228,6 +237,7 @@
 #define CACHE_KIND_ANSWER	4	/* L1 only, never encoded */
 
 #define CACHE_ANSWER_BODY_MAX	(131072)	/* an answer with a socketmap reply */
+#define CACHE_MGET_MAX		32	/* keys in one cache_probe_prefetch() */
 
 #define CACHE_PROBE_BODY_MAX	4096
 #define CACHE_PROBE_TTL_MAX	604800L	/* a week */
@@ -298,6 +308,7 @@ extern int cache_negative_put(CACHE *, const char *, const char *, long);
 extern int cache_probe_get(CACHE *, const char *, int, int, int, CACHE_POLICY *);
 extern int cache_probe_put(CACHE *, const char *, int, int, const char *, long);
 extern int cache_probe_key(char *, size_t, const char *, int, int);
+extern void cache_probe_prefetch(CACHE *, const char *const *, int, int, int);
 extern int cache_answer_get(CACHE *, const char *, void *, size_t, char *, size_t, size_t *);
 extern int cache_answer_put(CACHE *, const char *, const void *, size_t, time_t);
 extern void cache_answer_drop(CACHE *, const char *);
@@ -314,7 +325,10 @@ extern int cache_decode(const unsigned char *, size_t, CACHE_POLICY *);
  * value of at most CACHE_VALUE_MAX bytes (the caller frees it), and
  * STATUS_OK, STATUS_NOTFOUND or STATUS_RETRY (backend trouble); it may
  * read a copy that lags behind (a Redis replica). get_primary(), when not
- * null, is get() from the authoritative copy (the Redis primary). put()
+ * null, is get() from the authoritative copy (the Redis primary). mget(),
+ * when not null, is get() of n keys (at most CACHE_MGET_MAX) in one round
+ * trip: it returns STATUS_OK with st[i] STATUS_OK (vals[i], lens[i] set)
+ * or STATUS_NOTFOUND per key, or STATUS_RETRY with nothing set. put()
  * stores with a time to live in seconds (> 0). lock() is SET NX PX with
  * a token; unlock() deletes the key only if the token is still there.
  * count() sets -1 when unknown. state() writes a short description.
@@ -325,6 +339,7 @@ typedef struct CACHE_STORE {
     void   *ctx;
     int     (*get) (void *, const char *, unsigned char **, size_t *);
     int     (*get_primary) (void *, const char *, unsigned char **, size_t *);
+    int     (*mget) (void *, const char *const *, int, unsigned char **, size_t *, int *);
     int     (*put) (void *, const char *, const unsigned char *, size_t, long);
     int     (*del) (void *, const char *);
     int     (*purge) (void *);

@@ -19,7 +19,8 @@
  *	and later), SELECT of opts->redis_database, and connect and command
  *	timeouts. Replicas use the same credentials and database.
  *
- *	Reads (store->get) go to the replicas in turn (round robin), and to
+ *	Reads (store->get, and store->mget: several keys in one MGET)
+ *	go to the replicas in turn (round robin), and to
  *	the primary when there is none or none can answer: a replica is
  *	passed over while it is down, while INFO replication (looked at
  *	once a second) says it is not in sync with its primary (link down,
@@ -401,6 +402,89 @@ static int cache_redis_get(void *ctx, const char *key, unsigned char **val, size
     return (cache_redis_get_conn(r, &r->primary, key, val, len));
 }
 
+/*
+ * MGET of n keys from one server, in one round trip: st[i] is STATUS_OK
+ * (vals[i], lens[i] set; the caller frees vals[i]) or STATUS_NOTFOUND.
+ * STATUS_RETRY when the server cannot answer (then nothing is set).
+ */
+static int cache_redis_mget_conn(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char *const *keys, int n,
+				         unsigned char **vals, size_t *lens, int *st)
+{
+    char    names[CACHE_MGET_MAX][CACHE_REDIS_PREFIX_MAX + CACHE_KEY_MAX];
+    const char *argv[CACHE_MGET_MAX + 1];
+    redisReply *rep = 0;
+    redisReply *e;
+    size_t  len;
+    int     status = STATUS_RETRY;
+    int     i;
+
+    if (n < 1 || n > CACHE_MGET_MAX)
+	return (STATUS_RETRY);
+    argv[0] = "MGET";
+    for (i = 0; i < n; i++) {
+	(void) snprintf(names[i], sizeof(names[i]), "%s%s", r->prefix, keys[i]);
+	argv[i + 1] = names[i];
+    }
+    if (cache_redis_acquire(r, c) != STATUS_OK)
+	return (STATUS_RETRY);
+    if ((rep = redisCommandArgv(c->rc, n + 1, argv, 0)) == 0) {
+	cache_redis_drop(r, c);
+	goto done;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != (size_t) n) {
+	if (rep->type == REDIS_REPLY_ERROR && c->replica)
+	    cache_redis_set_state(r, c, CACHE_REDIS_LAGGING, rep->str);
+	else if (rep->type == REDIS_REPLY_ERROR)
+	    log_warn("cache: redis %s: MGET: %.100s", c->server, rep->str);
+	goto done;
+    }
+    for (i = 0; i < n; i++) {
+	vals[i] = 0;
+	lens[i] = 0;
+	st[i] = STATUS_NOTFOUND;
+	e = rep->element[i];
+	if (e->type != REDIS_REPLY_STRING)
+	    continue;
+	/* Untrusted: an oversized value is handed over as 1 byte, which decodes as corrupt. */
+	len = e->len > CACHE_VALUE_MAX ? 1 : e->len;
+	if ((vals[i] = malloc(len + 1)) == 0)
+	    continue;
+	if (e->len > CACHE_VALUE_MAX)
+	    vals[i][0] = 0;
+	else
+	    memcpy(vals[i], e->str, len);
+	lens[i] = len;
+	st[i] = STATUS_OK;
+    }
+    status = STATUS_OK;
+
+done:
+    if (rep)
+	freeReplyObject(rep);
+    (void) pthread_mutex_unlock(&c->lock);
+    return (status);
+}
+
+/* Reads of several keys: as cache_redis_get(), in one round trip. */
+
+static int cache_redis_mget(void *ctx, const char *const *keys, int n, unsigned char **vals, size_t *lens, int *st)
+{
+    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
+    unsigned start;
+    int     i;
+
+    if (r->replica_count > 0) {
+	(void) pthread_mutex_lock(&r->rr_lock);
+	start = r->rr++;
+	(void) pthread_mutex_unlock(&r->rr_lock);
+	for (i = 0; i < r->replica_count; i++)
+	    if (cache_redis_mget_conn(r, &r->replica[(start + (unsigned) i) % (unsigned) r->replica_count],
+				      keys, n, vals, lens, st) == STATUS_OK)
+		return (STATUS_OK);
+    }
+    return (cache_redis_mget_conn(r, &r->primary, keys, n, vals, lens, st));
+}
+
 /* Authoritative reads (the cluster lock's wait): the primary only. */
 
 static int cache_redis_get_primary(void *ctx, const char *key, unsigned char **val, size_t *len)
@@ -709,6 +793,7 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     store->ctx = r;
     store->get = cache_redis_get;
     store->get_primary = cache_redis_get_primary;
+    store->mget = cache_redis_mget;
     store->put = cache_redis_put;
     store->del = cache_redis_del;
     store->purge = cache_redis_purge;

@@ -348,6 +348,14 @@ static int route_run(ROUTE *r, const char *domain, long long t0, long long deadl
 	goto verdict;
     }
 
+    /* The hosts' cached probe results in one round trip (Redis MGET), not one per host. */
+    if (r->opts.cache_success_ttl > 0 || r->opts.cache_failure_ttl > 0) {
+	const char *names[VERDICT_HOSTS_MAX];
+
+	for (i = 0; i < v->host_count; i++)
+	    names[i] = v->host[i].name;
+	cache_probe_prefetch(r->cache, names, v->host_count, r->opts.probe_port, v->mx_secure);
+    }
     t1 = clock_mono_ms();
     route_host_run(r, v, policy, deadline, flags, cand, temp);
     v->probe_ms = (long) (clock_mono_ms() - t1);

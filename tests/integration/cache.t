@@ -18,7 +18,8 @@
 # background. Proactive refresh (route-refresh moves the clock): a
 # policy used lately is fetched again before max_age ends; a failing
 # refresh is retried once per 5 minutes, not on every scan. A malformed
-# probe value (a pass with a failure reason) is a miss. Needs root.
+# probe value (a pass with a failure reason) is a miss. A cold process
+# reads the hosts' probe results from Redis in one MGET. Needs root.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=${STS_BUILDDIR:-$top}
 steps=$b/tests/tools/route-steps
@@ -69,6 +70,10 @@ if [ "${1:-}" = --inside ]; then
   $rcli -x SET "$key" < "$STS_WORLD/bad.val" >/dev/null; $rcli EXPIRE "$key" 600 >/dev/null; c0=$(conns)
   "$steps" "$rconf" tofu.test 2>&1; c1=$(conns); "$steps" "$rconf" tofu.test 2>&1; c2=$(conns)
   echo "probes=$((${c1#conns=} - ${c0#conns=})) then=$((${c2#conns=} - ${c1#conns=}))"
+  echo "== B7"; $rcli monitor > "$STS_WORLD/monitor" 2>&1 & mon=$!; sleep 0.3
+  "$steps" "$rconf" tofu.test 2>&1; sleep 0.3; kill $mon; wait $mon 2>/dev/null
+  grep -c '"MGET" "stsfilter:p:mx.tofu.test:25:0"' "$STS_WORLD/monitor" | sed 's/^/mget=/'
+  grep -c '"GET" "stsfilter:p:' "$STS_WORLD/monitor" | sed 's/^/getp=/'
   lconf1=$STS_WORLD/lmdb1.conf
   { cat "$STS_WORLD_CONF"; echo "cache_backend = lmdb"; echo "txt_recheck_interval = 1s"; } > "$lconf1"
   echo "== C1"; txt 6; "$sts" -c "$lconf" cache purge --all >/dev/null
@@ -105,7 +110,7 @@ check() {  # check DESCRIPTION SECTION PATTERN... (each must match a line; !PATT
   echo "ok $n - $desc"
 }
 count() { sect "$1" | grep -cE -- "$2"; }
-echo "1..20"
+echo "1..21"
 check "LMDB: the first process fetches the policy and probes the MX host" A1 '^tofu.test ok cached=0 has_policy=1' '^conns=1$'
 check "LMDB: a second process (restart) uses the stored policy and probe result: no fetch, no probe" A2 \
   '^tofu.test ok cached=1' '^gets=1$' '^conns=1$'
@@ -135,6 +140,8 @@ if [ "$(sect B5 | grep -E '^ok [0-9]+$' | awk '{s+=$2} END {print s}')" = 50 ]; 
 check "a malformed probe result in Redis is a miss and a warning; the host is probed and the result replaced" B6 \
   '^key=stsfilter:p:mx.tofu.test:25:0$' 'probe result of mx.tofu.test port 25 dane 0 malformed' '^probes=1 then=0$' \
   '!^tofu.test (error|temporary)'
+check "a cold process reads the MX hosts' probe results in one MGET, not one GET each" B7 \
+  '^tofu.test ok' '^mget=1$' '^getp=0$'
 check "stale-while-revalidate: a due recheck with a new id answers from the cache, fetches in the background" C1 \
   '^gets=6$' '^tofu.test ok cached=1' '^gets=7$' '^txt_id=7$'
 n=$((n + 1))
