@@ -16,8 +16,8 @@ for the enforce-fail domain, 250 for the others); the milter's log lines,
 with Sendmail's queue id; one message with several recipients (the
 enforce-fail one refused, the others delivered to the MX's Maildir); the tag
 header in the delivered copies naming the testing-fail domain; the milter
-stopped: with the README's F= (empty), Sendmail goes on without it and the
-mail is delivered; with F=T instead, Sendmail refuses the mail with a
+hung (SIGSTOP, the README's line with 5 s timeouts) or stopped: with the
+README's F= (empty), Sendmail goes on without it and the mail is delivered; with F=T instead, Sendmail refuses the mail with a
 temporary error (what the man page said before, and why the project
 recommends F=); Sendmail's pid file and queue in the world's folder.
 
@@ -234,6 +234,33 @@ for d in ("good.test", "testing.test"):
     emit(len(hdrs) == 1 and "testing.test testing-fail (" in hv and "good.test" not in hv
          and "expired.test" not in hv,
          "tag header in the copy for %s: once, names testing.test only" % d, body[:900])
+
+# 2b. The milter hangs (SIGSTOP): with the README's F= Sendmail waits T=
+#     and goes on without it. The same line with shorter send and read
+#     timeouts (R still above recipient_time_budget), so as not to wait 30 s.
+stop_sendmail(sendmail)
+short_t = [re.sub(r"T=[^,']*", "T=C:10s;S:5s;R:5s;E:10s", l) for l in ours]
+cf_s, rc, err = build_cf("stsfilter-short", short_t)
+emit(rc == 0 and re.search(r"^Xstsfilter, .*F=%s, T=C:10s;S:5s;R:5s;E:10s" % re.escape(readme_flags or ""),
+                           open(cf_s).read(), re.M), "m4 builds the README's line with 5 s timeouts", err)
+sendmail, up = start_sendmail(cf_s)
+emit(up, "Sendmail restarted with 5 s milter timeouts", open(smlog.name, errors="replace").read()[-800:])
+milter.send_signal(signal.SIGSTOP)
+token = "sendmail-hung-%d" % os.getpid()
+out = swaks(["eve@good.test", "eve@expired.test"], quit=None, extra=["--header", "Subject: " + token])
+milter.send_signal(signal.SIGCONT)
+emit(rcpt_reply(out, "eve@good.test").startswith("250") and rcpt_reply(out, "eve@expired.test").startswith("250")
+     and accepted(out), "milter hung, F=%s: Sendmail gives up on it after T= and accepts the message" % readme_flags,
+     out[-1200:])
+body = find_mail(token, "eve@good.test")
+emit(body and not re.search(r"^X-MTA-STS-Check:", body.split("\n\n")[0], re.M),
+     "milter hung: the message is delivered, unaltered", body[:600] or open(traffic, errors="replace").read()[-800:])
+stop_sendmail(sendmail)
+sendmail, up = start_sendmail(cf)
+emit(up, "Sendmail restarted with the README's line", open(smlog.name, errors="replace").read()[-800:])
+out = swaks(["fox@expired.test"])
+emit(re.search(DEFER % ("fox", "fox"), rcpt_reply(out, "fox@expired.test")),
+     "the milter, resumed, checks again: 450 for expired.test", out[-800:] + logtext()[-600:])
 
 # 3. The milter stops: with the README's F= Sendmail goes on without it.
 milter.send_signal(signal.SIGTERM)
