@@ -1017,8 +1017,9 @@ http {{
         # The alias database (aliases.db) and a check that the binary takes
         # the configuration: -bi reads it and reports any error on stderr.
         r = subprocess.run([binary, "-C", cf, "-bi"], capture_output=True, text=True, cwd=d)
-        if r.returncode != 0 or "aliases" not in r.stdout + r.stderr:
-            raise RuntimeError("sendmail -C %s -bi failed: %s" % (cf, (r.stdout + r.stderr).strip()))
+        said = (r.stdout + r.stderr).strip()
+        if r.returncode != 0 or "aliases: 1 aliases, " not in said or "WARNING" in said:
+            raise RuntimeError("sendmail -C %s -bi failed: %s" % (cf, said))
         self.info["sendmail"] = {"sendmail": binary, "m4": m4, "cf_dir": cf_dir, "address": SENDMAIL_ADDR,
                                  "port": 25, "dir": d, "mc": mc, "config": cf, "queue": queue,
                                  "pid_file": os.path.join(d, "sendmail.pid")}
