@@ -41,6 +41,10 @@ SENDER_ADDR = "127.0.0.25"
 OPENSMTPD_ADDR = "127.0.0.26"
 # Debian's opensmtpd package, unpacked by tools/setup (it conflicts with postfix).
 OPENSMTPD_ROOT = "/var/tmp/stsfilter-opensmtpd/root"
+SENDMAIL_ADDR = "127.0.0.27"
+# Debian's sendmail-bin, sendmail-base and sendmail-cf, unpacked by tools/setup
+# (sendmail-bin conflicts with postfix).
+SENDMAIL_ROOT = "/var/tmp/stsfilter-sendmail/root"
 REDIS_PORT = 6379
 HOST_NET = ipaddress.ip_network("127.1.0.0/16")
 
@@ -100,7 +104,7 @@ def load_scenario(path, depth=0):
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError("%s: %s" % (path, exc)) from None
     where = os.path.basename(path)
-    _check_keys(raw, {"description", "seed", "redis", "sender", "opensmtpd", "include", "zone", "policy_host", "mx", "expect"}, where)
+    _check_keys(raw, {"description", "seed", "redis", "sender", "opensmtpd", "sendmail", "include", "zone", "policy_host", "mx", "expect"}, where)
     sc = {
         "name": os.path.splitext(os.path.basename(path))[0],
         "path": os.path.abspath(path),
@@ -109,6 +113,7 @@ def load_scenario(path, depth=0):
         "redis": _get(raw, "redis", bool, False, where),
         "sender": _get(raw, "sender", bool, False, where),
         "opensmtpd": _get(raw, "opensmtpd", bool, False, where),
+        "sendmail": _get(raw, "sendmail", bool, False, where),
         "zones": [], "policy_hosts": [], "mx": [], "tarpits": [], "expect": [],
     }
     for i, z in enumerate(raw.get("zone", [])):
@@ -198,6 +203,7 @@ def load_scenario(path, depth=0):
         sc["redis"] = sc["redis"] or other["redis"]
         sc["sender"] = sc["sender"] or other["sender"]
         sc["opensmtpd"] = sc["opensmtpd"] or other["opensmtpd"]
+        sc["sendmail"] = sc["sendmail"] or other["sendmail"]
     names = [z["name"] for z in sc["zones"]]
     if len(names) != len(set(names)):
         raise ScenarioError("%s: a zone is declared twice" % where)
@@ -538,6 +544,44 @@ virtual_mailbox_domains =
 bounce_queue_lifetime = 0
 """
 
+# The sending Sendmail's sendmail.mc (tests/world/README.md): relays mail from
+# 127.0.0.0/8 to the MX hosts found in the world's DNS,
+# with opportunistic TLS, every file under {dir}. Tests append their
+# INPUT_MAIL_FILTER lines and build their own sendmail.cf with m4.
+SENDMAIL_MC = """\
+divert(-1)
+# Written by tests/world. Build: m4 -D_CF_DIR_=CFDIR/ CFDIR/m4/cf.m4 sendmail.mc
+divert(0)dnl
+OSTYPE(`linux')dnl
+define(`confDOMAIN_NAME', `sendmail.world.test')dnl
+define(`QUEUE_DIR', `{dir}/mqueue')dnl
+define(`confPID_FILE', `{dir}/sendmail.pid')dnl
+define(`STATUS_FILE', `{dir}/sendmail.st')dnl
+define(`ALIAS_FILE', `{dir}/aliases')dnl
+define(`HELP_FILE', `{dir}/helpfile')dnl
+define(`confHOST_STATUS_DIRECTORY', `{dir}/host_status')dnl
+define(`confDEAD_LETTER_DROP', `{dir}/dead.letter')dnl
+define(`confSERVICE_SWITCH_FILE', `{dir}/service.switch')dnl
+define(`confCW_FILE', `{dir}/local-host-names')dnl
+define(`confCT_FILE', `{dir}/trusted-users')dnl
+define(`confCR_FILE', `-o {dir}/relay-domains')dnl
+define(`confEBINDIR', `{root}/usr/libexec/sendmail')dnl
+define(`confDEF_USER_ID', `mail:mail')dnl
+define(`confCACERT_PATH', `{ca_dir}')dnl
+define(`confCACERT', `{ca}')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`confTO_IDENT', `0')dnl
+dnl The world's folder is in /tmp (mode 1777).
+define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit')dnl
+DAEMON_OPTIONS(`Family=inet, Name=MTA, Addr={addr}, Port=25')dnl
+FEATURE(`no_default_msa')dnl
+FEATURE(`nocanonify')dnl
+RELAY_DOMAIN(`127')dnl
+FEATURE(`accept_unresolvable_domains')dnl
+FEATURE(`accept_unqualified_senders')dnl
+MAILER(`smtp')dnl
+"""
+
 
 class World:
     def __init__(self, sc, top):
@@ -588,6 +632,8 @@ class World:
             self._start_sender()
         if self.sc["opensmtpd"] or os.environ.get("STS_WORLD_OPENSMTPD"):
             self._prepare_opensmtpd()
+        if self.sc["sendmail"] or os.environ.get("STS_WORLD_SENDMAIL"):
+            self._prepare_sendmail()
         self._wait_ready()
         self._finish_dns()
         self._write_configs()
@@ -928,6 +974,55 @@ http {{
         self.info["opensmtpd"] = {"smtpd": smtpd, "smtpctl": os.path.join(root, "usr/sbin/smtpctl"),
                                   "address": OPENSMTPD_ADDR, "port": 25, "dir": d, "config": conf,
                                   "spool": spool}
+
+    def _prepare_sendmail(self):
+        """Make the world ready for a Sendmail 8.17 sending instance, built
+        from Debian's sendmail-cf macros; the test adds its milter lines to
+        sendmail.mc, builds its own sendmail.cf with m4 and starts
+        sendmail -bD -C CF itself. Every path the configuration names (queue,
+        pid file, status file, aliases, help file, host status, service
+        switch) is under sendmail/ in the world's folder; nothing under
+        /etc/mail is read (-C names the configuration)."""
+        root = os.environ.get("STS_SENDMAIL_ROOT", SENDMAIL_ROOT)
+        binary = os.path.join(root, "usr/libexec/sendmail/sendmail")
+        cf_dir = os.path.join(root, "usr/share/sendmail/cf")
+        if not os.access(binary, os.X_OK) or not os.path.isfile(os.path.join(cf_dir, "m4/cf.m4")):
+            raise RuntimeError("Sendmail is not unpacked at %s (run tools/setup)" % root)
+        try:
+            # DefaultUser, as Debian's ostype/debian.m4 sets it (base-passwd).
+            pwd.getpwnam("mail")
+        except KeyError:
+            raise RuntimeError("Sendmail needs the system user mail (DefaultUser)") from None
+        d = os.path.join(self.top, "sendmail")
+        queue, hoststat = os.path.join(d, "mqueue"), os.path.join(d, "host_status")
+        os.makedirs(queue)
+        os.makedirs(hoststat)
+        os.chmod(queue, 0o700)          # sendmail refuses an unsafe queue
+        os.chmod(d, 0o755)
+        for name, text in (("aliases", "postmaster: root\n"), ("helpfile", ""), ("local-host-names", ""),
+                           ("trusted-users", ""), ("relay-domains", ""),
+                           ("service.switch", "hosts\tdns files\naliases\tfiles\n")):
+            with open(os.path.join(d, name), "w") as fp:
+                fp.write(text)
+        mc = os.path.join(d, "sendmail.mc")
+        with open(mc, "w") as fp:
+            fp.write(SENDMAIL_MC.format(dir=d, root=root, addr=SENDMAIL_ADDR, ca=self.pki.ca_file,
+                                        ca_dir=os.path.dirname(self.pki.ca_file)))
+        m4 = ["m4", "-D_CF_DIR_=%s/" % cf_dir, os.path.join(cf_dir, "m4/cf.m4")]
+        cf = os.path.join(d, "sendmail.cf")
+        with open(cf, "w") as out:
+            r = subprocess.run(m4 + [mc], stdout=out, stderr=subprocess.PIPE, text=True, cwd=d)
+        if r.returncode != 0 or "ERROR" in r.stderr:
+            raise RuntimeError("m4 %s failed: %s" % (mc, r.stderr.strip()))
+        # The alias database (aliases.db) and a check that the binary takes
+        # the configuration: -bi reads it and reports any error on stderr.
+        r = subprocess.run([binary, "-C", cf, "-bi"], capture_output=True, text=True, cwd=d)
+        said = (r.stdout + r.stderr).strip()
+        if r.returncode != 0 or "aliases: 1 aliases, " not in said or "WARNING" in said:
+            raise RuntimeError("sendmail -C %s -bi failed: %s" % (cf, said))
+        self.info["sendmail"] = {"sendmail": binary, "m4": m4, "cf_dir": cf_dir, "address": SENDMAIL_ADDR,
+                                 "port": 25, "dir": d, "mc": mc, "config": cf, "queue": queue,
+                                 "pid_file": os.path.join(d, "sendmail.pid")}
 
     def _postfix_instance(self, tag, listeners, extra_main="", extra_master=""):
         d = os.path.join(self.top, "postfix-" + tag)
