@@ -269,9 +269,10 @@ int     socketmap_name_tlsrpt(const char *name)
  * are those of the policy as the engine applies it (RFC 8461 section
  * 3.2 field order: version, mode, each mx, max_age); fields that RFC
  * 8461 section 3.2 lets a sender ignore (extensions) are not kept by the
- * engine and so not written. Every value is one the policy parser
- * already checked (patterns: letters, digits, ".", "-", "_", a leading
- * "*."), so none holds a blank, a comma or a brace. Returns -1 when the
+ * engine and so not written. Called only when socketmap_secure() kept
+ * every pattern (socketmap_pattern_ok(): letters, digits, ".", "-",
+ * "_", "*") and v->domain is normalized, so no value holds a blank, a
+ * comma or a brace, which Postfix's syntax cannot carry. Returns -1 when the
  * attributes do not fit in limit bytes (with the NUL): the caller then
  * leaves them all out.
  */
