@@ -12,7 +12,9 @@
  *	smtp_tls_policy_maps) and the engine: netstring.c frames,
  *	socketmap.c turns keys into domains and verdicts into TLS
  *	policies, route_check() decides, with the same cache as the
- *	milter. See stsfilter-policyd(8).
+ *	milter. A map name ending in "tlsrpt" (socketmap_name_tlsrpt())
+ *	asks for the TLS-RPT attributes of Postfix 3.10. See
+ *	stsfilter-policyd(8).
  *
  *	Threads: one acceptor thread, and one thread per client
  *	connection, at most socketmap_max_clients in all and
@@ -206,8 +208,8 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
 	 * outage. A warm lookup is one read of the domain's kept answer,
 	 * reply included (route.h).
 	 */
-	st = route_answer(policyd_route, domain, policyd_budget_ms(conf), ROUTE_FIRST | ROUTE_CACHED | ROUTE_SOCKETMAP,
-			  &ans, reply, size, &why);
+	st = route_answer(policyd_route, domain, policyd_budget_ms(conf), ROUTE_FIRST | ROUTE_CACHED | ROUTE_SOCKETMAP
+			  | (socketmap_name_tlsrpt(name) ? ROUTE_SOCKETMAP_TLSRPT : 0), &ans, reply, size, &why);
 	if (st == STATUS_INVAL) {
 	    verdict = "invalid";
 	    basis = "not a valid domain";
@@ -223,6 +225,8 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
 	    if (v->socketmap_flags & SOCKETMAP_TRUNCATED)
 		log_warn("domain=%s: policy has %d mx patterns, not all of which can be passed to Postfix",
 			 domain, v->policy_mx_count);
+	    if (v->socketmap_flags & SOCKETMAP_TLSRPT_OMITTED)
+		log_warn("domain=%s: TLS-RPT attributes left out: the policy does not fit a reply", domain);
 	}
     }
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -119,6 +119,9 @@
  *	A newly fetched policy drops the domain's answer at once. Answers
  *	live in the cache's L1 (cache.h), in this process only. Flags as
  *	for route_check(); answers made with other flags are not used.
+ *	ROUTE_SOCKETMAP_TLSRPT (with ROUTE_SOCKETMAP) makes the reply with
+ *	the TLS-RPT attributes (socketmap_reply_ext(), SOCKETMAP_WANT_TLSRPT):
+ *	a different answer, kept in place of the plain one.
  *	Returns as route_check(): STATUS_OK, or STATUS_INVAL for an
  *	invalid domain.
  *
@@ -140,6 +143,7 @@
 #define ROUTE_FIRST	(1<<1)
 #define ROUTE_CACHED	(1<<2)
 #define ROUTE_SOCKETMAP	(1<<3)	/* route_answer(): with the socketmap reply */
+#define ROUTE_SOCKETMAP_TLSRPT (1<<4)	/* route_answer(): reply with TLS-RPT attributes */
 
 typedef struct ROUTE ROUTE;
 

@@ -9,7 +9,9 @@
  *	See route.h (route_answer()). The answer of a domain is kept in the
  *	cache's L1 (cache_answer_put(), in-process only) as one body: a
  *	ROUTE_ANSWER_HEAD (the flags it was made with and the ANSWER) and,
- *	with ROUTE_SOCKETMAP, the socketmap reply after it. A hit copies
+ *	with ROUTE_SOCKETMAP, the socketmap reply after it (with the TLS-RPT
+ *	attributes under ROUTE_SOCKETMAP_TLSRPT: another answer, which
+ *	replaces the plain one of the domain). A hit copies
  *	both out under the cache's lock: no thread, no DNS, no parsing, no
  *	allocation.
  *
@@ -46,7 +48,7 @@ typedef struct ROUTE_ANSWER_HEAD {
 
 /* The flags that make a different answer. */
 
-#define ROUTE_ANSWER_FLAGS	(ROUTE_FIRST | ROUTE_CACHED | ROUTE_SOCKETMAP)
+#define ROUTE_ANSWER_FLAGS	(ROUTE_FIRST | ROUTE_CACHED | ROUTE_SOCKETMAP | ROUTE_SOCKETMAP_TLSRPT)
 
 /*
  * Make the answer from v and keep it when it may be reused. With
@@ -63,7 +65,8 @@ static void route_answer_make(ROUTE *r, const VERDICT *v, int flags, ANSWER *ans
 
     answer_from_verdict(v, ans);
     if ((flags & ROUTE_SOCKETMAP) && reply && reply_size > 0) {
-	ans->socketmap_status = socketmap_reply(v, reply, reply_size, &ans->socketmap_flags, &basis);
+	ans->socketmap_status = socketmap_reply_ext(v, (flags & ROUTE_SOCKETMAP_TLSRPT) ? SOCKETMAP_WANT_TLSRPT : 0,
+						    reply, reply_size, &ans->socketmap_flags, &basis);
 	(void) str_copy(ans->socketmap_basis, sizeof(ans->socketmap_basis), basis);
 	ans->socketmap_len = len = strlen(reply);
     }
@@ -90,7 +93,7 @@ static int route_answer_cold(ROUTE *r, const char *domain, int budget_ms, int fl
     VERDICT *v = 0;
     int     status;
 
-    status = route_check(r, domain, budget_ms, flags & ~ROUTE_SOCKETMAP, &v, why);
+    status = route_check(r, domain, budget_ms, flags & ~(ROUTE_SOCKETMAP | ROUTE_SOCKETMAP_TLSRPT), &v, why);
     if (status == STATUS_OK && v)
 	route_answer_make(r, v, flags, ans, reply, reply_size);
     verdict_free(&v);

@@ -7,7 +7,8 @@
  * DESCRIPTION
  *	See socketmap.h. Implements socketmap_table(5) requests and the
  *	smtp_tls_policy_maps reply syntax of postconf(5) for RFC 8461
- *	(MTA-STS) and RFC 7672 (DANE) verdicts.
+ *	(MTA-STS) and RFC 7672 (DANE) verdicts, with the RFC 8460 (TLS-RPT)
+ *	policy attributes of Postfix 3.10's TLSRPT_README.
  */
 
 #include <arpa/inet.h>
@@ -244,6 +245,59 @@ static int socketmap_secure(const VERDICT *v, char *out, size_t size, int *flags
     return (0);
 }
 
+/* socketmap_name_tlsrpt - does this map name ask for the TLS-RPT attributes? */
+
+int     socketmap_name_tlsrpt(const char *name)
+{
+    size_t  len = strlen(name);
+    size_t  tail = sizeof(SOCKETMAP_TLSRPT_SUFFIX) - 1;
+
+    /*
+     * postfix-tlspol's map name "QUERYwithTLSRPT", and any other name that
+     * ends in "tlsrpt" ("postfix-tlsrpt"), in any case.
+     */
+    return (len >= tail && strcasecmp(name + len - tail, SOCKETMAP_TLSRPT_SUFFIX) == 0);
+}
+
+/*
+ * socketmap_tlsrpt - append the TLS-RPT attributes of an MTA-STS policy
+ * to a "secure" reply, as Postfix 3.10's TLSRPT_README ("MTA-STS Support
+ * via smtp_tls_policy_maps") lists them: policy_type=sts,
+ * policy_domain=, one mx_host_pattern= per "mx:" line, and one
+ * "{ policy_string = LINE }" per policy line (RFC 8460 section 4.4: the
+ * policy-string is the applied policy, one string per line). The lines
+ * are those of the policy as the engine applies it (RFC 8461 section
+ * 3.2 field order: version, mode, each mx, max_age); fields that RFC
+ * 8461 section 3.2 lets a sender ignore (extensions) are not kept by the
+ * engine and so not written. Called only when socketmap_secure() kept
+ * every pattern (socketmap_pattern_ok(): letters, digits, ".", "-",
+ * "_", "*") and v->domain is normalized, so no value holds a blank, a
+ * comma or a brace, which Postfix's syntax cannot carry. Returns -1 when the
+ * attributes do not fit in limit bytes (with the NUL): the caller then
+ * leaves them all out.
+ */
+static int socketmap_tlsrpt(const VERDICT *v, char *out, size_t limit)
+{
+    int     i;
+
+    /* TLSRPT_README: "policy_type=type  Specify sts or no-policy-found." */
+    if (str_appendf(out, limit, " policy_type=sts policy_domain=%s", v->domain) < 0)
+	return (-1);
+    for (i = 0; i < v->policy_mx_count; i++)
+	if (str_appendf(out, limit, " mx_host_pattern=%s", v->policy_mx[i]) < 0)
+	    return (-1);
+    /* Whitespace in a value: "{ name = value }" (TLSRPT_README). */
+    if (str_appendf(out, limit, " { policy_string = version: STSv1 } { policy_string = mode: %s }",
+		    policy_mode_name(v->policy_mode)) < 0)
+	return (-1);
+    for (i = 0; i < v->policy_mx_count; i++)
+	if (str_appendf(out, limit, " { policy_string = mx: %s }", v->policy_mx[i]) < 0)
+	    return (-1);
+    if (str_appendf(out, limit, " { policy_string = max_age: %ld }", v->policy_max_age) < 0)
+	return (-1);
+    return (0);
+}
+
 /* socketmap_bogus_host - an MX host whose DNSSEC data is bogus */
 
 static int socketmap_bogus_host(const VERDICT *v)
@@ -260,7 +314,17 @@ static int socketmap_bogus_host(const VERDICT *v)
 
 int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags, const char **basis)
 {
+    return (socketmap_reply_ext(v, 0, out, size, flags, basis));
+}
+
+/* socketmap_reply_ext - the same, with options */
+
+int     socketmap_reply_ext(const VERDICT *v, int opts, char *out, size_t size, int *flags,
+			            const char **basis)
+{
     const char *why = "";
+    size_t  plain;
+    size_t  limit;
     int     all_dane = 1;
     int     i;
     int     ret = SOCKETMAP_TEMP;
@@ -323,6 +387,23 @@ int     socketmap_reply(const VERDICT *v, char *out, size_t size, int *flags, co
 	}
 	why = v->policy_cached ? "cached MTA-STS policy, mode enforce" : "MTA-STS policy, mode enforce";
 	ret = SOCKETMAP_OK;
+
+	/*
+	 * TLS-RPT attributes (Postfix 3.10 TLSRPT_README), when asked for:
+	 * all or none. A policy that lost a pattern above is not the
+	 * policy, and a reply over Postfix's limit fails the lookup
+	 * (dict_sockmap.c: a netstring over dict_sockmap_max_reply is an
+	 * error, the mail is deferred): then the plain reply.
+	 */
+	if (opts & SOCKETMAP_WANT_TLSRPT) {
+	    plain = strlen(out);
+	    /* At most SOCKETMAP_REPLY_MAX - 1 bytes: every reply buffer holds it. */
+	    limit = size < SOCKETMAP_REPLY_MAX ? size : SOCKETMAP_REPLY_MAX;
+	    if ((*flags & SOCKETMAP_TRUNCATED) || socketmap_tlsrpt(v, out, limit) < 0) {
+		out[plain] = 0;
+		*flags |= SOCKETMAP_TLSRPT_OMITTED;
+	    }
+	}
 	goto out;
     }
 

@@ -19,6 +19,11 @@
  *	int	socketmap_reply(const VERDICT *v, char *out, size_t size,
  *			int *flags, const char **basis)
  *
+ *	int	socketmap_reply_ext(const VERDICT *v, int opts, char *out,
+ *			size_t size, int *flags, const char **basis)
+ *
+ *	int	socketmap_name_tlsrpt(const char *name)
+ *
  *	const char *socketmap_status_name(int status)
  * DESCRIPTION
  *	Pure functions for stsfilter-policyd: no I/O, no engine.
@@ -86,6 +91,42 @@
  *	out because it cannot be written in Postfix's syntax (the caller
  *	logs it).
  *
+ *	socketmap_reply_ext() is socketmap_reply() with options; opts 0 is
+ *	socketmap_reply(). SOCKETMAP_WANT_TLSRPT adds, to the "OK secure"
+ *	reply only, the RFC 8460 policy data that Postfix 3.10 takes for
+ *	TLSRPT (TLSRPT_README, "MTA-STS Support via smtp_tls_policy_maps"):
+ * .nf
+ *	OK secure match=.example.net:mx.example.com servername=hostname
+ *	  policy_type=sts policy_domain=example.com
+ *	  mx_host_pattern=*.example.net mx_host_pattern=mx.example.com
+ *	  { policy_string = version: STSv1 } { policy_string = mode: enforce }
+ *	  { policy_string = mx: *.example.net }
+ *	  { policy_string = mx: mx.example.com }
+ *	  { policy_string = max_age: 604800 }
+ * .fi
+ *	(one line). mx_host_pattern= keeps the RFC 8461 form "*.": Postfix
+ *	matches it as RFC 8461 section 4.1 says (one label), and with
+ *	smtp_tls_enforce_sts_mx_patterns uses it in place of match=. The
+ *	policy strings (RFC 8460 section 4.4) are the lines of the policy as
+ *	applied: version, mode, each mx in policy order, max_age (as
+ *	clamped by the parser); extension fields, which the engine does not
+ *	keep, are not among them. Nothing is added to "dane" and
+ *	"dane-only": Postfix builds the TLS-RPT data of a DANE policy itself
+ *	from the TLSA records it looks up, and accepts only "sts" and
+ *	"no-policy-found" as policy_type (TLSRPT_README: "It is an error to
+ *	specify these attributes for a non-STS policy"). NOTFOUND and TEMP
+ *	carry no value. The attributes are all or none: when a pattern was
+ *	left out of match= (SOCKETMAP_TRUNCATED), or the reply with them
+ *	would be SOCKETMAP_REPLY_MAX bytes or more (Postfix fails a lookup
+ *	whose reply is over its limit; it does not cut it), the reply is
+ *	the plain one and *flags gets SOCKETMAP_TLSRPT_OMITTED. Postfix
+ *	3.9 and older refuse these attributes ("invalid attribute name")
+ *	and defer the mail: they are sent only when the map name asks.
+ *
+ *	socketmap_name_tlsrpt() says whether a request's map name asks for
+ *	the TLS-RPT attributes: a name ending in "tlsrpt", in any case, such
+ *	as postfix-tlspol's "QUERYwithTLSRPT" or "postfix-tlsrpt".
+ *
  *	Memory: nothing is allocated.
  */
 
@@ -99,7 +140,11 @@
 #define SOCKETMAP_TEMP		2
 #define SOCKETMAP_PERM		3
 
-#define SOCKETMAP_TRUNCATED	(1<<0)
+#define SOCKETMAP_TRUNCATED	(1<<0)	/* *flags: a pattern left out */
+#define SOCKETMAP_TLSRPT_OMITTED (1<<1)	/* *flags: TLS-RPT asked, left out */
+
+#define SOCKETMAP_WANT_TLSRPT	(1<<0)	/* opts: TLS-RPT attributes */
+#define SOCKETMAP_TLSRPT_SUFFIX	"tlsrpt"	/* map names that ask for them */
 
 #define SOCKETMAP_NAME_MAX	64	/* map name */
 #define SOCKETMAP_KEY_MAX	1024	/* key as received */
@@ -108,6 +153,8 @@
 extern int socketmap_request(const char *, size_t, char *, size_t, char *, size_t, WHY *);
 extern int socketmap_key(const char *, char *, size_t, WHY *);
 extern int socketmap_reply(const VERDICT *, char *, size_t, int *, const char **);
+extern int socketmap_reply_ext(const VERDICT *, int, char *, size_t, int *, const char **);
+extern int socketmap_name_tlsrpt(const char *);
 extern const char *socketmap_status_name(int);
 
 #endif

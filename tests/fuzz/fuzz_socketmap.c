@@ -10,7 +10,9 @@
  *	netstring (it may hold NUL bytes), with the documented buffers and
  *	with small exact-size ones taken from the input. STATUS_OK: name
  *	and key are non-empty, NUL-terminated, within their caps, free of
- *	control characters, and "name key" is the input again. STATUS_INVAL:
+ *	control characters, "name key" is the input again, and
+ *	socketmap_name_tlsrpt() is true exactly for a name ending in
+ *	"tlsrpt" in any case. STATUS_INVAL:
  *	both are empty and why says why. No other status.
  *
  *	socketmap_key() gets the input after its first space (all of it
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "domain.h"
 #include "socketmap.h"
@@ -80,6 +83,9 @@ static void fuzz_request(const char *in, size_t len, size_t nsize, size_t ksize)
 	    fuzz_fail("\"name key\" is not the request again");
 	if (memchr(name, ' ', nlen) != 0)
 	    fuzz_fail("map name holds a space");
+	/* The TLS-RPT map names: those ending in "tlsrpt", in any case. */
+	if (socketmap_name_tlsrpt(name) != (nlen >= 6 && strncasecmp(name + nlen - 6, "tlsrpt", 6) == 0))
+	    fuzz_fail("socketmap_name_tlsrpt is not a case-blind \"tlsrpt\" suffix test");
 	for (i = 0; i < len; i++)
 	    if ((unsigned char) in[i] < 0x20 || in[i] == 0x7f)
 		fuzz_fail("request with a control character accepted");

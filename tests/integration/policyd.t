@@ -16,7 +16,11 @@ policy fetch for many lookups and for the milter that shares the LMDB
 cache; Postfix delivering to good.test over a verified TLS connection,
 leaving expired.test and notlisted.test deferred with the reason class the
 milter gives; dane.test delivered with DANE verification through a
-validating unbound started in the world; the pid file; SIGTERM.
+validating unbound started in the world; the TLS-RPT attributes for the
+map names QUERYwithTLSRPT and postfix-tlsrpt (none for the plain name, for
+DANE, for NOTFOUND), matching the served policy line by line, and Postfix 3.7
+deferring with them ("invalid attribute name") and delivering the same
+message on the plain map; the pid file; SIGTERM.
 
 Needs root."""
 
@@ -40,6 +44,7 @@ snd = world["sender"]
 etc = snd["config_directory"]
 PORT, MPORT = 10026, 10025
 MAP = "socketmap:inet:127.0.0.1:%d:postfix" % PORT
+MAP_TLSRPT = "socketmap:inet:127.0.0.1:%d:QUERYwithTLSRPT" % PORT
 res = []
 def emit(ok, desc, diag=""):
     res.append([bool(ok), desc, diag])
@@ -86,9 +91,13 @@ pidf = os.path.join(W, "policyd.pid")
 pid = open(pidf).read().strip() if os.path.exists(pidf) else ""
 emit(pid == str(proc.pid), "pid file holds the daemon's pid", "pid file %r, pid %d" % (pid, proc.pid))
 
-def postmap(key):
-    r = subprocess.run(["postmap", "-c", etc, "-q", key, MAP], capture_output=True, text=True, timeout=120)
+def postmap_map(key, m):
+    r = subprocess.run(["postmap", "-c", etc, "-q", key, m], capture_output=True, text=True, timeout=120)
     return r.returncode, r.stdout.strip(), r.stderr.strip()
+def postmap(key):
+    return postmap_map(key, MAP)
+def socketmap_name(name):
+    return "socketmap:inet:127.0.0.1:%d:%s" % (PORT, name)
 
 # 1. Replies for the seed domains (in parallel: the first lookups fill the cache).
 want = {
@@ -120,6 +129,46 @@ for key in ["[192.0.2.1]", "[192.0.2.1]:25", "[ipv6:2001:db8::1]", ".good.test",
     rc, out, err = postmap(key)
     emit(rc == 1 and out == "", "postmap -q %s: NOTFOUND" % key, "rc %d out %r err %r" % (rc, out, err))
 
+# 2b. TLS-RPT (Postfix 3.10 TLSRPT_README): a map name ending in "tlsrpt"
+# (postfix-tlspol's QUERYwithTLSRPT) adds policy_type, policy_domain, one
+# mx_host_pattern per mx line and one { policy_string = LINE } per policy line;
+# the plain map name never does.
+import hashlib
+def served_policy(domain):
+    """The policy body nginx serves for domain, found by its sha256."""
+    ph = [p for p in world["policy_hosts"] if p["name"] == "mta-sts." + domain][0]
+    https = os.path.join(W, "https")
+    for site in sorted(os.listdir(https)):
+        f = os.path.join(https, site, "mta-sts.txt")
+        if os.path.exists(f):
+            body = open(f, "rb").read()
+            if hashlib.sha256(body).hexdigest() == ph.get("body_sha256"):
+                return body.decode()
+    return ""
+emit("policy_type" not in good and "policy_string" not in good, "plain map name: no TLS-RPT attributes", good)
+rc, tgood, err = postmap_map("good.test", MAP_TLSRPT)
+body = served_policy("good.test")
+lines = [re.sub(r"\s*:\s*", ": ", l.strip(), count=1) for l in body.splitlines() if l.strip()]
+mxs = [l.split(": ", 1)[1] for l in lines if l.startswith("mx: ")]
+want_t = (good + " policy_type=sts policy_domain=good.test" + "".join(" mx_host_pattern=" + m for m in mxs)
+          + " { policy_string = version: STSv1 } { policy_string = mode: enforce }"
+          + "".join(" { policy_string = mx: %s }" % m for m in mxs)
+          + [" { policy_string = %s }" % l for l in lines if l.startswith("max_age: ")][0])
+emit(rc == 0 and tgood == want_t, "QUERYwithTLSRPT good.test: secure reply + policy_type, policy_domain, mx_host_pattern, policy_string",
+     "rc %d\n got %r\nwant %r\nserved %r" % (rc, tgood, want_t, body))
+emit(sorted(re.findall(r"\{ policy_string = ([^}]*?) \}", tgood)) == sorted(lines),
+     "QUERYwithTLSRPT good.test: one policy_string per line of the served policy", "%r vs %r" % (tgood, lines))
+rc, out, err = postmap_map("[good.test]:25", socketmap_name("postfix-tlsrpt"))
+emit(rc == 0 and out == tgood, "map name postfix-tlsrpt, key [good.test]:25: the same TLS-RPT reply", "rc %d out %r" % (rc, out))
+rc, out, err = postmap_map("dane.test", MAP_TLSRPT)
+emit(rc == 0 and out == "dane-only", "QUERYwithTLSRPT dane.test: dane-only, no attributes (Postfix reports DANE itself)",
+     "rc %d out %r err %r" % (rc, out, err))
+for d in ["nopolicy.test", "testing.test"]:
+    rc, out, err = postmap_map(d, MAP_TLSRPT)
+    emit(rc == 1 and out == "", "QUERYwithTLSRPT %s: NOTFOUND" % d, "rc %d out %r err %r" % (rc, out, err))
+rc, out, err = postmap("good.test")
+emit(rc == 0 and out == good, "plain map again after TLS-RPT lookups: the plain reply", "rc %d out %r" % (rc, out))
+
 # 3. The raw protocol: exact reply bytes, PERM, broken and oversized netstrings.
 def ns(s):
     return b"%d:%s," % (len(s), s)
@@ -145,6 +194,8 @@ out = raw(ns(b"postfix nopolicy.test"))
 emit(out == b"9:NOTFOUND ,", "raw NOTFOUND is '9:NOTFOUND ,'", repr(out))
 out = raw(ns(b"postfix good.test"))
 emit(out == ns(b"OK " + good.encode()), "raw reply for good.test is 'OK secure ...' in one netstring", repr(out))
+out = raw(ns(b"QUERYwithTLSRPT good.test"))
+emit(out == ns(b"OK " + tgood.encode()), "raw QUERYwithTLSRPT good.test: the TLS-RPT reply in one netstring", repr(out)[:300])
 out = raw(ns(b"nospace"))
 emit(out.startswith(b"") and re.match(rb"^\d+:PERM ", out), "request without key: PERM", repr(out))
 out = raw(b"5:abc,xx")
@@ -328,6 +379,33 @@ emit(mn and re.search(r"certificate verification failed for mx1\.notlisted\.test
      "notlisted.test: Postfix logs a name mismatch against the policy's patterns, the milter said mx-not-listed (validation-failure)",
      "\n".join(l for l in t.splitlines() if "notlisted.test" in l)[-800:])
 emit(mn, "notlisted.test: queued mail stays deferred", "\n".join(l for l in t.splitlines() if "notlisted.test" in l)[-800:])
+# 6b. Postfix 3.7 (Debian 12) does not know the TLS-RPT attributes: with the
+# QUERYwithTLSRPT map it defers ("invalid attribute name"), which is why they
+# are sent only when the map name asks; back on the plain map, the same
+# message is delivered.
+subprocess.run(["postconf", "-c", etc, "-e", "smtp_tls_policy_maps = " + MAP_TLSRPT], check=True)
+subprocess.run(["postfix", "-c", etc, "reload"], check=True, capture_output=True)
+time.sleep(1.5)
+outs["tlsrpt"] = swaks_from("dave@good.test", "127.0.0.2")
+deadline = time.time() + 60
+while time.time() < deadline and not re.search(r"to=<dave@good\.test>.*status=deferred", ml()):
+    time.sleep(1)
+t = ml()
+davelines = "\n".join(l for l in t.splitlines() if "dave@good.test" in l or "invalid attribute" in l)
+emit(re.search(r"to=<dave@good\.test>.*status=deferred", t) and re.search(r'invalid attribute name: "policy_type"', t),
+     "Postfix 3.7 with the QUERYwithTLSRPT map: deferred, 'invalid attribute name: \"policy_type\"'",
+     davelines[-800:] + outs["tlsrpt"][-300:])
+subprocess.run(["postconf", "-c", etc, "-e", "smtp_tls_policy_maps = " + MAP], check=True)
+subprocess.run(["postfix", "-c", etc, "reload"], check=True, capture_output=True)
+time.sleep(1.5)
+subprocess.run(["postqueue", "-c", etc, "-f"], capture_output=True)
+deadline = time.time() + 60
+while time.time() < deadline and not re.search(r"to=<dave@good\.test>.*status=sent", ml()):
+    time.sleep(1)
+t = ml()
+emit(re.search(r"to=<dave@good\.test>.*status=sent", t), "Postfix 3.7 back on the plain map: the deferred message is delivered",
+     "\n".join(l for l in t.splitlines() if "dave@good.test" in l)[-800:])
+
 print("NOTLISTED " + json.dumps("\n".join(l for l in t.splitlines() if "notlisted.test" in l)[-1500:]))
 print("MILTERLOG " + json.dumps(mtext[-1500:]))
 print("POLICYDLOG " + json.dumps(logtext()[-3000:]))
