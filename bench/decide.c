@@ -59,7 +59,11 @@
 #define N_MAX		1000000
 #define ATTACH_WAIT_MS	10000
 
-/* decide_once - one decision, as the front ends make it at RCPT time */
+/*
+ * decide_once - one decision, as the front ends make it at RCPT time.
+ * The one place that says what a decision is: to time another entry
+ * point (a compact cached answer), change this function alone.
+ */
 
 static int decide_once(ROUTE *route, const char *domain, int budget_ms,
 		               int *verdict, int *dane, WHY *why)
@@ -111,12 +115,12 @@ static int all_traced(void)
     char    path[300];
     char    line[128];
     FILE   *fp;
-    int     traced = 1;
+    int     untraced = 0;
     int     seen = 0;
 
     if ((dir = opendir("/proc/self/task")) == 0)
-	return (0);
-    while (traced && (de = readdir(dir)) != 0) {
+	goto out;
+    while (untraced == 0 && (de = readdir(dir)) != 0) {
 	if (de->d_name[0] == '.')
 	    continue;
 	(void) snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
@@ -125,67 +129,75 @@ static int all_traced(void)
 	while (fgets(line, sizeof(line), fp))
 	    if (strncmp(line, "TracerPid:", 10) == 0) {
 		seen++;
-		if (strtol(line + 10, 0, 10) == 0)
-		    traced = 0;
+		untraced += (strtol(line + 10, 0, 10) == 0);
 	    }
 	(void) fclose(fp);
     }
     (void) closedir(dir);
-    return (traced && seen > 0);
+
+out:
+    return (seen > 0 && untraced == 0);
 }
 
-/* strace_start - attach strace -f -c to this process, wait for it */
+/* strace_start - attach strace -f -c to this process and wait for it; pid or -1 */
 
 static pid_t strace_start(const char *out)
 {
     char    pid[32];
     pid_t   child;
+    pid_t   result = -1;
     int     waited;
 
     (void) snprintf(pid, sizeof(pid), "%ld", (long) getpid());
     (void) prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
     if ((child = fork()) < 0)
-	return (-1);
+	goto out;
     if (child == 0) {
 	execlp("strace", "strace", "-qq", "-f", "-c", "-e", "trace=clone,clone3",
 	       "-o", out, "-p", pid, (char *) 0);
 	_exit(127);
     }
     for (waited = 0; waited < ATTACH_WAIT_MS; waited += 10) {
-	if (all_traced())
-	    return (child);
+	if (all_traced()) {
+	    result = child;
+	    goto out;
+	}
 	if (waitpid(child, 0, WNOHANG) == child)
-	    return (-1);
+	    goto out;				/* strace gave up (or is missing) */
 	sleep_ms(10);
     }
     (void) kill(child, SIGKILL);
     (void) waitpid(child, 0, 0);
-    return (-1);
+
+out:
+    return (result);
 }
 
-/* strace_stop - detach strace, read its clone and clone3 calls */
+/* strace_stop - detach strace; the clone and clone3 calls it saw, or -1 */
 
 static long strace_stop(pid_t child, const char *out)
 {
-    FILE   *fp;
+    FILE   *fp = 0;
     char    line[256];
     char   *tok[8];
     char   *save;
-    long    calls = 0;
+    long    calls = -1;
     int     ntok;
-    int     status;
 
     (void) kill(child, SIGINT);
-    if (waitpid(child, &status, 0) != child || (fp = fopen(out, "r")) == 0)
-	return (-1);
+    if (waitpid(child, 0, 0) != child || (fp = fopen(out, "r")) == 0)
+	goto out;
     /* "% time  seconds  usecs/call  calls  [errors]  syscall" */
-    while (fgets(line, sizeof(line), fp)) {
+    for (calls = 0; fgets(line, sizeof(line), fp) != 0; /* void */ ) {
 	for (ntok = 0, tok[0] = strtok_r(line, " \t\n", &save); tok[ntok] != 0 && ntok < 7;)
 	    tok[++ntok] = strtok_r(0, " \t\n", &save);
 	if (ntok >= 5 && (strcmp(tok[ntok - 1], "clone") == 0 || strcmp(tok[ntok - 1], "clone3") == 0))
 	    calls += strtol(tok[3], 0, 10);
     }
-    (void) fclose(fp);
+
+out:
+    if (fp)
+	(void) fclose(fp);
     return (calls);
 }
 
@@ -198,7 +210,8 @@ int     main(int argc, char **argv)
     long long *t = 0;
     long long t0;
     long long sum;
-    char    out[64];
+    char    trace_file[512];
+    int     fd;
     long    n;
     long    i;
     long    clones;
@@ -211,6 +224,8 @@ int     main(int argc, char **argv)
     long    changes;
     int     d;
     int     rc = 1;
+
+    trace_file[0] = 0;
 
     if (argc < 4 || (n = strtol(argv[2], 0, 10)) < 1 || n > N_MAX) {
 	fprintf(stderr, "usage: decide CONFIG N(1-%d) DOMAIN...\n", N_MAX);
@@ -228,7 +243,15 @@ int     main(int argc, char **argv)
     budget = route_conf_budget_ms(conf);
     if ((t = calloc((size_t) n, sizeof(*t))) == 0)
 	goto out;
-    (void) snprintf(out, sizeof(out), "/tmp/decide-strace.%ld", (long) getpid());
+    /* Not named by pid: worlds have their own PID namespaces, one /tmp. */
+    (void) snprintf(trace_file, sizeof(trace_file), "%s/decide-strace.XXXXXX",
+		    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if ((fd = mkstemp(trace_file)) < 0) {
+	fprintf(stderr, "mkstemp %s: %s\n", trace_file, strerror(errno));
+	trace_file[0] = 0;
+	goto out;
+    }
+    (void) close(fd);
     for (d = 3; d < argc; d++) {
 	for (last = -1, same = 0, i = 0; i < WARM_MAX && same < WARM_STABLE; i++) {
 	    if (decide_once(route, argv[d], WARM_BUDGET_MS, &verdict, &dane, &why) != STATUS_OK) {
@@ -249,16 +272,15 @@ int     main(int argc, char **argv)
 	}
 	qsort(t, (size_t) n, sizeof(*t), cmp_ll);
 	clones = -1;
-	if ((tracer = strace_start(out)) > 0) {
+	if ((tracer = strace_start(trace_file)) > 0) {
 	    for (i = 0; i < n; i++)
 		(void) decide_once(route, argv[d], budget, &verdict, &dane, &why);
-	    clones = strace_stop(tracer, out);
+	    clones = strace_stop(tracer, trace_file);
 	}
-	(void) unlink(out);
 	printf("{\"domain\": \"%s\", \"verdict\": \"%s\", \"dane\": %d, \"n\": %ld, "
 	       "\"p50_us\": %.3f, \"p99_us\": %.3f, \"mean_us\": %.3f, "
 	       "\"changed\": %ld, \"clones\": %ld, \"clones_per_decision\": %.4f}\n",
-	       argv[d], verdict_name(verdict), dane, n,
+	       argv[d], verdict_name(last), dane, n,
 	       t[(n - 1) / 2] / 1000.0, t[(n * 99 - 1) / 100] / 1000.0,
 	       (double) sum / n / 1000.0, changes, clones, clones < 0 ? -1.0 : (double) clones / n);
 	(void) fflush(stdout);
@@ -266,6 +288,8 @@ int     main(int argc, char **argv)
     rc = 0;
 
 out:
+    if (trace_file[0])
+	(void) unlink(trace_file);
     free(t);
     route_free(&route);
     conf_unref(&conf);
