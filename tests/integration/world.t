@@ -70,6 +70,11 @@ ps = subprocess.run(["pgrep", "-f", "sleep 300"], stdout=subprocess.PIPE, text=T
 emit(ps == "", "run leaves no process behind (the PID namespace dies with the runner)", ps)
 rc, stdout, stderr = world("no-policy", "sh", "-c", "ip -4 addr show lo; ip route get 192.0.2.1 2>&1")
 emit("unreachable" in stdout and "127.0.0.1" in stdout, "the world's network has only loopback", stdout)
+host_qlen = open("/proc/sys/net/unix/max_dgram_qlen").read().strip()
+rc, stdout, stderr = world("no-policy", "sh", "-c", "cat /proc/sys/net/unix/max_dgram_qlen")
+emit(rc == 0 and stdout.strip() == "512" and open("/proc/sys/net/unix/max_dgram_qlen").read().strip() == host_qlen,
+     "the world's namespace queues 512 unix datagrams (Postfix logs through one), the host's setting untouched",
+     "world %r, host %r before, %r after" % (stdout.strip(), host_qlen, open("/proc/sys/net/unix/max_dgram_qlen").read().strip()))
 rc, stdout, stderr = world("does-not-exist", "true")
 emit(rc == 3 and "no such scenario: does-not-exist" in stderr, "an unknown scenario gets a clear error", stderr)
 bad = "/tmp/sts-bad-scenario.toml"
