@@ -68,15 +68,15 @@
 static int decide_once(ROUTE *route, const char *domain, int budget_ms,
 		               int *verdict, int *dane, WHY *why)
 {
-    VERDICT *v = 0;
+    ANSWER  a;
     int     st;
 
-    st = route_check(route, domain, budget_ms, ROUTE_FIRST, &v, why);
+    /* As milter.c and smtpd.c do: the kept answer when there is one. */
+    st = route_answer(route, domain, budget_ms, ROUTE_FIRST, &a, 0, 0, why);
     if (st == STATUS_OK) {
-	*verdict = v->verdict;
-	*dane = v->dane;
+	*verdict = a.verdict;
+	*dane = a.dane;
     }
-    verdict_free(&v);
     return (st);
 }
 

@@ -76,6 +76,7 @@ void    answer_from_verdict(const VERDICT *v, ANSWER *a)
     a->verdict = v->verdict;
     a->reason = v->reason;
     a->policy_mx_count = v->policy_mx_count;
+    a->dane = v->dane;
     a->built = clock_now();
     a->until = v->answer_until;
     (void) str_copy(a->domain, sizeof(a->domain), v->domain);

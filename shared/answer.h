@@ -59,6 +59,7 @@ typedef struct ANSWER {
     int     verdict;			/* VERDICT_* or ACTION_INTERNAL_ERROR */
     int     reason;			/* domain-level REASON_* */
     int     policy_mx_count;		/* mx patterns of the policy in force */
+    int     dane;			/* TLSA records decided a host (RFC 7672) */
     time_t  built;			/* clock_now() when made */
     time_t  until;			/* reusable until; <= built: not at all */
     int     kept;			/* served from the kept answer (route_answer()) */
