@@ -15,9 +15,11 @@
  *	grace; then it copies the finished results into the VERDICT and
  *	drops its references. Nothing of the request is left behind: a job
  *	still running belongs to the pool and ends within the deadline of
- *	the request that made it. A host that finds the pool's job table
- *	full is not probed (REASON_NOT_PROBED, temporary, "probe queue
- *	full"), so action_temporary applies and no mail is lost.
+ *	the request that made it (a request that joined a job which that
+ *	deadline cut short makes it again if it has ROUTE_REJOIN_MS left).
+ *	A host that finds the pool's job table full is not probed
+ *	(REASON_NOT_PROBED, temporary, "probe queue full"), so
+ *	action_temporary applies and no mail is lost.
  *
  *	route_host() is one job: address, TLSA, cached or fresh probe. It
  *	runs on a pool worker and writes only the job's result. It sets
@@ -339,10 +341,32 @@ void    route_host(ROUTE *r, ROUTE_PROBE *job)
     route_until(&h->valid_until, clock_now() + ttl);
 
 done:
+    /* As route_probe_store(): a failure at the deadline says nothing about the host. */
+    job->cut = !h->passed && route_left(job->deadline, 1) == 0;
     if (locked && cache_probe_key(key, sizeof(key), h->name, r->opts.probe_port, h->dane) == 0)
 	cache_unlock(r->cache, key);
     dns_addr_free(&addr);
     dns_tlsa_free(&tlsa);
+}
+
+/*
+ * Join or make the pool's job for host i of v (pool_lock held). Returns
+ * 1 with *job set, else 0 with the host marked not probed (temporary):
+ * never block, never lose mail.
+ */
+static int route_host_join(ROUTE *r, VERDICT *v, int i, int listed, int policy_active,
+			           long long deadline, ROUTE_PROBE **job, int *cand)
+{
+    const char *why = "";
+
+    if ((*job = route_pool_join(r, v->host[i].name, v->mx_secure, listed, policy_active, deadline, &why)) != 0)
+	return (1);
+    v->host[i].listed = listed;
+    v->host[i].reason = REASON_NOT_PROBED;
+    (void) str_copy(v->host[i].detail, sizeof(v->host[i].detail), why);
+    v->host[i].valid_until = clock_now();	/* never reused */
+    cand[i] = 1;
+    return (0);
 }
 
 /*
@@ -351,7 +375,9 @@ done:
  * done, or (ROUTE_FIRST) one has passed, or the deadline (plus a grace
  * for a probe's last write) has come. Copies the results of the
  * finished hosts into v; a host not finished stays REASON_NOT_PROBED
- * and counts as transient. cand[] and temp[] receive each host's
+ * and counts as transient. A joined job that its maker's deadline cut
+ * short is made again with this request's deadline when that leaves
+ * at least ROUTE_REJOIN_MS. cand[] and temp[] receive each host's
  * candidate and transient flags.
  */
 #define ROUTE_GRACE_MS	1500
@@ -369,7 +395,6 @@ void    route_host_run(ROUTE *r, VERDICT *v, const POLICY *policy, long long dea
     int     finished = 0;
     int     any_pass = 0;
     int     pref;
-    const char *why;
     int     i;
 
     for (i = 0; i < v->host_count; i++) {
@@ -385,24 +410,26 @@ void    route_host_run(ROUTE *r, VERDICT *v, const POLICY *policy, long long dea
 	/* Hand hosts to the pool, at most probe_parallel of them at once. */
 	while (next < v->host_count && running < r->opts.probe_parallel) {
 	    i = next++;
-	    why = "";
-	    if ((job[i] = route_pool_join(r, v->host[i].name, v->mx_secure, listed[i], policy_active,
-					  deadline, &why)) == 0) {
-		/* Never block, never lose mail: the host is not probed, for now. */
-		v->host[i].listed = listed[i];
-		v->host[i].reason = REASON_NOT_PROBED;
-		(void) str_copy(v->host[i].detail, sizeof(v->host[i].detail), why);
-		v->host[i].valid_until = clock_now();
-		cand[i] = 1;
+	    if (route_host_join(r, v, i, listed[i], policy_active, deadline, &job[i], cand)) {
+		running++;
+	    } else {
 		done[i] = 1;
 		finished++;
-		continue;
 	    }
-	    running++;
 	}
 	for (i = 0; i < next; i++) {
 	    if (done[i] || job[i]->state != ROUTE_PROBE_DONE)
 		continue;
+	    if (job[i]->cut && job[i]->deadline < deadline && route_left(deadline, ROUTE_REJOIN_MS) >= ROUTE_REJOIN_MS) {
+		/* Cut by the budget of the request that made it; this one has time left. */
+		route_pool_release(r, &job[i]);
+		if (!route_host_join(r, v, i, listed[i], policy_active, deadline, &job[i], cand)) {
+		    done[i] = 1;
+		    finished++;
+		    running--;
+		}
+		continue;
+	    }
 	    pref = v->host[i].pref;		/* the host's, in this domain */
 	    v->host[i] = job[i]->host;
 	    v->host[i].pref = pref;

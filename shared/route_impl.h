@@ -78,6 +78,7 @@
 #define ROUTE_PROBE_THREADS_MAX	64
 #define ROUTE_PROBE_JOBS_MAX	1024	/* host jobs queued or running, per ROUTE */
 #define ROUTE_PROBE_BUCKETS	256	/* job table hash buckets */
+#define ROUTE_REJOIN_MS		1000	/* left to retry a job cut by its maker's deadline */
 
 #define ROUTE_POLICY_RCPT	0	/* a lookup: stale-while-revalidate */
 #define ROUTE_POLICY_RECHECK	1	/* background: TXT recheck, fetch on a new id */
@@ -135,6 +136,7 @@ typedef struct ROUTE_PROBE {
     VERDICT_HOST host;
     int     temp;			/* failure may be transient */
     int     candidate;			/* probed for a route */
+    int     cut;			/* failed at its deadline: says nothing */
 } ROUTE_PROBE;
 
 struct ROUTE {

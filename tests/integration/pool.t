@@ -15,6 +15,9 @@ through stsfilter-policyd's socketmap in the `tarpit-pool` world
   whose only MX is that same tarpit host: the tarpit sees one connection
   (one probe for both: single flight per host), counted as the sockets
   it holds (it never closes one).
+- pool-b.test asked 1.5 s after pool-a.test joins pool-a.test's job,
+  which ends at pool-a.test's deadline; pool-b.test still has 1.5 s and
+  probes again (a second connection).
 
 Needs root."""
 
@@ -172,6 +175,24 @@ n1 = tarpit_sockets()
 emit(got.get("pool-a.test") and got.get("pool-b.test"), "two concurrent lookups of two domains sharing the tarpit MX are answered", got)
 emit(n1 - n0 == 1, "the tarpit MX got one connection for both domains (single flight per host)",
      "%d connections (before %d, after %d)" % (n1 - n0, n0, n1))
+a.close(); b.close()
+
+# A request that joined a job cut short by the budget of the request that
+# made it, with at least 1 s of its own left, probes again (as before the
+# pool): pool-b.test asks 1.5 s after pool-a.test, both with 2 s budgets.
+n0 = tarpit_sockets()
+a, b = connect(), connect()
+fa, fb = a.makefile("rb"), b.makefile("rb")
+got = {}
+ta = threading.Thread(target=lambda: got.__setitem__("a", lookup(a, fa, "pool-a.test")))
+ta.start()
+time.sleep(1.5)
+got["b"] = lookup(b, fb, "pool-b.test")
+ta.join()
+n1 = tarpit_sockets()
+emit(got.get("a") and got.get("b") and n1 - n0 == 2,
+     "a request that joined a job its maker's budget cut short probes again within its own budget",
+     "%d connections; %r" % (n1 - n0, got))
 a.close(); b.close()
 
 proc.send_signal(signal.SIGTERM)
