@@ -86,6 +86,8 @@
       "EHLO name used by probes; empty: the system host name") \
     X(PROBE_PARALLEL, "probe_parallel", CONF_T_INT, "4", 1, 64, "", CONF_CHECK_NONE, \
       "maximum number of MX hosts probed at the same time for one domain") \
+    X(PROBE_THREADS, "probe_threads", CONF_T_INT, "8", 1, 64, "", CONF_CHECK_NONE, \
+      "threads of the probe pool, shared by all checks of a process") \
     /* Checks. */ \
     X(CHECK_TIME_BUDGET, "check_time_budget", CONF_T_TIME, "8s", 1, 600, "s", CONF_CHECK_NONE, \
       "time limit for one complete domain check") \

@@ -106,6 +106,7 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
 	(void) pthread_cond_init(&r->refresh_cond, &ca);
 	(void) pthread_condattr_destroy(&ca);
     }
+    route_pool_init(r);				/* workers start on first use */
     if (opts->new_domain_rate > 0
 	&& ratelimit_create(opts->new_domain_rate, opts->new_domain_burst > 0 ? opts->new_domain_burst : 1,
 			    ROUTE_KNOWN_MAX, ROUTE_SEEN_LIFE, &r->newdom) != STATUS_OK) {
@@ -131,11 +132,8 @@ void    route_free(ROUTE **rp)
 	return;
     if (r->cache) {
 	route_refresh_stop(r);
-	/* Host workers left running by ROUTE_FIRST still use the resolver. */
-	(void) pthread_mutex_lock(&r->flight_lock);
-	while (r->workers > 0)
-	    (void) pthread_cond_wait(&r->flight_cond, &r->flight_lock);
-	(void) pthread_mutex_unlock(&r->flight_lock);
+	/* Probes left running by ROUTE_FIRST still use the resolver. */
+	route_pool_stop(r);
     }
     dns_free(&r->dns);
     ratelimit_free(&r->newdom);

@@ -37,7 +37,14 @@
  *	   DANE alone (RFC 8461 section 2: MTA-STS never overrides a DANE
  *	   failure); a bogus or failed TLSA lookup is temporary;
  *	5. MX hosts that the policy lists (section 4.1), and DANE hosts, are
- *	   probed in parallel (probe.c);
+ *	   probed in parallel (probe.c) on the probe pool: opts.probe_threads
+ *	   persistent threads (default 8), started on first use and
+ *	   stopped by route_free(); a host that several checks need at
+ *	   the same time is checked once for all (single flight per host,
+ *	   port, MX DNSSEC status and policy match); at most
+ *	   opts.probe_parallel hosts of one check are in the pool at once;
+ *	   when the pool's job table is full a host is not probed and the
+ *	   verdict is temporary ("probe queue full");
  *	6. the verdict: ok when one host passes; testing-fail or
  *	   enforce-fail by mode when all fail for good; temporary when it
  *	   cannot be decided in time or a failure may be transient.
@@ -90,7 +97,9 @@
  *
  *	flags: ROUTE_FIRST returns as soon as one MX host passes (what the
  *	front ends want at RCPT time); the other probes finish in the
- *	background and their results are dropped. Without it every MX host
+ *	pool within the budget of the check that started them, and their
+ *	results go to the probe cache only. Nothing of the check is left
+ *	behind: no thread is made per check. Without it every MX host
  *	is checked (what `stsfilter check` shows), always within the budget.
  *	ROUTE_CACHED: when the MX lookup fails for a transient reason
  *	(not DNSSEC-bogus data) and the domain has a valid cached policy,
@@ -155,7 +164,8 @@ typedef struct ROUTE_OPTS {
     int     probe_port;
     int     probe_connect_timeout_ms;
     int     probe_read_timeout_ms;
-    int     probe_parallel;
+    int     probe_parallel;		/* hosts of one domain in the pool at once */
+    int     probe_threads;		/* probe pool workers; 0: 8 */
     const char *helo_name;
     const char *ca_file;
     const char *ca_path;

@@ -35,6 +35,7 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->probe_connect_timeout_ms = (int) conf_time(conf, CONF_PROBE_CONNECT_TIMEOUT) * 1000;
     opts->probe_read_timeout_ms = (int) conf_time(conf, CONF_PROBE_READ_TIMEOUT) * 1000;
     opts->probe_parallel = conf_int(conf, CONF_PROBE_PARALLEL);
+    opts->probe_threads = conf_int(conf, CONF_PROBE_THREADS);
     opts->helo_name = conf_str(conf, CONF_PROBE_HELO_NAME);
     opts->ca_file = conf_str(conf, CONF_TLS_CA_FILE);
     opts->ca_path = conf_str(conf, CONF_TLS_CA_PATH);

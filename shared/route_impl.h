@@ -8,13 +8,23 @@
  * SUMMARY
  *	the engine's private parts, shared by route.c (check, single
  *	flight, negative entries, verdict), route_host.c (per-MX-host
- *	work), route_policy.c (TXT, fetch, cluster lock, RFC 8461
- *	section 5.1) and route_refresh.c (background refresh)
+ *	work), route_pool.c (the probe pool: single-flight host jobs),
+ *	route_policy.c (TXT, fetch, cluster lock, RFC 8461 section 5.1)
+ *	and route_refresh.c (background refresh)
  * SYNOPSIS
  *	#include "route_impl.h"
  *
  *	void	route_host_run(ROUTE *r, VERDICT *v, const POLICY *policy,
  *			long long deadline, int flags, int *cand, int *temp)
+ *	void	route_host(ROUTE *r, ROUTE_PROBE *job)
+ *
+ *	void	route_pool_init(ROUTE *r)
+ *	void	route_pool_stop(ROUTE *r)
+ *	ROUTE_PROBE *route_pool_join(ROUTE *r, const char *name,
+ *			int mx_secure, int listed, int policy_active,
+ *			long long deadline, const char **why)
+ *	void	route_pool_release(ROUTE *r, ROUTE_PROBE **job)
+ *	int	route_pool_wait(ROUTE *r, long long until)
  *
  *	POLICY	*route_policy_get(ROUTE *r, VERDICT *v, long long deadline,
  *			int *reason, int *transient, int mode)
@@ -41,7 +51,9 @@
  *	negative.
  *
  *	Memory: route_policy_get() returns a policy the caller frees with
- *	policy_free(), or null.
+ *	policy_free(), or null. A ROUTE_PROBE is refcounted (see
+ *	route_pool.c): route_pool_join() gives the caller a reference
+ *	that it drops with route_pool_release(); the last one frees.
  */
 
 #include <pthread.h>
@@ -71,6 +83,11 @@
 #define ROUTE_SCAN_MAX		256	/* refresh jobs queued per tick */
 #define ROUTE_TICK_DEFAULT_MS	60000
 #define ROUTE_KNOWN_MAX		100000	/* domains the new-domain limit remembers */
+#define ROUTE_PROBE_THREADS_DEFAULT 8	/* probe pool workers (probe_threads) */
+#define ROUTE_PROBE_THREADS_MAX	64
+#define ROUTE_PROBE_JOBS_MAX	1024	/* host jobs queued or running, per ROUTE */
+#define ROUTE_PROBE_BUCKETS	256	/* job table hash buckets */
+#define ROUTE_REJOIN_MS		1000	/* left to retry a job cut by its maker's deadline */
 
 #define ROUTE_POLICY_RCPT	0	/* a lookup: stale-while-revalidate */
 #define ROUTE_POLICY_RECHECK	1	/* background: TXT recheck, fetch on a new id */
@@ -108,6 +125,35 @@ typedef struct ROUTE_FLIGHT {
     VERDICT *verdict;			/* leader's result, a copy */
 } ROUTE_FLIGHT;
 
+/*
+ * One MX host's check in the probe pool (route_pool.c), shared by every
+ * route_host_run() that needs the same host at the same time. The key is
+ * everything route_host() depends on besides the deadline.
+ */
+#define ROUTE_PROBE_QUEUED	0
+#define ROUTE_PROBE_RUNNING	1
+#define ROUTE_PROBE_DONE	2
+
+typedef struct ROUTE_PROBE {
+    struct ROUTE_PROBE *next;		/* job table hash chain */
+    struct ROUTE_PROBE *qnext;		/* queue, oldest first */
+    /* The key. */
+    char    name[256];			/* MX host name */
+    int     port;			/* opts.probe_port */
+    int     mx_secure;			/* the MX RRset is DNSSEC-secure */
+    int     listed;			/* RFC 8461 §4.1 match */
+    int     policy_active;		/* an MTA-STS policy in testing/enforce */
+    /* Not the key. */
+    long long deadline;			/* of the request that created it */
+    int     state;			/* ROUTE_PROBE_*, under pool_lock */
+    int     refs;			/* waiters + the pool, under pool_lock */
+    /* The result: the worker writes it, others read it once DONE. */
+    VERDICT_HOST host;
+    int     temp;			/* failure may be transient */
+    int     candidate;			/* probed for a route */
+    int     cut;			/* failed at its deadline: says nothing */
+} ROUTE_PROBE;
+
 struct ROUTE {
     ROUTE_OPTS opts;
     char    helo[256];
@@ -118,7 +164,6 @@ struct ROUTE {
     pthread_mutex_t flight_lock;
     pthread_cond_t flight_cond;		/* CLOCK_MONOTONIC */
     ROUTE_FLIGHT *flights;
-    int     workers;			/* host workers still running */
     /* Background refresh: refresh_lock guards everything below. */
     pthread_mutex_t refresh_lock;
     pthread_cond_t refresh_cond;	/* CLOCK_MONOTONIC */
@@ -136,9 +181,32 @@ struct ROUTE {
     ROUTE_SEEN *seen[ROUTE_SEEN_BUCKETS];
     int     seen_count;
     RATELIMIT *newdom;			/* new_domain_rate; null: no limit */
+    /*
+     * Probe pool (route_pool.c): persistent workers, started on first
+     * use, stopped by route_free(). pool_lock guards everything below
+     * and each job's state and refs.
+     */
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_work;		/* workers: a job was queued, or stop */
+    pthread_cond_t pool_done;		/* CLOCK_MONOTONIC; waiters: a job is done */
+    int     pool_init;			/* lock and conditions made */
+    int     pool_started;		/* workers started (or tried) */
+    int     pool_stop;
+    int     pool_threads;		/* workers running */
+    pthread_t pool_tid[ROUTE_PROBE_THREADS_MAX];
+    ROUTE_PROBE *pool_table[ROUTE_PROBE_BUCKETS];	/* queued or running */
+    int     pool_jobs;			/* in pool_table, <= ROUTE_PROBE_JOBS_MAX */
+    ROUTE_PROBE *pool_head;		/* queue */
+    ROUTE_PROBE *pool_tail;
 };
 
 extern void route_host_run(ROUTE *, VERDICT *, const POLICY *, long long, int, int *, int *);
+extern void route_host(ROUTE *, ROUTE_PROBE *);
+extern void route_pool_init(ROUTE *);
+extern void route_pool_stop(ROUTE *);
+extern ROUTE_PROBE *route_pool_join(ROUTE *, const char *, int, int, int, long long, const char **);
+extern void route_pool_release(ROUTE *, ROUTE_PROBE **);
+extern int route_pool_wait(ROUTE *, long long);
 extern POLICY *route_policy_get(ROUTE *, VERDICT *, long long, int *, int *, int);
 extern void route_refresh_start(ROUTE *);
 extern void route_refresh_stop(ROUTE *);

@@ -20,13 +20,18 @@
  *	how many of the N answers had the first one's verdict and reasons;
  *	the flags are the last answer's).
  *	so that tests can watch the policy cache (RFC 8461 section 5.1)
- *	across changes of the world. Exit 0, or 1 on setup errors.
+ *	across changes of the world. With ROUTE_STEPS_HOSTS=1 in the
+ *	environment, each check line is followed by one line per MX host:
+ *	"  host NAME passed=0|1 dane=0|1 reason=LABEL valid=N|none", N being
+ *	the host result's valid_until minus clock_now() in seconds (none: 0,
+ *	no limit). Exit 0, or 1 on setup errors.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "route.h"
 #include "route_conf.h"
@@ -106,6 +111,17 @@ int     main(int argc, char **argv)
 	for (j = 0; j < v->warn_count; j++)
 	    printf("%s%s", j ? "|" : "", v->warn[j]);
 	printf("\n");
+	if (getenv("ROUTE_STEPS_HOSTS") && strcmp(getenv("ROUTE_STEPS_HOSTS"), "1") == 0)
+	    for (j = 0; j < v->host_count; j++) {
+		const VERDICT_HOST *h = &v->host[j];
+
+		printf("  host %s passed=%d dane=%d reason=%s valid=", h->name, h->passed, h->dane,
+		       verdict_reason_label(h->reason));
+		if (h->valid_until)
+		    printf("%lld\n", (long long) (h->valid_until - clock_now()));
+		else
+		    printf("none\n");
+	    }
 	verdict_free(&v);
     }
     route_free(&route);
