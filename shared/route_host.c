@@ -115,7 +115,7 @@ static int route_probe_caching(const ROUTE *r)
 
 /* Lower *until to t (0: no limit yet). */
 
-static void route_until(time_t *until, time_t t)
+static void route_host_until(time_t *until, time_t t)
 {
     if (*until == 0 || t < *until)
 	*until = t;
@@ -160,7 +160,7 @@ static int route_probe_load(ROUTE *r, ROUTE_PROBE *job, int dane, int shared)
     memcpy(h->cert_names, got.cert_names, sizeof(h->cert_names));
     h->cert_name_count = got.cert_name_count;
     h->probe_ms = 0;				/* not probed now */
-    route_until(&h->valid_until, rec.expires);
+    route_host_until(&h->valid_until, rec.expires);
     job->candidate = 1;
     hit = 1;
 
@@ -288,7 +288,7 @@ void    route_host(ROUTE *r, ROUTE_PROBE *job)
 	st = dns_tlsa(r->dns, h->name, r->opts.probe_port,
 		      route_left(job->deadline, r->opts.dns_timeout_ms), &tlsa, &why);
 	if (tlsa)
-	    route_until(&h->valid_until, clock_now() + tlsa->info.ttl);
+	    route_host_until(&h->valid_until, clock_now() + tlsa->info.ttl);
 	if (st == STATUS_OK && tlsa->info.security == DNS_SECURE && route_tlsa_usable(tlsa)) {
 	    h->dane = 1;
 	} else if (st == STATUS_RETRY) {
@@ -338,7 +338,7 @@ void    route_host(ROUTE *r, ROUTE_PROBE *job)
     h->probe_ms = res.elapsed_ms;
     /* A fresh result lives as long as the cache keeps it; unstored, not at all. */
     ttl = caching ? route_probe_store(r, job, res.reason) : 0;
-    route_until(&h->valid_until, clock_now() + ttl);
+    route_host_until(&h->valid_until, clock_now() + ttl);
 
 done:
     /* As route_probe_store(): a failure at the deadline says nothing about the host. */
