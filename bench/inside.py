@@ -274,7 +274,7 @@ def peer_start():
         raise SystemExit("mta-sts-daemon did not come up: %s" % open(os.path.join(W, "peer.log")).read()[-800:])
     return p
 def qps(spec, conns, secs):
-    r = subprocess.run([os.path.join(HERE, "socketmap-qps"), spec, "postfix", "good.test", str(conns), str(secs)],
+    r = subprocess.run([os.path.join(BUILD, "bench/socketmap-qps"), spec, "postfix", "good.test", str(conns), str(secs)],
                        capture_output=True, text=True)
     try:
         j = json.loads(r.stdout.strip().splitlines()[-1])
