@@ -78,6 +78,7 @@
 #include "action.h"
 #include "conf.h"
 #include "daemon.h"
+#include "decision.h"
 #include "domain.h"
 #include "log.h"
 #include "rcpt.h"
@@ -105,6 +106,7 @@
 #define SMTPD_PENDING_MAX	1000	/* decided recipients per transaction */
 #define SMTPD_CLIENT_MAX	64
 #define SMTPD_MSGID_MAX		32
+#define SMTPD_SASL_MAX		128
 #define SMTPD_OUT_MAX		(SMTPD_PROTO_LINE_MAX + 128)
 #define SMTPD_SMTPD_LINE_MAX	2047	/* OpenSMTPD 6.8 reads answers into char[LINE_MAX] */
 
@@ -124,7 +126,9 @@ typedef struct SMTPD_SESS {
     int     has_addr;
     char    client[SMTPD_CLIENT_MAX];	/* printable, or "unknown" */
     int     authenticated;
+    char    sasl[SMTPD_SASL_MAX];	/* link-auth user, sanitized; "" */
     char    msgid[SMTPD_MSGID_MAX];	/* from tx-begin */
+    char    from[ACTION_RCPT_MAX + 1];	/* from tx-mail, shown form */
     SMTPD_PENDING *pending;
     int     npending;
     char    tag[ACTION_TAG_MAX + 1];	/* tag header value */
@@ -140,6 +144,8 @@ typedef struct SMTPD_JOB {
     int     untracked;			/* no session state: fallback */
     char    client[SMTPD_CLIENT_MAX];
     char    msgid[SMTPD_MSGID_MAX];
+    char    from[ACTION_RCPT_MAX + 1];
+    char    sasl[SMTPD_SASL_MAX];
     struct sockaddr_storage addr;
     int     has_addr;
     int     authenticated;
@@ -305,6 +311,7 @@ static void smtpd_tx_reset(SMTPD_SESS *s)
     s->tag[0] = 0;
     s->in_data = 0;
     s->msgid[0] = 0;
+    s->from[0] = 0;
 }
 
 static void smtpd_sess_free(SMTPD_SESS **sp)
@@ -380,6 +387,7 @@ static void smtpd_check(const SMTPD_JOB *job)
     const ANSWER *v = 0;
     ACTION  act;
     ACTION_REPLY reply;
+    DECISION dl;
     WHY     why;
     char    rcpt[ACTION_RCPT_MAX + 1];
     char    domain[DOMAIN_MAX + 1];
@@ -443,20 +451,21 @@ static void smtpd_check(const SMTPD_JOB *job)
     (void) action_reply(&act, v, domain[0] ? domain : "the recipient's domain", rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-    /* One line per decision, as the milter writes it. */
-    (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
-		    qid, rcpt, job->client, domain[0] ? domain : "unreadable", v ? verdict_name(v->verdict) : "internal-error",
-		    v ? v->reasons : "-", action_name(act.action));
-    if (act.monitor)
-	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
+    /* One line per decision, as the milter writes it (decision.h). */
+    memset(&dl, 0, sizeof(dl));
+    dl.qid = qid;
+    dl.client = job->client;
+    dl.from = job->from;
+    dl.sasl_username = job->authenticated ? job->sasl : "";
+    dl.rcpt = rcpt;
+    dl.domain = domain;
+    dl.answer = v;
+    dl.act = &act;
     if (untagged)
-	(void) str_appendf(line, sizeof(line), " (not tagged: %s)",
-			   job->untracked ? "session not tracked" : "smtpd_tagging = no");
-    (void) str_appendf(line, sizeof(line), ", delay=%ldms", ms);
-    if (reply.code[0])
-	(void) str_appendf(line, sizeof(line), ", reply=%s %s %s", reply.code, reply.dsn, reply.text);
-    else if (v)
-	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
+	dl.note = job->untracked ? "not tagged: session not tracked" : "not tagged: smtpd_tagging = no";
+    dl.delay_ms = ms;
+    dl.reply = &reply;
+    (void) decision_line(line, sizeof(line), &dl);
     log_info("%s", line);
     if (act.tag)
 	smtpd_pending_add(job, domain[0] ? domain : "unreadable", &act, v);	/* before the answer */
@@ -595,6 +604,8 @@ static void smtpd_rcpt(const SMTPD_PROTO_MSG *msg)
 	job->authenticated = s->authenticated;
 	(void) str_copy(job->client, sizeof(job->client), s->client);
 	(void) str_copy(job->msgid, sizeof(job->msgid), s->msgid);
+	(void) str_copy(job->from, sizeof(job->from), s->from);
+	(void) str_copy(job->sasl, sizeof(job->sasl), s->sasl);
     }
     (void) pthread_mutex_unlock(&smtpd_sess_lock);
     smtpd_submit(job);
@@ -661,6 +672,7 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
     char    addr[64];
     char    result[16];
     char    rcpt[RCPT_INPUT_MAX + 2];
+    char    user[SMTPD_SASL_MAX];
     char    msgid[SMTPD_MSGID_MAX];
     struct sockaddr_in *sin;
     struct sockaddr_in6 *sin6;
@@ -705,10 +717,20 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	    log_warn("session %s: malformed link-auth report", msg->session);
 	else
 	    s->authenticated = strcmp(result, "pass") == 0;
+	/* For the decision log: the user, only when authenticated. */
+	s->sasl[0] = 0;
+	if (s->authenticated && smtpd_proto_link_auth_user(msg, user, sizeof(user)) == 0)
+	    (void) text_sanitize(s->sasl, sizeof(s->sasl), user);
     } else if (strcmp(ev, "tx-begin") == 0) {
 	smtpd_tx_reset(s);
 	if (msg->params && text_sanitize(msgid, sizeof(msgid), msg->params) > 0)
 	    (void) str_copy(s->msgid, sizeof(s->msgid), msgid);
+    } else if (strcmp(ev, "tx-mail") == 0) {
+	/* For the decision log: the sender smtpd accepted (<> is ""). */
+	if (smtpd_proto_tx_mail(msg, result, sizeof(result), rcpt, sizeof(rcpt)) < 0)
+	    log_warn("session %s: malformed tx-mail report", msg->session);
+	else if (strcmp(result, "ok") == 0)
+	    (void) rcpt_show(s->from, sizeof(s->from), rcpt);
     } else if (strcmp(ev, "tx-reset") == 0) {
 	smtpd_tx_reset(s);
     } else if (strcmp(ev, "tx-rcpt") == 0) {

@@ -161,7 +161,7 @@ for d in list(accepted) + list(why):
 text = logtext()
 for d, v in sorted(verdicts.items()):
     act = "defer" if v == "enforce-fail" else ("tag" if v in ("testing-fail", "temporary") else r"\w+")
-    m = re.search(r"to=<bob@%s>, client=127\.0\.0\.1, domain=%s, verdict=(\S+), reasons=\S+, action=(%s)" %
+    m = re.search(r"client=127\.0\.0\.1, from=<alice@sender\.world\.test>, to=<bob@%s>, domain=%s, verdict=(\S+), reasons=\S+, action=(%s)" %
                   (re.escape(d), re.escape(d), act), text)
     emit(m and m.group(1) == v, "filter log line (in smtpd's log) for %s: verdict=%s" % (d, v),
          m.group(0) if m else text[-800:])
@@ -226,7 +226,7 @@ for i, rcpts in enumerate(plan):
             bad.append((rc, rep or iouts[i][-300:]))
 emit(n == 25 and not bad, "interleaved: 9 sessions, 25 RCPTs, every reply right (slow.test among them)",
      repr(bad[:4]))
-m = re.search(r"to=<slow@slow\.test>, client=127\.0\.0\.1, domain=slow\.test, verdict=temporary, reasons=\S+, action=tag",
+m = re.search(r"client=127\.0\.0\.1, from=<alice@sender\.world\.test>, to=<slow@slow\.test>, domain=slow\.test, verdict=temporary, reasons=\S+, action=tag",
               logtext())
 emit(m, "slow.test: the check ran into its budget, verdict temporary, accepted and tagged", logtext()[-800:])
 
