@@ -78,7 +78,7 @@ class Smtpd:
         self.cf = os.path.join(W, "smtpd-%s.conf" % tag)
         with open(self.cf, "w") as fp:
             if conf:
-                fp.write('filter "sts" proc-exec "%s -c %s"\n' % (FILTER, conf))
+                fp.write('filter "sts" proc-exec "%s -f -c %s"\n' % (FILTER, conf))
                 fp.write(re.sub(r"^%s$" % re.escape(listen), listen + ' filter "sts"', base, flags=re.M))
             else:
                 fp.write(base)

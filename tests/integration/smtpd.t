@@ -72,7 +72,9 @@ base = open(osm["config"]).read()
 listen = "listen on %s port 25" % osm["address"]
 smtpd_conf = os.path.join(W, "smtpd-sts.conf")
 with open(smtpd_conf, "w") as fp:
-    fp.write('filter "sts" proc-exec "%s -c %s"\n' % (FILTER, conf))
+    # -f: the filter's lines reach smtpd's log through stderr, as well as
+    # syslog (no syslog daemon here; smtpd-reload.t reads syslog).
+    fp.write('filter "sts" proc-exec "%s -f -c %s"\n' % (FILTER, conf))
     fp.write(re.sub(r"^%s$" % re.escape(listen), listen + ' filter "sts"', base, flags=re.M))
 text = open(smtpd_conf).read()
 emit('filter "sts"\n' in text, "smtpd.conf: the listen line carries the filter", text)
