@@ -560,7 +560,8 @@ static sfsistat milter_data(SMFICTX *ctx)
 /*
  * milter_negotiate - ask the MTA for the steps this milter uses and no more
  *
- * Used: connect (client address), MAIL (act_on), RCPT (the decision),
+ * Used: connect (client address), MAIL (act_on; the sender and the
+ * SASL user for the decision log), RCPT (the decision),
  * DATA, end of message (the tag header), abort and close. HELO,
  * headers, end of headers, body and unknown commands are negotiated
  * away (SMFIP_NO*, with their no-reply flags), and only the add-header
