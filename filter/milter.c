@@ -81,6 +81,7 @@
 #include "action.h"
 #include "conf.h"
 #include "daemon.h"
+#include "decision.h"
 #include "notify.h"
 #include "domain.h"
 #include "log.h"
@@ -106,6 +107,7 @@
 
 #define MILTER_QID_MAX		64
 #define MILTER_CLIENT_MAX	64
+#define MILTER_SASL_MAX		128
 #define MILTER_DRAIN_SLACK_MS	2000
 
 typedef struct MILTER_CTX {
@@ -115,6 +117,8 @@ typedef struct MILTER_CTX {
     CONF   *conf;			/* this transaction's configuration */
     int     checked;			/* act_on matched at MAIL FROM */
     char    qid[MILTER_QID_MAX];	/* Postfix queue id, when known */
+    char    from[ACTION_RCPT_MAX + 1];	/* envelope sender, shown form */
+    char    sasl[MILTER_SASL_MAX];	/* {auth_authen}, sanitized; "" */
     char    tag[ACTION_TAG_MAX + 1];	/* tag header value */
 } MILTER_CTX;
 
@@ -256,6 +260,8 @@ static void milter_reset(MILTER_CTX *mc)
     conf_unref(&mc->conf);
     mc->checked = 0;
     mc->qid[0] = 0;
+    mc->from[0] = 0;
+    mc->sasl[0] = 0;
     mc->tag[0] = 0;
 }
 
@@ -307,12 +313,20 @@ static sfsistat milter_envfrom(SMFICTX *ctx, char **argv)
     MILTER_CTX *mc = smfi_getpriv(ctx);
     const char *auth;
 
-    (void) argv;
     if (mc == 0)
 	return (SMFIS_CONTINUE);
     milter_reset(mc);
     mc->conf = milter_conf_get();
+    /*
+     * For the decision log: the sender, and the SASL user. Postfix
+     * (milter_mail_macros) and Sendmail (Milter.macros.envfrom) send
+     * {auth_authen} at MAIL FROM by default; this milter does not call
+     * smfi_setsymlist(), which would replace the MTA's list.
+     */
+    (void) rcpt_show(mc->from, sizeof(mc->from), argv && argv[0] ? argv[0] : "");
     auth = smfi_getsymval(ctx, "{auth_authen}");
+    if (auth != 0)
+	(void) text_sanitize(mc->sasl, sizeof(mc->sasl), auth);
     mc->checked = action_scope_client(mc->conf, auth != 0 && *auth != 0,
 				      mc->has_addr ? (struct sockaddr *) &mc->addr : 0);
     if (!mc->checked) {
@@ -341,6 +355,7 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     const ANSWER *v = 0;
     ACTION  act;
     ACTION_REPLY reply;
+    DECISION dl;
     WHY     why;
     char    domain[DOMAIN_MAX + 1];
     char    rcpt[ACTION_RCPT_MAX + 1];
@@ -402,18 +417,19 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     (void) action_reply(&act, v, shown_domain, rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-    /* One line per decision, Postfix style. */
-    (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
-		    mc ? milter_qid(ctx, mc) : "NOQUEUE", rcpt, mc ? mc->client : "unknown",
-		    domain[0] ? domain : "unreadable",
-		    v ? verdict_name(v->verdict) : "internal-error", v ? v->reasons : "-", action_name(act.action));
-    if (act.monitor)
-	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
-    (void) str_appendf(line, sizeof(line), ", delay=%ldms", ms);
-    if (reply.code[0])
-	(void) str_appendf(line, sizeof(line), ", reply=%s %s %s", reply.code, reply.dsn, reply.text);
-    else if (v)
-	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
+    /* One line per decision, Postfix style (decision.h). */
+    memset(&dl, 0, sizeof(dl));
+    dl.qid = mc ? milter_qid(ctx, mc) : "NOQUEUE";
+    dl.client = mc ? mc->client : "unknown";
+    dl.from = mc ? mc->from : "";
+    dl.sasl_username = mc ? mc->sasl : "";
+    dl.rcpt = rcpt;
+    dl.domain = domain;
+    dl.answer = v;
+    dl.act = &act;
+    dl.delay_ms = ms;
+    dl.reply = &reply;
+    (void) decision_line(line, sizeof(line), &dl);
     log_info("%s", line);
     if (act.tag && mc)
 	(void) action_tag_add(mc->tag, sizeof(mc->tag), &act, v, domain[0] ? domain : "unreadable");
@@ -544,7 +560,8 @@ static sfsistat milter_data(SMFICTX *ctx)
 /*
  * milter_negotiate - ask the MTA for the steps this milter uses and no more
  *
- * Used: connect (client address), MAIL (act_on), RCPT (the decision),
+ * Used: connect (client address), MAIL (act_on; the sender and the
+ * SASL user for the decision log), RCPT (the decision),
  * DATA, end of message (the tag header), abort and close. HELO,
  * headers, end of headers, body and unknown commands are negotiated
  * away (SMFIP_NO*, with their no-reply flags), and only the add-header

@@ -181,6 +181,7 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
     const char *verdict = "-";
     const char *basis = "";
     int     flags = 0;
+    int     failed;
     int     st;
     long    ms;
 
@@ -194,7 +195,8 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
     st = socketmap_key(key, domain, sizeof(domain), &why);
     if (st != STATUS_OK) {
 	(void) str_copy(reply, size, "NOTFOUND ");
-	log_info("client=%s, map=%s, key=%s: not a domain to check (%s), reply=NOTFOUND", client, name, key,
+	if (conf_bool(conf, CONF_LOG_LOOKUPS))
+	    log_info("client=%s, map=%s, key=%s: not a domain to check (%s), reply=NOTFOUND", client, name, key,
 		 why_text(&why));
 	goto out;
     }
@@ -235,11 +237,21 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
      * One line per lookup, Postfix style: the reply and why it is that
      * reply, both from socketmap_reply(); then the engine's explanation
      * (sanitized). A long match list is cut in the log, never in the reply.
+     * By default only a failure is logged (issue 14: what a postmaster
+     * acts on), as a warning: a TEMP or PERM reply (Postfix defers), or a
+     * check that did not finish (temporary, internal error) even when a
+     * cached policy still answers. Policy changes and downgrades are
+     * logged by the engine (route_policy.c). log_lookups logs every one.
      */
-    log_info("client=%s, map=%s, key=%s, domain=%s, verdict=%s, delay=%ldms, reply=%.600s%s%s%s%s%s%s",
-	     client, name, key, domain, verdict, ms, reply, strlen(reply) > 600 ? "..." : "",
-	     *basis ? " (" : "", basis, *basis ? ")" : "", v && v->explanation[0] ? ": " : "",
-	     v ? v->explanation : "");
+    failed = (strncmp(reply, "TEMP", 4) == 0 || strncmp(reply, "PERM", 4) == 0
+	      || (v ? v->verdict == VERDICT_TEMPORARY : strcmp(verdict, "internal-error") == 0));
+    if (failed || conf_bool(conf, CONF_LOG_LOOKUPS))
+	(failed ? log_warn : log_info) ("client=%s, map=%s, key=%s, domain=%s, verdict=%s, delay=%ldms, "
+					"reply=%.600s%s%s%s%s%s%s",
+					client, name, key, domain, verdict, ms, reply,
+					strlen(reply) > 600 ? "..." : "", *basis ? " (" : "", basis,
+					*basis ? ")" : "", v && v->explanation[0] ? ": " : "",
+					v ? v->explanation : "");
 
 out:
     conf_unref(&conf);

@@ -7,7 +7,7 @@
  *	TO when MTA-STS or DANE leaves no valid TLS route to the
  *	recipient's domain
  * SYNOPSIS
- *	stsfilter-smtpd [-n] [-c FILE]
+ *	stsfilter-smtpd [-f] [-n] [-c FILE]
  * DESCRIPTION
  *	Thin glue between OpenSMTPD's filter protocol (smtpd_proto.c,
  *	smtpd-filters(7), versions 0.6 and 0.7) and the engine:
@@ -31,6 +31,18 @@
  *	written first, then every data line is echoed, the final "." too.
  *	The pending entry is stored before the filter-result line is
  *	written, so that tx-rcpt can never overtake it.
+ *
+ *	Logging and signals: stdout is smtpd's protocol channel, and only
+ *	smtpd_write() writes to it. Logs go to syslog (syslog_name,
+ *	syslog_facility), and also to stderr with -f (smtpd puts a filter's
+ *	stderr in its own log). SIGHUP is blocked in every thread before
+ *	any thread starts; a signal thread takes it with sigwait() and
+ *	installs a new configuration (smtpd_reload()): each check takes a
+ *	reference to the configuration in force when it starts
+ *	(conf_ref()), so a reload never changes a check under way. A new
+ *	configuration that does not load is logged (file:line) and the
+ *	old one stays. SIGTERM and SIGINT keep their default action
+ *	(smtpd closes stdin to stop a filter).
  *
  *	Robustness: smtpd stops when its filter exits, so nothing here
  *	exits on bad input. A malformed, truncated or overlong line
@@ -72,12 +84,14 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "action.h"
 #include "conf.h"
 #include "daemon.h"
+#include "decision.h"
 #include "domain.h"
 #include "log.h"
 #include "rcpt.h"
@@ -105,6 +119,7 @@
 #define SMTPD_PENDING_MAX	1000	/* decided recipients per transaction */
 #define SMTPD_CLIENT_MAX	64
 #define SMTPD_MSGID_MAX		32
+#define SMTPD_SASL_MAX		128
 #define SMTPD_OUT_MAX		(SMTPD_PROTO_LINE_MAX + 128)
 #define SMTPD_SMTPD_LINE_MAX	2047	/* OpenSMTPD 6.8 reads answers into char[LINE_MAX] */
 
@@ -124,7 +139,9 @@ typedef struct SMTPD_SESS {
     int     has_addr;
     char    client[SMTPD_CLIENT_MAX];	/* printable, or "unknown" */
     int     authenticated;
+    char    sasl[SMTPD_SASL_MAX];	/* link-auth user, sanitized; "" */
     char    msgid[SMTPD_MSGID_MAX];	/* from tx-begin */
+    char    from[ACTION_RCPT_MAX + 1];	/* from tx-mail, shown form */
     SMTPD_PENDING *pending;
     int     npending;
     char    tag[ACTION_TAG_MAX + 1];	/* tag header value */
@@ -140,6 +157,8 @@ typedef struct SMTPD_JOB {
     int     untracked;			/* no session state: fallback */
     char    client[SMTPD_CLIENT_MAX];
     char    msgid[SMTPD_MSGID_MAX];
+    char    from[ACTION_RCPT_MAX + 1];
+    char    sasl[SMTPD_SASL_MAX];
     struct sockaddr_storage addr;
     int     has_addr;
     int     authenticated;
@@ -148,7 +167,9 @@ typedef struct SMTPD_JOB {
 
 static const char smtpd_progname[] = "stsfilter-smtpd";
 static const char *smtpd_conf_path = CONF_DEFAULT_PATH;
-static CONF *smtpd_conf;
+static pthread_mutex_t smtpd_conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static CONF *smtpd_conf;		/* current; under smtpd_conf_lock */
+static char smtpd_syslog_name[256];	/* openlog() keeps the pointer */
 static ROUTE *smtpd_route;
 static int smtpd_version = SMTPD_PROTO_V06;	/* until the handshake says */
 static int smtpd_tagging;		/* smtpd_tagging: data-line registered */
@@ -171,6 +192,18 @@ static int smtpd_workers;
 static int smtpd_idle;			/* workers waiting for a job */
 static int smtpd_queued;		/* jobs not yet taken */
 static int smtpd_stopping;
+
+/* smtpd_conf_get - a reference to the current configuration */
+
+static CONF *smtpd_conf_get(void)
+{
+    CONF   *conf;
+
+    (void) pthread_mutex_lock(&smtpd_conf_lock);
+    conf = conf_ref(smtpd_conf);
+    (void) pthread_mutex_unlock(&smtpd_conf_lock);
+    return (conf);
+}
 
 /* smtpd_write - write one whole line under the output lock */
 
@@ -305,6 +338,7 @@ static void smtpd_tx_reset(SMTPD_SESS *s)
     s->tag[0] = 0;
     s->in_data = 0;
     s->msgid[0] = 0;
+    s->from[0] = 0;
 }
 
 static void smtpd_sess_free(SMTPD_SESS **sp)
@@ -375,11 +409,12 @@ static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const AC
 
 static void smtpd_check(const SMTPD_JOB *job)
 {
-    CONF   *conf = smtpd_conf;			/* read-only after start */
+    CONF   *conf = smtpd_conf_get();		/* this check's, across a reload */
     ANSWER  ans;
     const ANSWER *v = 0;
     ACTION  act;
     ACTION_REPLY reply;
+    DECISION dl;
     WHY     why;
     char    rcpt[ACTION_RCPT_MAX + 1];
     char    domain[DOMAIN_MAX + 1];
@@ -443,20 +478,21 @@ static void smtpd_check(const SMTPD_JOB *job)
     (void) action_reply(&act, v, domain[0] ? domain : "the recipient's domain", rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-    /* One line per decision, as the milter writes it. */
-    (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
-		    qid, rcpt, job->client, domain[0] ? domain : "unreadable", v ? verdict_name(v->verdict) : "internal-error",
-		    v ? v->reasons : "-", action_name(act.action));
-    if (act.monitor)
-	(void) str_appendf(line, sizeof(line), " (monitor_mode: would %s)", action_name(act.configured));
+    /* One line per decision, as the milter writes it (decision.h). */
+    memset(&dl, 0, sizeof(dl));
+    dl.qid = qid;
+    dl.client = job->client;
+    dl.from = job->from;
+    dl.sasl_username = job->authenticated ? job->sasl : "";
+    dl.rcpt = rcpt;
+    dl.domain = domain;
+    dl.answer = v;
+    dl.act = &act;
     if (untagged)
-	(void) str_appendf(line, sizeof(line), " (not tagged: %s)",
-			   job->untracked ? "session not tracked" : "smtpd_tagging = no");
-    (void) str_appendf(line, sizeof(line), ", delay=%ldms", ms);
-    if (reply.code[0])
-	(void) str_appendf(line, sizeof(line), ", reply=%s %s %s", reply.code, reply.dsn, reply.text);
-    else if (v)
-	(void) str_appendf(line, sizeof(line), ": %s", v->explanation);
+	dl.note = job->untracked ? "not tagged: session not tracked" : "not tagged: smtpd_tagging = no";
+    dl.delay_ms = ms;
+    dl.reply = &reply;
+    (void) decision_line(line, sizeof(line), &dl);
     log_info("%s", line);
     if (act.tag)
 	smtpd_pending_add(job, domain[0] ? domain : "unreadable", &act, v);	/* before the answer */
@@ -467,6 +503,7 @@ static void smtpd_check(const SMTPD_JOB *job)
     }
 
 out:
+    conf_unref(&conf);
     if (refuse)
 	smtpd_result(job->version, job->session, job->token, "reject", answer);
     else
@@ -595,6 +632,8 @@ static void smtpd_rcpt(const SMTPD_PROTO_MSG *msg)
 	job->authenticated = s->authenticated;
 	(void) str_copy(job->client, sizeof(job->client), s->client);
 	(void) str_copy(job->msgid, sizeof(job->msgid), s->msgid);
+	(void) str_copy(job->from, sizeof(job->from), s->from);
+	(void) str_copy(job->sasl, sizeof(job->sasl), s->sasl);
     }
     (void) pthread_mutex_unlock(&smtpd_sess_lock);
     smtpd_submit(job);
@@ -605,6 +644,7 @@ static void smtpd_rcpt(const SMTPD_PROTO_MSG *msg)
 static void smtpd_data(const SMTPD_PROTO_MSG *msg)
 {
     SMTPD_SESS *s;
+    CONF   *conf = smtpd_conf_get();
     char    header[ACTION_TAG_MAX + 256];
     char    qid[SMTPD_MSGID_MAX];
     int     first = 0;
@@ -618,13 +658,14 @@ static void smtpd_data(const SMTPD_PROTO_MSG *msg)
 	    first = 1;
 	    s->in_data = 1;
 	    if (s->tag[0])
-		(void) snprintf(header, sizeof(header), "%s: %s", conf_str(smtpd_conf, CONF_TAG_HEADER), s->tag);
+		(void) snprintf(header, sizeof(header), "%s: %s", conf_str(conf, CONF_TAG_HEADER), s->tag);
 	    (void) str_copy(qid, sizeof(qid), s->msgid[0] ? s->msgid : s->id);
 	}
 	if (last)
 	    s->in_data = 0;			/* the next message starts afresh */
     }
     (void) pthread_mutex_unlock(&smtpd_sess_lock);
+    conf_unref(&conf);
     if (first && header[0]) {
 	smtpd_dataline(msg->version, msg->session, msg->token, header);
 	log_info("%s: tagged: %s", qid, header);
@@ -661,6 +702,7 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
     char    addr[64];
     char    result[16];
     char    rcpt[RCPT_INPUT_MAX + 2];
+    char    user[SMTPD_SASL_MAX];
     char    msgid[SMTPD_MSGID_MAX];
     struct sockaddr_in *sin;
     struct sockaddr_in6 *sin6;
@@ -705,10 +747,20 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	    log_warn("session %s: malformed link-auth report", msg->session);
 	else
 	    s->authenticated = strcmp(result, "pass") == 0;
+	/* For the decision log: the user, only when authenticated. */
+	s->sasl[0] = 0;
+	if (s->authenticated && smtpd_proto_link_auth_user(msg, user, sizeof(user)) == 0)
+	    (void) text_sanitize(s->sasl, sizeof(s->sasl), user);
     } else if (strcmp(ev, "tx-begin") == 0) {
 	smtpd_tx_reset(s);
 	if (msg->params && text_sanitize(msgid, sizeof(msgid), msg->params) > 0)
 	    (void) str_copy(s->msgid, sizeof(s->msgid), msgid);
+    } else if (strcmp(ev, "tx-mail") == 0) {
+	/* For the decision log: the sender smtpd accepted (<> is ""). */
+	if (smtpd_proto_tx_mail(msg, result, sizeof(result), rcpt, sizeof(rcpt)) < 0)
+	    log_warn("session %s: malformed tx-mail report", msg->session);
+	else if (strcmp(result, "ok") == 0)
+	    (void) rcpt_show(s->from, sizeof(s->from), rcpt);
     } else if (strcmp(ev, "tx-reset") == 0) {
 	smtpd_tx_reset(s);
     } else if (strcmp(ev, "tx-rcpt") == 0) {
@@ -890,18 +942,62 @@ static int smtpd_privileges(const CONF *conf)
     return (0);
 }
 
+/*
+ * smtpd_reload - SIGHUP: a new configuration, or keep the old one. Checks
+ * that started keep theirs. smtpd_tagging (the registration is done) and
+ * smtpd_max_sessions are read at start only: a change is logged.
+ */
+static void smtpd_reload(void)
+{
+    CONF   *fresh = 0;
+    CONF   *old;
+
+    if (daemon_load(smtpd_conf_path, &fresh) != STATUS_OK) {
+	log_error("reload failed; keeping the configuration in use");
+	return;
+    }
+    if (conf_bool(fresh, CONF_SMTPD_TAGGING) != smtpd_tagging)
+	log_warn("smtpd_tagging changed to %s; restart the filter (smtpd) to apply it",
+		 conf_str(fresh, CONF_SMTPD_TAGGING));
+    if (conf_int(fresh, CONF_SMTPD_MAX_SESSIONS) != smtpd_max_sessions)
+	log_warn("smtpd_max_sessions changed to %s; restart the filter (smtpd) to apply it",
+		 conf_str(fresh, CONF_SMTPD_MAX_SESSIONS));
+    (void) pthread_mutex_lock(&smtpd_conf_lock);
+    old = smtpd_conf;
+    smtpd_conf = fresh;
+    (void) pthread_mutex_unlock(&smtpd_conf_lock);
+    conf_unref(&old);				/* checks keep their own */
+    log_info("configuration reloaded from %s", smtpd_conf_path);
+}
+
+/* smtpd_signal_thread - takes SIGHUP, blocked in every other thread */
+
+static void *smtpd_signal_thread(void *arg)
+{
+    sigset_t *set = arg;
+    int     sig;
+
+    for (;;)
+	if (sigwait(set, &sig) == 0 && sig == SIGHUP)
+	    smtpd_reload();
+    return (0);
+}
+
 int     main(int argc, char **argv)
 {
     DAEMON_ARGS args;
     ROUTE_OPTS opts;
     WHY     why;
     SMTPD_SESS *s;
+    static sigset_t hup;
+    pthread_attr_t attr;
+    pthread_t tid;
     int     check_only = 0;
     int     ret = SMTPD_EX_CONFIG;
     int     i;
 
-    log_init(smtpd_progname, LOG_TO_STDERR);	/* smtpd logs our stderr */
-    if ((ret = daemon_args(argc, argv, smtpd_progname, 0, &args)) != DAEMON_ARGS_GO)
+    log_init(smtpd_progname, LOG_TO_STDERR);	/* until the configuration is read */
+    if ((ret = daemon_args(argc, argv, smtpd_progname, DAEMON_FOREGROUND_LOG, &args)) != DAEMON_ARGS_GO)
 	return (ret);
     ret = SMTPD_EX_CONFIG;
     smtpd_conf_path = args.conf_path;
@@ -914,16 +1010,38 @@ int     main(int argc, char **argv)
 	goto out;
     }
     (void) signal(SIGPIPE, SIG_IGN);
+    /*
+     * Syslog, as the other daemons; -f adds stderr, which smtpd puts in
+     * its own log. Never stdout: that is the protocol channel. Start-up
+     * problems go to stderr as well, so that smtpd's log shows why its
+     * filter did not start.
+     */
+    (void) str_copy(smtpd_syslog_name, sizeof(smtpd_syslog_name), conf_str(smtpd_conf, CONF_SYSLOG_NAME));
+    log_init(smtpd_progname, LOG_TO_SYSLOG | LOG_TO_STDERR);
+    /* Last openlog() wins: the configured name and facility. */
+    openlog(smtpd_syslog_name, LOG_PID | LOG_NDELAY, daemon_facility(smtpd_conf));
+    /* Blocked before any thread starts: only the signal thread takes it. */
+    (void) sigemptyset(&hup);
+    (void) sigaddset(&hup, SIGHUP);
+    (void) pthread_sigmask(SIG_BLOCK, &hup, 0);
     smtpd_tagging = conf_bool(smtpd_conf, CONF_SMTPD_TAGGING);
     smtpd_max_sessions = conf_int(smtpd_conf, CONF_SMTPD_MAX_SESSIONS);
     ret = SMTPD_EX_SOFTWARE;
     if (smtpd_privileges(smtpd_conf) < 0)
 	goto out;
+    /* Before the engine starts threads that log. */
+    log_init(smtpd_progname, LOG_TO_SYSLOG | (args.foreground ? LOG_TO_STDERR : 0));
+    openlog(smtpd_syslog_name, LOG_PID | LOG_NDELAY, daemon_facility(smtpd_conf));
     route_conf_opts(smtpd_conf, &opts);
     if (route_create(&opts, &smtpd_route, &why) != STATUS_OK) {
 	log_error("cannot start the engine: %s", why_text(&why));
 	goto out;
     }
+    (void) pthread_attr_init(&attr);
+    (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&tid, &attr, smtpd_signal_thread, &hup) != 0)
+	log_warn("cannot start the signal thread: SIGHUP will not reload the configuration");
+    (void) pthread_attr_destroy(&attr);
     log_info("starting: version %s, configuration %s", PACKAGE_VERSION, smtpd_conf_path);
     smtpd_loop();
     smtpd_pool_stop();
@@ -938,6 +1056,8 @@ out:
 	}
     }
     route_free(&smtpd_route);
+    (void) pthread_mutex_lock(&smtpd_conf_lock);
     conf_unref(&smtpd_conf);
+    (void) pthread_mutex_unlock(&smtpd_conf_lock);
     return (ret);
 }

@@ -32,6 +32,7 @@ const char *const smtpd_proto_register[] = {
     "register|report|smtp-in|link-connect",
     "register|report|smtp-in|link-auth",
     "register|report|smtp-in|tx-begin",
+    "register|report|smtp-in|tx-mail",
     "register|report|smtp-in|tx-rcpt",
     "register|report|smtp-in|tx-reset",
     "register|report|smtp-in|link-disconnect",
@@ -370,8 +371,40 @@ out:
     return (ret);
 }
 
-int     smtpd_proto_tx_rcpt(const SMTPD_PROTO_MSG *msg, char *result, size_t rsize,
-			            char *address, size_t asize)
+int     smtpd_proto_link_auth_user(const SMTPD_PROTO_MSG *msg, char *user, size_t size)
+{
+    char    result[8];
+    const char *p;
+    size_t  len;
+    int     ret = -1;
+
+    if (size)
+	user[0] = 0;
+    if (size == 0 || smtpd_proto_link_auth(msg, result, sizeof(result)) < 0)
+	goto out;
+    if (msg->version == SMTPD_PROTO_V06) {
+	/* 0.6: USER|RESULT; the user is all before the last "|". */
+	p = msg->params;
+	len = (size_t) (strrchr(p, '|') - p);
+    } else {
+	/* 0.7: RESULT|USER; the user is all after the first "|". */
+	p = strchr(msg->params, '|') + 1;
+	len = strlen(p);
+    }
+    if (len >= size)
+	len = size - 1;				/* cut: it is only shown */
+    memcpy(user, p, len);
+    user[len] = 0;
+    ret = 0;
+
+out:
+    return (ret);
+}
+
+/* smtpd_proto_tx - tx-mail and tx-rcpt: "MSGID|RESULT|ADDRESS" */
+
+static int smtpd_proto_tx(const SMTPD_PROTO_MSG *msg, char *result, size_t rsize,
+			          char *address, size_t asize)
 {
     char    msgid[32];
     int     ret = -1;
@@ -398,6 +431,18 @@ out:
 	    address[0] = 0;
     }
     return (ret);
+}
+
+int     smtpd_proto_tx_mail(const SMTPD_PROTO_MSG *msg, char *result, size_t rsize,
+			            char *address, size_t asize)
+{
+    return (smtpd_proto_tx(msg, result, rsize, address, asize));
+}
+
+int     smtpd_proto_tx_rcpt(const SMTPD_PROTO_MSG *msg, char *result, size_t rsize,
+			            char *address, size_t asize)
+{
+    return (smtpd_proto_tx(msg, result, rsize, address, asize));
 }
 
 /* smtpd_proto_reply_ok - "4xx TEXT" or "5xx TEXT" (smtpd-filters(7)) */

@@ -22,6 +22,13 @@
  *	int	smtpd_proto_link_auth(const SMTPD_PROTO_MSG *msg,
  *			char *result, size_t size)
  *
+ *	int	smtpd_proto_link_auth_user(const SMTPD_PROTO_MSG *msg,
+ *			char *user, size_t size)
+ *
+ *	int	smtpd_proto_tx_mail(const SMTPD_PROTO_MSG *msg,
+ *			char *result, size_t rsize, char *address,
+ *			size_t asize)
+ *
  *	int	smtpd_proto_tx_rcpt(const SMTPD_PROTO_MSG *msg,
  *			char *result, size_t rsize, char *address,
  *			size_t asize)
@@ -83,8 +90,14 @@
  *	message's own version. Returns 0, or -1 when malformed or when
  *	it does not fit.
  *
- *	smtpd_proto_tx_rcpt() copies RESULT and ADDRESS of a tx-rcpt
- *	report ("MSGID|RESULT|ADDRESS"). Returns 0 or -1.
+ *	smtpd_proto_link_auth_user() copies the user name of a link-auth
+ *	report that smtpd_proto_link_auth() accepts (0.6: all before the
+ *	last "|"; 0.7: all after the first), cut to size (it is only
+ *	shown, after text_sanitize()). Returns 0, or -1 when malformed.
+ *
+ *	smtpd_proto_tx_mail() and smtpd_proto_tx_rcpt() copy RESULT and
+ *	ADDRESS of a tx-mail or tx-rcpt report ("MSGID|RESULT|ADDRESS",
+ *	the same in 0.6 and 0.7). Return 0 or -1.
  *
  *	Who frees: nothing here allocates; msg points into line.
  *
@@ -133,6 +146,8 @@ extern int smtpd_proto_parse(char *, SMTPD_PROTO_MSG *, char *, size_t);
 extern int smtpd_proto_version(const char *, const char *);
 extern int smtpd_proto_link_connect(const SMTPD_PROTO_MSG *, char *, size_t);
 extern int smtpd_proto_link_auth(const SMTPD_PROTO_MSG *, char *, size_t);
+extern int smtpd_proto_link_auth_user(const SMTPD_PROTO_MSG *, char *, size_t);
+extern int smtpd_proto_tx_mail(const SMTPD_PROTO_MSG *, char *, size_t, char *, size_t);
 extern int smtpd_proto_tx_rcpt(const SMTPD_PROTO_MSG *, char *, size_t, char *, size_t);
 extern int smtpd_proto_result(char *, size_t, int, const char *, const char *, const char *, const char *);
 extern int smtpd_proto_dataline(char *, size_t, int, const char *, const char *, const char *);

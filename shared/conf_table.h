@@ -159,6 +159,8 @@
       "group of a unix socketmap socket; empty: the group of user") \
     X(SOCKETMAP_PID_FILE, "socketmap_pid_file", CONF_T_STRING, "/run/stsfilter/policyd.pid", 0, 0, "", CONF_CHECK_NONE, \
       "PID file of stsfilter-policyd; empty: none") \
+    X(LOG_LOOKUPS, "log_lookups", CONF_T_BOOL, "no", 0, 1, "", CONF_CHECK_NONE, \
+      "stsfilter-policyd logs every lookup, not only failures") \
     X(SMTPD_TAGGING, "smtpd_tagging", CONF_T_BOOL, "no", 0, 1, "", CONF_CHECK_NONE, \
       "stsfilter-smtpd adds the tag header (OpenSMTPD 6.8 then cuts body lines over 1997 characters)") \
     X(SMTPD_MAX_SESSIONS, "smtpd_max_sessions", CONF_T_INT, "10000", 16, 1000000, "", CONF_CHECK_NONE, \

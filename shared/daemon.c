@@ -424,7 +424,9 @@ static void daemon_help(FILE *fp, const char *progname, int with_foreground)
     (void) fprintf(fp, "usage: %s [-c FILE] %s[-n] | -h | -V\n", progname,
 		   with_foreground ? "[-f] " : "");
     (void) fprintf(fp, "  -c, --config FILE   configuration file (default %s)\n", CONF_DEFAULT_PATH);
-    if (with_foreground)
+    if (with_foreground == DAEMON_FOREGROUND_LOG)
+	(void) fputs("  -f, --foreground    log to stderr too, beside syslog\n", fp);
+    else if (with_foreground)
 	(void) fputs("  -f, --foreground    do not become a daemon; log to stderr too\n", fp);
     (void) fputs("  -n, --check-config  check the configuration file and exit\n", fp);
     (void) fputs("  -h, --help          print this help and exit\n", fp);

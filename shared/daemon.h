@@ -76,7 +76,9 @@
  *
  *	daemon_args() parses the options every daemon takes: -c/--config
  *	FILE, -n/--check-config (check the configuration and exit),
- *	-f/--foreground (only when with_foreground), -h/--help (the
+ *	-f/--foreground (only when with_foreground; DAEMON_FOREGROUND_LOG
+ *	for a program that never forks, where -f only adds stderr to the
+ *	log sinks, and says so in the help), -h/--help (the
  *	options, one line each, on stdout) and -V/--version. It returns
  *	DAEMON_ARGS_GO to carry on, or the exit status for main() (0 after
  *	-h or -V, 64 after a usage error, with the help on stderr).
@@ -97,6 +99,7 @@
 #include "why.h"
 
 #define DAEMON_ARGS_GO	(-1)
+#define DAEMON_FOREGROUND_LOG	2	/* daemon_args(): -f logs to stderr, no fork */
 
 typedef struct DAEMON_ARGS {
     const char *conf_path;		/* -c; default CONF_DEFAULT_PATH */

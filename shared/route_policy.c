@@ -11,6 +11,12 @@
  *	or cached, or null with *reason set when a policy was announced but
  *	could not be obtained. See route.h for the cache rules (TXT recheck
  *	interval, stale-while-revalidate).
+ *
+ *	A newly fetched policy that differs from the record it replaces
+ *	(new id, mode, mx patterns: policy_diff()) is logged by the process
+ *	that stores it, which holds the domain's cluster fetch lock
+ *	(route_fetch_shared()): once per cluster. Processes that wait and
+ *	read it from the shared cache log nothing.
  */
 
 #include <errno.h>
@@ -28,6 +34,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_diff.h"
 #include "probe.h"
 #include "ratelimit.h"
 #include "route.h"
@@ -88,6 +95,43 @@ static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long lon
 }
 
 /*
+ * route_policy_previous - the record a new policy replaces: the shared
+ * (authoritative) copy first, else this process's cache. Null: none.
+ */
+static POLICY *route_policy_previous(ROUTE *r, const char *domain, char *id, size_t size)
+{
+    CACHE_POLICY got;
+    POLICY *prev = 0;
+
+    if (cache_policy_get_shared(r->cache, domain, &got) == STATUS_OK
+	|| cache_policy_get(r->cache, domain, &got) == STATUS_OK) {
+	if (policy_parse(got.body, got.len, &prev, 0) == STATUS_OK)
+	    (void) str_copy(id, size, got.txt_id);
+	cache_policy_clear(&got);
+    }
+    return (prev);
+}
+
+/*
+ * route_policy_log_change - issue 14: a policy change, logged once per
+ * cluster (the caller holds the fetch lock and has stored the new one).
+ * A downgrade (less protection) is a warning.
+ */
+static void route_policy_log_change(const char *domain, const char *old_id, const POLICY *old,
+				            const char *new_id, const POLICY *new)
+{
+    char    text[1024];
+    int     flags;
+
+    if ((flags = policy_diff(old_id, old, new_id, new, text, sizeof(text))) == 0)
+	return;
+    if (flags & POLICY_DIFF_DOWNGRADE)
+	log_warn("%s: MTA-STS policy downgraded: %s", domain, text);
+    else
+	log_info("%s: MTA-STS policy changed: %s", domain, text);
+}
+
+/*
  * For the diagnosis (stsfilter check): a refused policy body, as strict
  * and lenient parsers read it (policy_lenient()).
  */
@@ -118,7 +162,9 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     FETCH_RESULT res;
     CACHE_POLICY put;
     POLICY *policy = 0;
+    POLICY *prev = 0;
     WHY     why;
+    char    prev_id[sizeof(put.txt_id)];
     char    detail[VERDICT_TEXT_MAX];
     const char *dns_text;
     long long t0 = clock_mono_ms();
@@ -185,8 +231,12 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     put.max_age = policy->max_age;
     put.body = res.body;
     put.len = res.len;
+    prev_id[0] = 0;
+    prev = route_policy_previous(r, v->domain, prev_id, sizeof(prev_id));
     if (cache_policy_put(r->cache, v->domain, &put) != STATUS_OK)
 	log_warn("%s: cannot cache the MTA-STS policy", v->domain);
+    else
+	route_policy_log_change(v->domain, prev_id, prev, id, policy);
     /* An answer made from the policy before this one is wrong now. */
     cache_answer_drop(r->cache, v->domain);
 
@@ -194,6 +244,7 @@ done:
     if (locked)
 	cache_unlock(r->cache, v->domain);
     v->fetch_ms += (long) (clock_mono_ms() - t0);
+    policy_free(&prev);
     fetch_result_clear(&res);
     dns_addr_free(&addr);
     return (policy);

@@ -18,7 +18,9 @@
  *	  too, and parameters (possibly ""); a line over
  *	  SMTPD_PROTO_LINE_MAX is always refused;
  *	- smtpd_proto_version() returns -1, 0, 6 or 7;
- *	- link-auth gives "pass", "fail" or "error"; tx-rcpt gives "ok",
+ *	- link-auth gives "pass", "fail" or "error", and a user name
+ *	  exactly when it gives a result (cut to its buffer, NUL-terminated);
+ *	  tx-mail and tx-rcpt give "ok",
  *	  "permfail" or "tempfail"; link-connect gives an address that
  *	  inet_pton() reads, or "";
  *	- every output is NUL-terminated inside its buffer; a formatted
@@ -85,6 +87,7 @@ static void fuzz_report(const SMTPD_PROTO_MSG *msg)
 {
     char   *addr;
     char    res[16];
+    char    user[32];
     char   *rcpt;
     unsigned char bin[sizeof(struct in6_addr)];
     size_t  asize = 64;
@@ -103,6 +106,19 @@ static void fuzz_report(const SMTPD_PROTO_MSG *msg)
 	    fuzz_fail("link-auth result not pass, fail or error");
     } else if (res[0] != 0) {
 	fuzz_fail("refused link-auth left a result");
+    }
+    /* A small buffer: a long user name is cut, never refused. */
+    if (smtpd_proto_link_auth_user(msg, user, sizeof(user)) != (res[0] ? 0 : -1))
+	fuzz_fail("link-auth user and result disagree");
+    if (strnlen(user, sizeof(user)) >= sizeof(user) || (res[0] == 0 && user[0] != 0))
+	fuzz_fail("link-auth user not NUL-terminated, or left by a refused report");
+    if (smtpd_proto_tx_mail(msg, res, sizeof(res), rcpt, rsize) == 0) {
+	if (strcmp(res, "ok") != 0 && strcmp(res, "permfail") != 0 && strcmp(res, "tempfail") != 0)
+	    fuzz_fail("tx-mail result not ok, permfail or tempfail");
+	if (strnlen(rcpt, rsize) >= rsize)
+	    fuzz_fail("tx-mail address not NUL-terminated");
+    } else if (res[0] != 0 || rcpt[0] != 0) {
+	fuzz_fail("refused tx-mail left output");
     }
     if (smtpd_proto_tx_rcpt(msg, res, sizeof(res), rcpt, rsize) == 0) {
 	if (strcmp(res, "ok") != 0 && strcmp(res, "permfail") != 0 && strcmp(res, "tempfail") != 0)

@@ -131,7 +131,8 @@ for d, (code, rx) in sorted(want.items()):
         emit(len(rep) < 512 and "\r" not in rep, "reply for %s is one line under 512 bytes" % d, "%d bytes" % len(rep))
 text = logtext()
 for d, v in sorted(verdicts.items()):
-    m = re.search(r"to=<bob@%s>, client=127\.0\.0\.1, domain=%s, verdict=(\S+), reasons=\S+, action=(\w+)" %
+    m = re.search(r"client=127\.0\.0\.1, from=<alice@sender\.world\.test>, to=<bob@%s>, domain=%s, verdict=(\S+), "
+                  r"reasons=\S+, action=(\w+)" %
                   (re.escape(d), re.escape(d)), text)
     emit(m and m.group(1) == v, "log line for %s says verdict=%s" % (d, v), m.group(0) if m else text[-800:])
 m = re.search(r"domain=fetcherr\.test, verdict=no-policy, reasons=sts-policy-fetch-error, action=accept", text)

@@ -11,7 +11,8 @@ Covers (issue 10, "The socketmap", and issue 11, defects 3 and 7):
 - next-hop keys with a service name as the port ([good.test]:submission,
   good.test:smtp);
 - a bogus TLSA RRset: TEMP, and the log line says verdict=temporary with
-  reply=TEMP;
+  reply=TEMP; by default (log_lookups = no) that failure is logged as a
+  warning and the lookups answered OK are not logged (issue 14);
 - slow-loris: 256 connections sending a byte every 2 s do not stop a real
   lookup (postmap as the same peer and as the postfix user), are closed
   at socketmap_request_timeout, and the sheds are logged once;
@@ -127,6 +128,11 @@ emit(rc != 0 and out == "" and "temporary" in err, "postmap -q danesig.test: TEM
      "rc %d %r %r" % (rc, out, err))
 m = re.findall(r"key=danesig\.test, domain=danesig\.test, verdict=(\S+), delay=\d+ms, reply=(\S+)", logtext())
 emit(m and all(v == "temporary" and r == "TEMP" for v, r in m), "log line: verdict=temporary, reply=TEMP", repr(m))
+# Issue 14: by default (log_lookups = no) only failures are logged, as warnings;
+# the good.test lookups above (OK secure) leave no line.
+emit(re.search(r"warning: client=\S+, map=postfix, key=danesig\.test, domain=danesig\.test, verdict=temporary", logtext())
+     and not re.search(r"key=(\[good\.test\]:\w+|good\.test(:\w+)?|manymx\.test), domain=", logtext()),
+     "log_lookups = no: the TEMP lookup is a warning, the OK ones are not logged", logtext()[-1200:])
 
 # 5. Postfix delivers to the MX listed 300th, verified against the socketmap's policy.
 subprocess.run(["postconf", "-c", etc, "-e", "smtp_tls_policy_maps = " + MAP], check=True)

@@ -59,6 +59,7 @@ probe_connect_timeout = 2s
 probe_read_timeout = 2s
 act_on = mynetworks
 mynetworks = 127.0.0.1/32
+log_lookups = yes
 """
 conf = os.path.join(W, "policyd.conf")
 with open(conf, "w") as fp:

@@ -78,7 +78,7 @@ class Smtpd:
         self.cf = os.path.join(W, "smtpd-%s.conf" % tag)
         with open(self.cf, "w") as fp:
             if conf:
-                fp.write('filter "sts" proc-exec "%s -c %s"\n' % (FILTER, conf))
+                fp.write('filter "sts" proc-exec "%s -f -c %s"\n' % (FILTER, conf))
                 fp.write(re.sub(r"^%s$" % re.escape(listen), listen + ' filter "sts"', base, flags=re.M))
             else:
                 fp.write(base)
@@ -196,7 +196,7 @@ try:
              "sent %d bytes, got %d; line lengths %r; tail %r" % (len(sent), len(body), [len(l) for l in body.split(b"\n")][:12], body[-60:]))
         emit("X-MTA-STS-Check" not in head, "tagging off: no tag header in the copy for %s" % rc, head[-600:])
     text = sm.text()
-    emit(re.search(r"to=<bob@testing\.test>, client=127\.0\.0\.1, domain=testing\.test, verdict=testing-fail, "
+    emit(re.search(r"client=127\.0\.0\.1, from=<[^>]*>, to=<bob@testing\.test>, domain=testing\.test, verdict=testing-fail, "
                    r"reasons=\S+, action=accept \(not tagged: smtpd_tagging = no\)", text),
          "testing-fail with tagging off: accepted, and the log line says why it is not tagged", text[-1200:])
 
@@ -213,7 +213,7 @@ try:
     s.rset()
     s.quit()
     text = sm.text()
-    emit(code == 250 and re.search(r"to=<b{200,}\.\.\.@notlisted\.test\.example>, client=127\.0\.0\.1, "
+    emit(code == 250 and re.search(r"client=127\.0\.0\.1, from=<[^>]*>, to=<b{200,}\.\.\.@notlisted\.test\.example>, "
                                    r"domain=notlisted\.test\.example, verdict=", text)
          and not re.search(r"domain=notlisted\.test,", text),
          "240-byte local part @notlisted.test.example: the log line names that domain, never notlisted.test",

@@ -66,7 +66,7 @@ WELLFORMED = re.compile(r"^(register\|[a-z|-]+|filter-result\|[0-9a-f]{1,16}\|[0
 class Filter:
     def __init__(self, tag, cf):
         self.err = open(os.path.join(W, "smtpd-filter-%s.err" % tag), "w+")
-        self.p = subprocess.Popen([FILTER, "-c", cf], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.p = subprocess.Popen([FILTER, "-f", "-c", cf], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=self.err, bufsize=0)
         self.buf = b""
         self.lines = []          # (time, line) as read

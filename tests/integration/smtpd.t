@@ -72,7 +72,9 @@ base = open(osm["config"]).read()
 listen = "listen on %s port 25" % osm["address"]
 smtpd_conf = os.path.join(W, "smtpd-sts.conf")
 with open(smtpd_conf, "w") as fp:
-    fp.write('filter "sts" proc-exec "%s -c %s"\n' % (FILTER, conf))
+    # -f: the filter's lines reach smtpd's log through stderr, as well as
+    # syslog (no syslog daemon here; smtpd-reload.t reads syslog).
+    fp.write('filter "sts" proc-exec "%s -f -c %s"\n' % (FILTER, conf))
     fp.write(re.sub(r"^%s$" % re.escape(listen), listen + ' filter "sts"', base, flags=re.M))
 text = open(smtpd_conf).read()
 emit('filter "sts"\n' in text, "smtpd.conf: the listen line carries the filter", text)
@@ -161,7 +163,7 @@ for d in list(accepted) + list(why):
 text = logtext()
 for d, v in sorted(verdicts.items()):
     act = "defer" if v == "enforce-fail" else ("tag" if v in ("testing-fail", "temporary") else r"\w+")
-    m = re.search(r"to=<bob@%s>, client=127\.0\.0\.1, domain=%s, verdict=(\S+), reasons=\S+, action=(%s)" %
+    m = re.search(r"client=127\.0\.0\.1, from=<alice@sender\.world\.test>, to=<bob@%s>, domain=%s, verdict=(\S+), reasons=\S+, action=(%s)" %
                   (re.escape(d), re.escape(d), act), text)
     emit(m and m.group(1) == v, "filter log line (in smtpd's log) for %s: verdict=%s" % (d, v),
          m.group(0) if m else text[-800:])
@@ -226,7 +228,7 @@ for i, rcpts in enumerate(plan):
             bad.append((rc, rep or iouts[i][-300:]))
 emit(n == 25 and not bad, "interleaved: 9 sessions, 25 RCPTs, every reply right (slow.test among them)",
      repr(bad[:4]))
-m = re.search(r"to=<slow@slow\.test>, client=127\.0\.0\.1, domain=slow\.test, verdict=temporary, reasons=\S+, action=tag",
+m = re.search(r"client=127\.0\.0\.1, from=<alice@sender\.world\.test>, to=<slow@slow\.test>, domain=slow\.test, verdict=temporary, reasons=\S+, action=tag",
               logtext())
 emit(m, "slow.test: the check ran into its budget, verdict temporary, accepted and tagged", logtext()[-800:])
 

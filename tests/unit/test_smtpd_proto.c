@@ -160,8 +160,13 @@ static int report_row(void *ctx, int lineno, int nfield, char **field)
     out2[0] = 0;
     if (strcmp(msg.event, "link-connect") == 0)
 	got = smtpd_proto_link_connect(&msg, out1, sizeof(out1));
-    else if (strcmp(msg.event, "link-auth") == 0)
+    else if (strcmp(msg.event, "link-auth") == 0) {
 	got = smtpd_proto_link_auth(&msg, out1, sizeof(out1));
+	/* The user is read only from a report whose result reads. */
+	if (smtpd_proto_link_auth_user(&msg, out2, sizeof(out2)) != got)
+	    fail_msg("%s:%d: link-auth user and result disagree", file, lineno);
+    } else if (strcmp(msg.event, "tx-mail") == 0)
+	got = smtpd_proto_tx_mail(&msg, out1, sizeof(out1), out2, sizeof(out2));
     else if (strcmp(msg.event, "tx-rcpt") == 0)
 	got = smtpd_proto_tx_rcpt(&msg, out1, sizeof(out1), out2, sizeof(out2));
     else
