@@ -46,15 +46,18 @@
 #include "verdict.h"
 #include "route_impl.h"
 
-/* route_shared_policy - the policy with this id in the shared cache, or null */
-
-static POLICY *route_shared_policy(ROUTE *r, VERDICT *v, const char *id)
+/*
+ * route_shared_policy - the policy with this id in the shared cache,
+ * fetched at or after since, or null
+ */
+static POLICY *route_shared_policy(ROUTE *r, VERDICT *v, const char *id, time_t since)
 {
     CACHE_POLICY got;
     POLICY *policy = 0;
 
     if (cache_policy_get_shared(r->cache, v->domain, &got) == STATUS_OK) {
-	if (strcmp(got.txt_id, id) == 0 && policy_parse(got.body, got.len, &policy, 0) == STATUS_OK)
+	if (strcmp(got.txt_id, id) == 0 && got.fetched >= since
+	    && policy_parse(got.body, got.len, &policy, 0) == STATUS_OK)
 	    v->policy_cached = 1;
 	cache_policy_clear(&got);
     }
@@ -66,30 +69,38 @@ static POLICY *route_shared_policy(ROUTE *r, VERDICT *v, const char *id)
  * another node holds it, wait (within the budget and the lock's life)
  * for its policy with this id to appear in the shared cache, and use
  * it. Null: fetch here (lock taken, lock expired, or no shared cache).
+ * A refetch of the id this process already has (RFC 8461 section 3.3,
+ * proactive refresh) takes only a policy fetched after its own copy.
  */
 static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long long deadline)
 {
     POLICY *policy = 0;
+    CACHE_POLICY mine;
     int     lock_ms = r->opts.cache_lock_ms > 0 ? r->opts.cache_lock_ms :
 	r->opts.dns_timeout_ms + r->opts.fetch_timeout_ms + 1000;
     long long until = clock_mono_ms() + lock_ms;
-    int     waited = 0;
+    time_t  since = 0;
     int     st;
 
+    if (cache_policy_get(r->cache, v->domain, &mine) == STATUS_OK) {
+	if (strcmp(mine.txt_id, id) == 0)
+	    since = mine.fetched + 1;
+	cache_policy_clear(&mine);
+    }
     while ((st = cache_lock(r->cache, v->domain, lock_ms)) == STATUS_RETRY) {
-	waited = 1;
 	if (clock_mono_ms() + ROUTE_LOCK_POLL_MS >= until || route_left(deadline, ROUTE_LOCK_POLL_MS) < ROUTE_LOCK_POLL_MS)
 	    break;
 	(void) usleep(ROUTE_LOCK_POLL_MS * 1000);
-	if ((policy = route_shared_policy(r, v, id)) != 0)
+	if ((policy = route_shared_policy(r, v, id, since)) != 0)
 	    break;
     }
 
     /*
      * The holder may have stored its policy and released the lock between
-     * the last look and this lock: look once more before fetching again.
+     * our first look (before the lock) and taking it, even when the lock
+     * was free at once: look once more before fetching again.
      */
-    if (st == STATUS_OK && waited && (policy = route_shared_policy(r, v, id)) != 0)
+    if (st == STATUS_OK && (policy = route_shared_policy(r, v, id, since)) != 0)
 	cache_unlock(r->cache, v->domain);
     return (policy);
 }
