@@ -283,10 +283,18 @@ def qps(spec, conns, secs):
     if j["errors"]:
         raise SystemExit("socketmap-qps errors: %r" % j)
     return j
+def floor_start(reply):
+    p = subprocess.Popen([os.path.join(BUILD, "bench/socketmap-floor"), os.path.join(W, "floor.sock"), reply],
+                         stdout=open(os.path.join(W, "floor.log"), "w"), stderr=subprocess.STDOUT)
+    procs.append(p)
+    if not wait_sock("unix:%s/floor.sock" % W, p):
+        raise SystemExit("socketmap-floor did not come up: %s" % open(os.path.join(W, "floor.log")).read()[-800:])
+    return p
 if shutil.which("mta-sts-daemon"):
     policyd_start()
     peer_start()
     ours, peer = "unix:%s/policyd.sock" % W, "unix:%s/peer.sock" % W
+    floor = "unix:%s/floor.sock" % W
     for spec in (ours, peer):
         for _ in range(3):
             j = qps(spec, 1, 0.5)                 # warm: fetch and cache the policy
@@ -295,18 +303,29 @@ if shutil.which("mta-sts-daemon"):
             time.sleep(1)
         notes.append("socketmap reply for good.test from %s: %s" % ("stsfilter-policyd" if spec == ours else
                                                                      "mta-sts-daemon", j["reply"][:160]))
+    # The floor: a server that answers policyd's reply without looking.
+    floor_start(qps(ours, 1, 0.2)["reply"])
     secs = 0.5 if SMOKE else 3
     for conns in (1, 8, 64):
-        a, b = [], []
+        a, b, f = [], [], []
         for _ in range(ROUNDS):
             a.append(qps(ours, conns, secs)["qps"])
             b.append(qps(peer, conns, secs)["qps"])
+            f.append(qps(floor, conns, secs)["qps"])
         rows.append(("socketmap queries/s, warm enforce domain (good.test)", "stsfilter-policyd, %d conn" % conns,
                      med(a), spread(a), "q/s"))
         rows.append(("socketmap queries/s, warm enforce domain (good.test)", "mta-sts-daemon, %d conn" % conns,
                      med(b), spread(b), "q/s"))
+        rows.append(("socketmap queries/s, warm enforce domain (good.test)",
+                     "floor (socketmap-floor: answers without looking), %d conn" % conns, med(f), spread(f), "q/s"))
         r = [x / y for x, y in zip(a, b)]
         rows.append(("socketmap queries/s, warm enforce domain (good.test)", "policyd ÷ mta-sts-daemon, %d conn" % conns,
+                     med(r), spread(r), "ratio"))
+        r = [x / y for x, y in zip(a, f)]
+        rows.append(("socketmap queries/s, warm enforce domain (good.test)", "policyd ÷ floor, %d conn" % conns,
+                     med(r), spread(r), "ratio"))
+        r = [x / y for x, y in zip(b, f)]
+        rows.append(("socketmap queries/s, warm enforce domain (good.test)", "mta-sts-daemon ÷ floor, %d conn" % conns,
                      med(r), spread(r), "ratio"))
 else:
     notes.append("mta-sts-daemon not installed (postfix-mta-sts-resolver): socketmap comparison skipped")
