@@ -80,6 +80,8 @@
 #include "daemon.h"
 #include "domain.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "rcpt.h"
 #include "route.h"
 #include "route_conf.h"
@@ -150,6 +152,7 @@ static const char smtpd_progname[] = "stsfilter-smtpd";
 static const char *smtpd_conf_path = CONF_DEFAULT_PATH;
 static CONF *smtpd_conf;
 static ROUTE *smtpd_route;
+static METRICS_HTTP *smtpd_metrics;	/* smtpd_metrics_listen, or null */
 static int smtpd_version = SMTPD_PROTO_V06;	/* until the handshake says */
 static int smtpd_tagging;		/* smtpd_tagging: data-line registered */
 static int smtpd_max_sessions;		/* smtpd_max_sessions */
@@ -442,6 +445,7 @@ static void smtpd_check(const SMTPD_JOB *job)
     }
     (void) action_reply(&act, v, domain[0] ? domain : "the recipient's domain", rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_decision(METRICS_SMTPD, v ? verdict_name(v->verdict) : "internal-error", action_name(act.action), &t0, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
     /* One line per decision, as the milter writes it. */
     (void) snprintf(line, sizeof(line), "%s: to=<%s>, client=%s, domain=%s, verdict=%s, reasons=%s, action=%s",
@@ -917,6 +921,10 @@ int     main(int argc, char **argv)
     smtpd_tagging = conf_bool(smtpd_conf, CONF_SMTPD_TAGGING);
     smtpd_max_sessions = conf_int(smtpd_conf, CONF_SMTPD_MAX_SESSIONS);
     ret = SMTPD_EX_SOFTWARE;
+    /* Never a reason to stop: smtpd stops taking mail when its filter exits. */
+    if (metrics_http_listen(conf_str(smtpd_conf, CONF_SMTPD_METRICS_LISTEN), "smtpd_metrics_listen", METRICS_SMTPD,
+			    &smtpd_metrics) != STATUS_OK)
+	log_error("going on without the metrics listener");
     if (smtpd_privileges(smtpd_conf) < 0)
 	goto out;
     route_conf_opts(smtpd_conf, &opts);
@@ -924,6 +932,8 @@ int     main(int argc, char **argv)
 	log_error("cannot start the engine: %s", why_text(&why));
 	goto out;
     }
+    if (metrics_http_start(smtpd_metrics) != STATUS_OK)
+	metrics_http_free(&smtpd_metrics);
     log_info("starting: version %s, configuration %s", PACKAGE_VERSION, smtpd_conf_path);
     smtpd_loop();
     smtpd_pool_stop();
@@ -931,6 +941,7 @@ int     main(int argc, char **argv)
     ret = SMTPD_EX_OK;
 
 out:
+    metrics_http_free(&smtpd_metrics);
     for (i = 0; i < SMTPD_BUCKETS; i++) {
 	while ((s = smtpd_sessions[i]) != 0) {
 	    smtpd_sessions[i] = s->next;

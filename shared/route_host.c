@@ -29,6 +29,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "probe.h"
 #include "ratelimit.h"
@@ -312,6 +313,7 @@ static void route_host(ROUTE_HOSTS *hs, int idx)
     popts.allow_private = r->opts.allow_private;
     memset(&res, 0, sizeof(res));
     (void) probe_mx(&popts, h->name, addr->addr, addr->count, h->dane ? tlsa : 0, &res);
+    metrics_probe(res.reason);
     h->reason = route_probe_reason(res.reason, &hs->temp[idx]);
     h->passed = (res.reason == PROBE_OK);
     (void) text_sanitize(h->detail, sizeof(h->detail), res.detail);

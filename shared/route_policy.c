@@ -27,6 +27,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "probe.h"
 #include "ratelimit.h"
@@ -70,6 +71,8 @@ static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long lon
     int     st;
 
     while ((st = cache_lock(r->cache, v->domain, lock_ms)) == STATUS_RETRY) {
+	if (!waited)
+	    metrics_inc(METRICS_FLIGHT_CLUSTER);
 	waited = 1;
 	if (clock_mono_ms() + ROUTE_LOCK_POLL_MS >= until || route_left(deadline, ROUTE_LOCK_POLL_MS) < ROUTE_LOCK_POLL_MS)
 	    break;
@@ -191,6 +194,7 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     cache_answer_drop(r->cache, v->domain);
 
 done:
+    metrics_fetch(policy != 0, !locked, *reason, *transient);
     if (locked)
 	cache_unlock(r->cache, v->domain);
     v->fetch_ms += (long) (clock_mono_ms() - t0);
