@@ -193,6 +193,50 @@ if up:
     ok(r.returncode != 0 and ("%s:%d" % (conf3, nlines)) in r.stderr and "inet:port" in r.stderr,
        "metrics_listen = unix:...: a configuration error with file:line", "rc=%d %s" % (r.returncode, r.stderr[-600:]))
 
+    # stsfilter-smtpd: one RCPT over its stdin protocol, then its own scrape;
+    # a metrics address in use (policyd's) is logged and mail goes on.
+    import select
+    def smtpd_run(port):
+        c = os.path.join(W, "smtpd-%d.conf" % port)
+        with open(c, "w") as fp:
+            fp.write(open(conf).read() + "smtpd_metrics_listen = inet:%d@127.0.0.1\n" % port)
+        f = subprocess.Popen([os.path.join(BUILD, "stsfilter-smtpd"), "-c", c], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=open(os.path.join(W, "smtpd-%d.log" % port), "w"))
+        V, ts = "0.6", "1700000000.000001"
+        f.stdin.write(("config|smtpd-version|6.8.0p2\nconfig|smtp-session-timeout|300\nconfig|subsystem|smtp-in\n"
+                       "config|ready\nreport|%s|%s|smtp-in|link-connect|5a|client.test|pass|127.0.0.1:40000|127.0.0.1:25\n"
+                       "report|%s|%s|smtp-in|tx-begin|5a|0000abcd\nfilter|%s|%s|smtp-in|rcpt-to|5a|10|<bob@good.test>\n"
+                       % (V, ts, V, ts, V, ts)).encode())
+        f.stdin.flush()
+        out, result, deadline = b"", None, time.time() + 30
+        while result is None and time.time() < deadline:
+            if select.select([f.stdout], [], [], 1)[0]:
+                d = os.read(f.stdout.fileno(), 65536)
+                if not d:
+                    break
+                out += d
+                for l in out.decode(errors="replace").splitlines():
+                    if l.startswith("filter-result|5a|10|"):
+                        result = l
+        return f, result
+    sm, result = smtpd_run(9471)
+    ok(result == "filter-result|5a|10|proceed", "smtpd: the RCPT is answered", str(result))
+    st, _, text = get(9471)
+    ok(st == 200 and value(text, 'stsfilter_decisions_total{frontend="smtpd",verdict="ok",action="accept"}') == 1
+       and value(text, 'stsfilter_decision_duration_seconds_count{frontend="smtpd"}') == 1,
+       "smtpd: its scrape counts the decision (ok, accept) and its latency", text[:1500])
+    r = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
+    ok(r.returncode == 0, "smtpd: promtool check metrics passes", r.stdout[-800:] + r.stderr[-800:])
+    sm.stdin.close()
+    sm.wait(20)
+    sm, result = smtpd_run(PMET)
+    ok(result == "filter-result|5a|10|proceed", "smtpd, metrics address in use: the RCPT is still answered", str(result))
+    sm.stdin.close()
+    sm.wait(20)
+    ok(re.search(r"cannot listen on inet:%d@127\.0\.0\.1: Address already in use \(smtpd_metrics_listen\)" % PMET,
+                 logtext("smtpd-%d.log" % PMET)) and "going on without the metrics listener" in logtext("smtpd-%d.log" % PMET),
+       "smtpd, metrics address in use: logged, the filter goes on without it", logtext("smtpd-%d.log" % PMET)[-600:])
+
 for p in (milter, policyd):
     p.send_signal(signal.SIGTERM)
     try:
