@@ -8,7 +8,9 @@ answers five socketmap lookups; then GET /metrics on each shows exactly
 those decisions by verdict and action, the latency histogram's count, the
 kept answers read, policy fetches and probes, and `promtool check
 metrics` (Debian's prometheus package, unpacked by tools/setup) accepts
-both outputs. Any other path or method is 404. Scrapers cannot hold
+both outputs; the Grafana dashboard (contrib/grafana/stsfilter.json)
+names only metrics that the scrape has, and `promtool check rules`
+parses its queries. Any other path or method is 404. Scrapers cannot hold
 mail: with the listener's per-address connection limit taken by idle
 connections, lookups are still answered and one more scrape is refused.
 A metrics address in use stops stsfilter-policyd at start-up with an
@@ -28,7 +30,7 @@ PROMTOOL = os.environ.get("STS_PROMTOOL", "/var/tmp/stsfilter-promtool/root/usr/
 
 INSIDE = r'''
 import os, re, signal, socket, subprocess, sys, time, urllib.request, urllib.error
-BUILD, MT_DIR, PROMTOOL = sys.argv[1], sys.argv[2], sys.argv[3]
+BUILD, MT_DIR, PROMTOOL, DASH = sys.argv[1:5]
 W = os.environ["STS_WORLD"]
 base = open(os.environ["STS_WORLD_CONF"]).read()
 res = []
@@ -147,6 +149,21 @@ if up:
         r = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
         ok(r.returncode == 0 and "stsfilter_decisions_total" in text, "%s: promtool check metrics passes" % name,
            r.stdout[-800:] + r.stderr[-800:])
+    # The Grafana dashboard: every metric it names exists, every query parses.
+    import json
+    dash = json.load(open(DASH))
+    exprs = [t["expr"] for pn in dash["panels"] for t in pn.get("targets", [])]
+    names = set(re.findall(r"stsfilter_[a-z_]+", " ".join(exprs)))
+    absent = [n for n in sorted(names) if not re.search(r"^%s[{ ]" % n, m, re.M)]
+    ok(len(exprs) >= 10 and not absent, "the dashboard's %d metric names are all in the scrape" % len(names), repr(absent))
+    rules = os.path.join(W, "dashboard-rules.yml")
+    with open(rules, "w") as fp:
+        fp.write("groups:\n- name: dashboard\n  rules:\n")
+        for i, e in enumerate(exprs):
+            e = e.replace("$__rate_interval", "5m").replace("$job", ".*").replace("$instance", ".*")
+            fp.write("  - record: stsfilter:dashboard_%d\n    expr: %s\n" % (i, json.dumps(e)))
+    r = subprocess.run([PROMTOOL, "check", "rules", rules], capture_output=True, text=True)
+    ok(r.returncode == 0, "promtool parses the dashboard's %d queries" % len(exprs), r.stdout[-800:] + r.stderr[-800:])
     for path, method in (("/", "GET"), ("/metrics/x", "GET"), ("/metrics", "POST"), ("/metrics", "DELETE")):
         st, _, _ = get(MMET, path, method)
         ok(st == 404, "%s %s: 404" % (method, path), str(st))
@@ -259,7 +276,7 @@ def main():
         print("1..1\nnot ok 1 - promtool at %s (tools/setup unpacks it)" % PROMTOOL)
         return 1
     r = subprocess.run([RUN, "seeds", "--", sys.executable, "-c", INSIDE, BUILD, os.path.join(TOP, "tests/miltertest"),
-                        PROMTOOL], capture_output=True, text=True, errors="replace", timeout=900)
+                        PROMTOOL, os.path.join(TOP, "contrib/grafana/stsfilter.json")], capture_output=True, text=True, errors="replace", timeout=900)
     got = []
     for line in r.stdout.splitlines():
         f = line.split("\t")
