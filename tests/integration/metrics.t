@@ -96,7 +96,12 @@ policyd = start("stsfilter-policyd", "policyd.log")
 up = wait_port(MPORT, milter) and wait_port(PPORT, policyd) and wait_port(MMET, milter) and wait_port(PMET, policyd)
 ok(up, "both daemons listen, each with its own metrics listener", logtext("milter.log")[-400:] + logtext("policyd.log")[-400:])
 if up:
-    ok("serving metrics on inet:%d@127.0.0.1" % MMET in logtext("milter.log"), "the milter logs its metrics address")
+    # The port takes connections from listen() on, before the thread starts.
+    deadline = time.time() + 30
+    while time.time() < deadline and "serving metrics on inet:%d@127.0.0.1" % MMET not in logtext("milter.log"):
+        time.sleep(0.1)
+    ok("serving metrics on inet:%d@127.0.0.1" % MMET in logtext("milter.log"), "the milter logs its metrics address",
+       logtext("milter.log")[-600:])
     st, ctype, before = get(PMET)
     ok(st == 200 and ctype.startswith("text/plain; version=0.0.4"), "GET /metrics: 200, text format 0.0.4", "%s %s" % (st, ctype))
     ok(value(before, 'stsfilter_decision_duration_seconds_count{frontend="policyd"}') == 0,
