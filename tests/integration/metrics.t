@@ -259,6 +259,18 @@ if up:
                  logtext("smtpd-%d.log" % PMET)) and "going on without the metrics listener" in logtext("smtpd-%d.log" % PMET),
        "smtpd, metrics address in use: logged, the filter goes on without it", logtext("smtpd-%d.log" % PMET)[-600:])
 
+    # A reload with another metrics address keeps the listener and says so.
+    with open(conf, "a") as fp:
+        fp.write("metrics_listen = inet:%d@127.0.0.1\n" % (MMET + 100))
+    milter.send_signal(signal.SIGHUP)
+    deadline = time.time() + 30
+    while time.time() < deadline and "configuration reloaded" not in logtext("milter.log"):
+        time.sleep(0.1)
+    st, _, _ = get(MMET)
+    ok(re.search(r'metrics listener changed from "inet:%d@127\.0\.0\.1" to "inet:%d@127\.0\.0\.1"; restart'
+                 % (MMET, MMET + 100), logtext("milter.log")) and st == 200,
+       "SIGHUP with a new metrics_listen: a warning, the old listener serves on", logtext("milter.log")[-600:])
+
 for p in (milter, policyd):
     p.send_signal(signal.SIGTERM)
     try:
