@@ -791,7 +791,7 @@ int     main(int argc, char **argv)
 	ret = POLICYD_EX_SOFTWARE;
 	goto out;
     }
-    /* Its own thread, with the signals blocked as above; never on the mail path. */
+    /* Its own thread, every signal blocked; never on the mail path. */
     if (metrics_http_start(policyd_metrics) != STATUS_OK)
 	goto out;
 
