@@ -84,6 +84,8 @@
 #include "decision.h"
 #include "notify.h"
 #include "domain.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "log.h"
 #include "netguard.h"
 #include "rcpt.h"
@@ -139,6 +141,7 @@ static pthread_cond_t milter_idle = PTHREAD_COND_INITIALIZER;	/* inflight 0 */
 static volatile sig_atomic_t milter_sig_hup;	/* SIGHUP seen */
 static volatile sig_atomic_t milter_sig_stop;	/* SIGTERM or SIGINT seen */
 static int milter_sig_pipe[2] = {-1, -1};	/* wakes the main thread */
+static METRICS_HTTP *milter_metrics;		/* metrics_listen, or null */
 
 /* milter_sig_handler - main thread only: note the signal, wake the loop */
 
@@ -416,6 +419,7 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
     action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
     (void) action_reply(&act, v, shown_domain, rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_decision(METRICS_MILTER, v ? verdict_name(v->verdict) : "internal-error", action_name(act.action), &t0, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
     /* One line per decision, Postfix style (decision.h). */
     memset(&dl, 0, sizeof(dl));
@@ -636,6 +640,7 @@ static void milter_reload(void)
     }
     if (strcmp(conf_str(fresh, CONF_MILTER_SOCKET), milter_socket) != 0)
 	log_warn("milter_socket changed to %s; restart to listen there", conf_str(fresh, CONF_MILTER_SOCKET));
+    metrics_http_reload(milter_metrics, conf_str(fresh, CONF_METRICS_LISTEN));
     (void) pthread_mutex_lock(&milter_lock);
     old = milter_conf;
     milter_conf = fresh;
@@ -744,6 +749,9 @@ int     main(int argc, char **argv)
     /* Open the socket as root, before the privileges go. */
     if (milter_listen() < 0)
 	goto out;
+    if (metrics_http_listen(conf_str(milter_conf, CONF_METRICS_LISTEN), "metrics_listen", METRICS_MILTER,
+			    &milter_metrics) != STATUS_OK)
+	goto out;
     if (!foreground && daemon(0, 0) < 0) {
 	log_error("cannot become a daemon: %s", strerror(errno));
 	goto out;
@@ -767,6 +775,9 @@ int     main(int argc, char **argv)
 	ret = MILTER_EX_SOFTWARE;
 	goto out;
     }
+    /* Its own thread, every signal blocked; never on the mail path. */
+    if (metrics_http_start(milter_metrics) != STATUS_OK)
+	goto out;
 
     if (pthread_create(&tid, 0, milter_main_thread, 0) != 0) {
 	log_error("cannot start the milter thread");
@@ -829,6 +840,7 @@ int     main(int argc, char **argv)
 	(void) unlink(path);			/* may fail after setuid */
 
 out:
+    metrics_http_free(&milter_metrics);
     if (daemon_pidfile_locked())
 	(void) unlink(pidfile);			/* may fail after setuid */
     if (left == 0) {

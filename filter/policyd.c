@@ -78,6 +78,8 @@
 #include "notify.h"
 #include "domain.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "netstring.h"
 #include "route.h"
 #include "route_conf.h"
@@ -131,6 +133,7 @@ static ROUTE *policyd_route;		/* the engine, thread-safe */
 static const char *policyd_conf_path = CONF_DEFAULT_PATH;
 static char policyd_socket[CONF_VALUE_MAX + 1];
 static int policyd_listen_fd = -1;
+static METRICS_HTTP *policyd_metrics;	/* socketmap_metrics_listen, or null */
 static pthread_t policyd_acceptor;
 static atomic_int policyd_stop;
 
@@ -232,6 +235,7 @@ static void policyd_answer(const char *req, size_t len, const char *client, char
 	}
     }
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_decision(METRICS_POLICYD, verdict, metrics_reply_action(reply), &t0, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
     /*
      * One line per lookup, Postfix style: the reply and why it is that
@@ -642,6 +646,7 @@ static void policyd_reload(void)
     if (strcmp(conf_str(fresh, CONF_SOCKETMAP_SOCKET), policyd_socket) != 0)
 	log_warn("socketmap_socket changed to %s; restart to listen there",
 		 conf_str(fresh, CONF_SOCKETMAP_SOCKET));
+    metrics_http_reload(policyd_metrics, conf_str(fresh, CONF_SOCKETMAP_METRICS_LISTEN));
     (void) pthread_mutex_lock(&policyd_lock);
     old = policyd_conf;
     policyd_conf = fresh;
@@ -772,6 +777,9 @@ int     main(int argc, char **argv)
 				      conf_str(policyd_conf, CONF_SOCKETMAP_SOCKET_GROUP),
 				      conf_str(policyd_conf, CONF_USER), "socketmap_socket_group") < 0)
 	goto out;
+    if (metrics_http_listen(conf_str(policyd_conf, CONF_SOCKETMAP_METRICS_LISTEN), "socketmap_metrics_listen",
+			    METRICS_POLICYD, &policyd_metrics) != STATUS_OK)
+	goto out;
     if (!foreground && daemon(0, 0) < 0) {
 	log_error("cannot become a daemon: %s", strerror(errno));
 	goto out;
@@ -799,6 +807,9 @@ int     main(int argc, char **argv)
 	ret = POLICYD_EX_SOFTWARE;
 	goto out;
     }
+    /* Its own thread, every signal blocked; never on the mail path. */
+    if (metrics_http_start(policyd_metrics) != STATUS_OK)
+	goto out;
 
     if (pthread_create(&policyd_acceptor, 0, policyd_accept_thread, 0) != 0) {
 	log_error("cannot start the acceptor thread");
@@ -824,6 +835,7 @@ int     main(int argc, char **argv)
     ret = POLICYD_EX_OK;
 
 out:
+    metrics_http_free(&policyd_metrics);
     if (policyd_listen_fd >= 0)
 	(void) close(policyd_listen_fd);
     if ((path = daemon_socket_path(policyd_socket)) != 0 && started)

@@ -94,6 +94,8 @@
 #include "decision.h"
 #include "domain.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "rcpt.h"
 #include "route.h"
 #include "route_conf.h"
@@ -171,6 +173,7 @@ static pthread_mutex_t smtpd_conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static CONF *smtpd_conf;		/* current; under smtpd_conf_lock */
 static char smtpd_syslog_name[256];	/* openlog() keeps the pointer */
 static ROUTE *smtpd_route;
+static METRICS_HTTP *smtpd_metrics;	/* smtpd_metrics_listen, or null */
 static int smtpd_version = SMTPD_PROTO_V06;	/* until the handshake says */
 static int smtpd_tagging;		/* smtpd_tagging: data-line registered */
 static int smtpd_max_sessions;		/* smtpd_max_sessions */
@@ -477,6 +480,7 @@ static void smtpd_check(const SMTPD_JOB *job)
     }
     (void) action_reply(&act, v, domain[0] ? domain : "the recipient's domain", rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_decision(METRICS_SMTPD, v ? verdict_name(v->verdict) : "internal-error", action_name(act.action), &t0, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
     /* One line per decision, as the milter writes it (decision.h). */
     memset(&dl, 0, sizeof(dl));
@@ -1027,6 +1031,10 @@ int     main(int argc, char **argv)
     smtpd_tagging = conf_bool(smtpd_conf, CONF_SMTPD_TAGGING);
     smtpd_max_sessions = conf_int(smtpd_conf, CONF_SMTPD_MAX_SESSIONS);
     ret = SMTPD_EX_SOFTWARE;
+    /* Never a reason to stop: smtpd stops taking mail when its filter exits. */
+    if (metrics_http_listen(conf_str(smtpd_conf, CONF_SMTPD_METRICS_LISTEN), "smtpd_metrics_listen", METRICS_SMTPD,
+			    &smtpd_metrics) != STATUS_OK)
+	log_error("going on without the metrics listener");
     if (smtpd_privileges(smtpd_conf) < 0)
 	goto out;
     /* Before the engine starts threads that log. */
@@ -1042,6 +1050,8 @@ int     main(int argc, char **argv)
     if (pthread_create(&tid, &attr, smtpd_signal_thread, &hup) != 0)
 	log_warn("cannot start the signal thread: SIGHUP will not reload the configuration");
     (void) pthread_attr_destroy(&attr);
+    if (metrics_http_start(smtpd_metrics) != STATUS_OK)
+	metrics_http_free(&smtpd_metrics);
     log_info("starting: version %s, configuration %s", PACKAGE_VERSION, smtpd_conf_path);
     smtpd_loop();
     smtpd_pool_stop();
@@ -1049,6 +1059,7 @@ int     main(int argc, char **argv)
     ret = SMTPD_EX_OK;
 
 out:
+    metrics_http_free(&smtpd_metrics);
     for (i = 0; i < SMTPD_BUCKETS; i++) {
 	while ((s = smtpd_sessions[i]) != 0) {
 	    smtpd_sessions[i] = s->next;

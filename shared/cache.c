@@ -25,6 +25,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 #include "str.h"
 
@@ -401,12 +402,15 @@ static int cache_lookup(CACHE *c, const char *key, int skip_l1, CACHE_POLICY *ou
 	    cache_lru_unlink(c, e);
 	    cache_lru_front(c, e);
 	    c->l1_hits++;
+	    metrics_inc(METRICS_CACHE_L1_HIT);
 	    status = STATUS_OK;
 	} else {
 	    status = STATUS_RETRY;
 	}
     }
     (void) pthread_mutex_unlock(&c->lock);
+    if (!skip_l1 && status == STATUS_NOTFOUND)
+	metrics_inc(METRICS_CACHE_L1_MISS);
     if (status != STATUS_NOTFOUND || c->store.get == 0)
 	goto done;
 
@@ -433,6 +437,7 @@ static int cache_lookup(CACHE *c, const char *key, int skip_l1, CACHE_POLICY *ou
 	    (void) pthread_mutex_lock(&c->lock);
 	    c->backend_hits++;
 	    (void) pthread_mutex_unlock(&c->lock);
+	    metrics_inc(c->backend == CACHE_BACKEND_REDIS ? METRICS_CACHE_REDIS_HIT : METRICS_CACHE_LMDB_HIT);
 	    status = STATUS_OK;
 	}
     } else if (st == STATUS_RETRY) {
@@ -440,6 +445,8 @@ static int cache_lookup(CACHE *c, const char *key, int skip_l1, CACHE_POLICY *ou
 	c->backend_errors++;
 	(void) pthread_mutex_unlock(&c->lock);
     }
+    if (status != STATUS_OK)
+	metrics_inc(c->backend == CACHE_BACKEND_REDIS ? METRICS_CACHE_REDIS_MISS : METRICS_CACHE_LMDB_MISS);
 
 done:
     free(val);
@@ -659,6 +666,7 @@ int     cache_answer_get(CACHE *c, const char *domain, void *head, size_t head_s
 	}
     }
     (void) pthread_mutex_unlock(&c->lock);
+    metrics_inc(status == STATUS_OK ? METRICS_CACHE_ANSWER_HIT : METRICS_CACHE_ANSWER_MISS);
     return (status);
 }
 

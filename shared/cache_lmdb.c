@@ -71,6 +71,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 #include "str.h"
 
@@ -124,8 +125,10 @@ static void *cache_lmdb_syncer(void *arg)
 	l->dirty = 0;
 	if (dirty) {
 	    (void) pthread_mutex_unlock(&l->lock);
-	    if ((rc = mdb_env_sync(l->env, 1)) != 0)
+	    if ((rc = mdb_env_sync(l->env, 1)) != 0) {
 		log_warn("cache: lmdb %s: sync: %s", l->path, mdb_strerror(rc));
+		metrics_inc(METRICS_LMDB_ERROR);
+	    }
 	    (void) pthread_mutex_lock(&l->lock);
 	}
     }
@@ -147,6 +150,7 @@ static int cache_lmdb_get(void *ctx, const char *key, unsigned char **val, size_
     k.mv_size = strlen(key);
     if ((rc = mdb_txn_begin(l->env, 0, MDB_RDONLY, &txn)) != 0) {
 	log_warn("cache: lmdb %s: %s", l->path, mdb_strerror(rc));
+	metrics_inc(METRICS_LMDB_ERROR);
 	goto done;
     }
     rc = mdb_get(txn, l->dbi, &k, &v);
@@ -156,6 +160,7 @@ static int cache_lmdb_get(void *ctx, const char *key, unsigned char **val, size_
     }
     if (rc != 0) {
 	log_warn("cache: lmdb %s: get %s: %s", l->path, key, mdb_strerror(rc));
+	metrics_inc(METRICS_LMDB_ERROR);
 	goto done;
     }
     /* Untrusted: an oversized value is handed over as 1 byte, which decodes as corrupt. */
@@ -389,6 +394,7 @@ static int cache_lmdb_put(void *ctx, const char *key, const unsigned char *val, 
 	cache_lmdb_room(l, 0);
     if (rc != 0) {
 	log_warn("cache: lmdb %s: put %s: %s", l->path, key, mdb_strerror(rc));
+	metrics_inc(METRICS_LMDB_ERROR);
 	return (STATUS_RETRY);
     }
     return (STATUS_OK);

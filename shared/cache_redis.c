@@ -66,6 +66,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 #include "str.h"
 
@@ -216,6 +217,7 @@ fail:
 
 static void cache_redis_drop(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 {
+    metrics_inc(METRICS_REDIS_ERROR);
     cache_redis_set_state(r, c, CACHE_REDIS_DOWN, c->rc && c->rc->errstr[0] ? c->rc->errstr : "no reply");
     if (c->rc)
 	redisFree(c->rc);
@@ -319,6 +321,7 @@ static int cache_redis_acquire(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 	(void) pthread_mutex_lock(&c->lock);
 	c->connecting = 0;
 	if (rc == 0) {
+	    metrics_inc(METRICS_REDIS_ERROR);
 	    cache_redis_set_state(r, c, CACHE_REDIS_DOWN, err);
 	    goto retry;
 	}
@@ -366,6 +369,7 @@ static int cache_redis_get_conn(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char 
 	    status = STATUS_OK;
 	}
     } else if (rep->type == REDIS_REPLY_ERROR) {
+	metrics_inc(METRICS_REDIS_ERROR);
 	/* A replica that answers with an error (LOADING, ...) is set aside until checked again. */
 	if (c->replica)
 	    cache_redis_set_state(r, c, CACHE_REDIS_LAGGING, rep->str);
@@ -509,6 +513,8 @@ static int cache_redis_put(void *ctx, const char *key, const unsigned char *val,
 	    status = STATUS_OK;
 	else if (rep->type == REDIS_REPLY_ERROR)
 	    log_warn("cache: redis %s: SET %s%s: %.100s", c->server, r->prefix, key, rep->str);
+	if (rep->type != REDIS_REPLY_STATUS)
+	    metrics_inc(METRICS_REDIS_ERROR);
 	freeReplyObject(rep);
     }
     (void) pthread_mutex_unlock(&c->lock);

@@ -142,6 +142,7 @@
 #define CONF_CHECK_HEADER_NAME		7	/* RFC 5322 field-name */
 #define CONF_CHECK_SOCKET		8	/* unix:/path, inet:port@host */
 #define CONF_CHECK_REDIS_SERVER		9	/* host:port, unix:/path */
+#define CONF_CHECK_INET			10	/* inet:port[@host], inet6:port@host */
 
 #include "conf_table.h"
 

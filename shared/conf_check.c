@@ -311,6 +311,10 @@ int     conf_check_text(int check, const char *s, const char **expect)
 	*expect = "expected unix:/path, inet:port or inet:port@host";
 	ret = conf_check_socket(s);
 	break;
+    case CONF_CHECK_INET:
+	*expect = "expected inet:port, inet:port@host or inet6:port@host";
+	ret = (strncmp(s, "inet", 4) == 0) ? conf_check_socket(s) : -1;
+	break;
     case CONF_CHECK_REDIS_SERVER:
 	*expect = "expected host:port, [IPv6]:port or unix:/path";
 	ret = conf_check_redis_server(s);

@@ -179,6 +179,12 @@
       "syslog facility of the daemons") \
     X(SYSLOG_NAME, "syslog_name", CONF_T_STRING, "stsfilter", 1, 0, "", CONF_CHECK_NONE, \
       "syslog identifier of the daemons") \
+    X(METRICS_LISTEN, "metrics_listen", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_INET, \
+      "where stsfilter-milter serves Prometheus metrics (inet:port@host); empty: no metrics listener") \
+    X(SOCKETMAP_METRICS_LISTEN, "socketmap_metrics_listen", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_INET, \
+      "where stsfilter-policyd serves Prometheus metrics (inet:port@host); empty: no metrics listener") \
+    X(SMTPD_METRICS_LISTEN, "smtpd_metrics_listen", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_INET, \
+      "where stsfilter-smtpd serves Prometheus metrics (inet:port@host); empty: no metrics listener") \
     /* Actions. */ \
     X(ACTION_ENFORCE_FAIL, "action_enforce_fail", CONF_T_ENUM, "defer", 0, 0, "accept|tag|defer|reject", CONF_CHECK_NONE, \
       "action for a recipient at an enforce-mode domain with no valid route") \

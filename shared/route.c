@@ -41,6 +41,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "probe.h"
 #include "ratelimit.h"
@@ -551,6 +552,7 @@ int     route_check(ROUTE *r, const char *in, int budget_ms, int flags, VERDICT 
 	goto done;
     if ((f = route_flight_join(r, domain, flags, deadline, &leader)) != 0 && !leader) {
 	/* RFC-neutral: another thread just did this domain's network work. */
+	metrics_inc(METRICS_FLIGHT_PROCESS);
 	(void) pthread_mutex_lock(&r->flight_lock);
 	if (f->done && f->verdict)
 	    *out = route_verdict_copy(f->verdict);

@@ -46,6 +46,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "probe.h"
 #include "ratelimit.h"
@@ -325,6 +326,7 @@ void    route_host(ROUTE *r, ROUTE_PROBE *job)
     popts.allow_private = r->opts.allow_private;
     memset(&res, 0, sizeof(res));
     (void) probe_mx(&popts, h->name, addr->addr, addr->count, h->dane ? tlsa : 0, &res);
+    metrics_probe(res.reason);
     h->reason = route_probe_reason(res.reason, &job->temp);
     h->passed = (res.reason == PROBE_OK);
     (void) text_sanitize(h->detail, sizeof(h->detail), res.detail);

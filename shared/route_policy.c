@@ -33,6 +33,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "policy_diff.h"
 #include "probe.h"
@@ -80,6 +81,7 @@ static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long lon
 	r->opts.dns_timeout_ms + r->opts.fetch_timeout_ms + 1000;
     long long until = clock_mono_ms() + lock_ms;
     time_t  since = 0;
+    int     waited = 0;
     int     st;
 
     if (cache_policy_get(r->cache, v->domain, &mine) == STATUS_OK) {
@@ -88,6 +90,9 @@ static POLICY *route_fetch_shared(ROUTE *r, VERDICT *v, const char *id, long lon
 	cache_policy_clear(&mine);
     }
     while ((st = cache_lock(r->cache, v->domain, lock_ms)) == STATUS_RETRY) {
+	if (!waited)
+	    metrics_inc(METRICS_FLIGHT_CLUSTER);
+	waited = 1;
 	if (clock_mono_ms() + ROUTE_LOCK_POLL_MS >= until || route_left(deadline, ROUTE_LOCK_POLL_MS) < ROUTE_LOCK_POLL_MS)
 	    break;
 	(void) usleep(ROUTE_LOCK_POLL_MS * 1000);
@@ -252,6 +257,7 @@ static POLICY *route_fetch(ROUTE *r, VERDICT *v, const char *id, long long deadl
     cache_answer_drop(r->cache, v->domain);
 
 done:
+    metrics_fetch(policy != 0, !locked, *reason, *transient);
     if (locked)
 	cache_unlock(r->cache, v->domain);
     v->fetch_ms += (long) (clock_mono_ms() - t0);

@@ -30,6 +30,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "probe.h"
 #include "ratelimit.h"
@@ -169,6 +170,8 @@ static void *route_refresh_worker(void *arg)
 	(void) str_copy(r->refresh_busy[wa->slot], sizeof(r->refresh_busy[0]), job.domain);
 	r->refresh_busy_mode[wa->slot] = job.mode;
 	(void) pthread_mutex_unlock(&r->refresh_lock);
+	metrics_inc(job.mode == ROUTE_POLICY_REBUILD ? METRICS_REFRESH_REBUILD :
+		    job.mode == ROUTE_POLICY_REFETCH ? METRICS_REFRESH_REFETCH : METRICS_REFRESH_RECHECK);
 	if (job.mode == ROUTE_POLICY_REBUILD)
 	    route_answer_rebuild(r, job.domain, job.flags);
 	else
