@@ -203,7 +203,7 @@ for d in ("good.test", "testing.test"):
 text = logtext()
 for d, v, a in (("good.test", "ok", "accept"), ("expired.test", "enforce-fail", "defer"),
                 ("testing.test", "testing-fail", "tag")):
-    m = re.search(r"(\S+): to=<bob@%s>, client=127\.0\.0\.1, domain=%s, verdict=(\S+), reasons=\S+, action=(\w+)" %
+    m = re.search(r"(\S+): client=127\.0\.0\.1, from=<[^>]*>, to=<bob@%s>, domain=%s, verdict=(\S+), reasons=\S+, action=(\w+)" %
                   (re.escape(d), re.escape(d)), text)
     emit(m and m.group(2) == v and m.group(3) == a and m.group(1) != "NOQUEUE",
          "milter log line for %s: verdict=%s, action=%s, with Sendmail's queue id" % (d, v, a),
@@ -220,7 +220,7 @@ emit(all(rcpt_reply(out, "ann@" + d).startswith("250") for d in ("good.test", "t
      "multi: the other recipients accepted", out[-1500:])
 qid = accepted(out)
 emit(qid, "multi: message accepted by Sendmail", out[-800:])
-m = re.search(r"(\S+): to=<ann@expired\.test>, .*action=defer", logtext())
+m = re.search(r"(\S+): client=\S+, from=<[^>]*>, to=<ann@expired\.test>, .*action=defer", logtext())
 emit(qid and m and m.group(1) == qid, "multi: the milter logs the queue id Sendmail gave the message",
      "Sendmail %s, milter %s" % (qid, m.group(0) if m else logtext()[-600:]))
 msgs = {d: find_mail(token, "ann@" + d) for d in ("good.test", "testing.test")}
