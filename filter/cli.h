@@ -76,6 +76,7 @@ extern int cli_check_print(const struct VERDICT *, int, FILE *);
 extern int cli_check_exit(int);
 extern int cli_check(int, char **, const char *, int);
 extern int cli_cache(int, char **, const char *, int);	/* cli_cache.c */
+extern int cli_audit(int, char **, const char *, int);	/* cli_audit.c */
 extern int cli_load_conf(const char *, int, struct CONF **);
 extern int cli_sample(FILE *);			/* cli_sample.c */
 
