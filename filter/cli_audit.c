@@ -112,6 +112,8 @@ typedef struct CLI_AUDIT {
 
 static int cli_audit_class(const VERDICT *v, const SENDER_VIEW *outlook)
 {
+    char    buf[VERDICT_TEXT_MAX];
+
     switch (v->verdict) {
     case VERDICT_ENFORCE_FAIL:
     case VERDICT_NULL_MX:
@@ -127,7 +129,7 @@ static int cli_audit_class(const VERDICT *v, const SENDER_VIEW *outlook)
     default:
 	break;
     }
-    if ((outlook && outlook->differs) || v->warn_count > 0)
+    if ((outlook && outlook->differs) || v->warn_count > 0 || cli_check_txt_warning(v, buf, sizeof(buf)))
 	return (CLI_AUDIT_CLASS_WARN);
     return (CLI_AUDIT_CLASS_OK);
 }
@@ -137,6 +139,7 @@ static int cli_audit_class(const VERDICT *v, const SENDER_VIEW *outlook)
 static char *cli_audit_text(const VERDICT *v, const SENDER_VIEW *outlook)
 {
     char    buf[4 * VERDICT_TEXT_MAX];
+    char    txt[VERDICT_TEXT_MAX];
     int     i;
 
     (void) snprintf(buf, sizeof(buf), "%s", v->explanation);
@@ -147,6 +150,9 @@ static char *cli_audit_text(const VERDICT *v, const SENDER_VIEW *outlook)
 			   outlook->explanation);
     for (i = 0; i < v->warn_count && i < CLI_AUDIT_WARN_SHOWN; i++)
 	(void) str_appendf(buf, sizeof(buf), "\nwarning: %s", v->warn[i]);
+    /* RFC 8461 section 3.1: TXT records at _mta-sts that are not a valid one. */
+    if (cli_check_txt_warning(v, txt, sizeof(txt)))
+	(void) str_appendf(buf, sizeof(buf), "\nwarning: %s", txt);
     if (v->warn_count > CLI_AUDIT_WARN_SHOWN)
 	(void) str_appendf(buf, sizeof(buf), "\n(%d more warnings: stsfilter check %s)",
 			   v->warn_count - CLI_AUDIT_WARN_SHOWN, v->domain);
