@@ -54,30 +54,34 @@ static int audit_log_listed(const char *const *list, const char *word)
 
 int     audit_log_read(FILE *fp, char *buf, size_t size, size_t *len)
 {
-    size_t  n;
+    size_t  n = 0;
+    int     over = 0;
+    int     any = 0;
     int     c;
-    int     ret = -1;
+    int     ret = 0;
 
-    if (fgets(buf, (int) size, fp) == 0) {
-	ret = 0;
-	goto out;
+    /* getc, not fgets: a NUL byte must not hide where the line ends. */
+    while ((c = getc_unlocked(fp)) != EOF) {
+	any = 1;
+	if (c == '\n')
+	    break;
+	if (n + 1 < size)
+	    buf[n++] = (char) c;
+	else
+	    over = 1;
     }
-    n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n') {
+    if (size > 0)
+	buf[n] = 0;
+    if (!any)
+	goto out;
+    if (!over && n > 0 && buf[n - 1] == '\r')
 	buf[--n] = 0;
-	if (n > 0 && buf[n - 1] == '\r')
-	    buf[--n] = 0;
-	ret = (n > AUDIT_LINE_MAX) ? -1 : 1;
+    if (over || n > AUDIT_LINE_MAX) {
+	buf[0] = 0;
+	ret = -1;
 	goto out;
     }
-    if (n <= AUDIT_LINE_MAX && feof(fp)) {	/* last line, no newline */
-	ret = 1;
-	goto out;
-    }
-    /* Over-long: discard the rest of the line. */
-    while ((c = getc(fp)) != EOF && c != '\n')
-	 /* void */ ;
-    buf[0] = 0;
+    ret = 1;
 
 out:
     if (len)
@@ -240,7 +244,7 @@ static int audit_log_postfix(const char *line, AUDIT_LINE *out)
     if ((p = audit_log_tag(line, prog, sizeof(prog))) == 0 || !audit_log_is_postfix(prog))
 	goto out;
     slash = strrchr(prog, '/');
-    (void) str_copy(out->agent, sizeof(out->agent), slash ? slash + 1 : prog);
+    (void) text_sanitize(out->agent, sizeof(out->agent), slash ? slash + 1 : prog);
     if ((p = audit_log_qid(p, out->qid)) == 0 || strncmp(p, "to=<", 4) != 0)
 	goto out;
     if (audit_log_listed(audit_log_local_agents, out->agent))
@@ -283,7 +287,7 @@ static int audit_log_sendmail(const char *line, AUDIT_LINE *out)
 	goto out;
     if (audit_log_field(p, "mailer", buf, sizeof(buf)) == 0)
 	buf[0] = 0;
-    (void) str_copy(out->agent, sizeof(out->agent), buf);
+    (void) text_sanitize(out->agent, sizeof(out->agent), buf);
     if (audit_log_listed(audit_log_local_mailers, buf))
 	goto out;
     /* to=ADDR,ADDR, ...: the list ends at ", " outside addresses. */

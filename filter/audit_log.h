@@ -23,10 +23,11 @@
  * DESCRIPTION
  *	audit_log_read() reads one line of at most AUDIT_LINE_MAX bytes
  *	(without its newline) into buf (size at least AUDIT_LINE_MAX + 2)
- *	and NUL-terminates it. Returns 1 for a line, 0 at the end of the
- *	input, -1 for a line longer than AUDIT_LINE_MAX: its rest is read
- *	and discarded, and buf holds nothing usable. A NUL byte in a line
- *	ends what the parsers see of it.
+ *	and NUL-terminates it; a CR before the newline is dropped. Returns
+ *	1 for a line, 0 at the end of the input, -1 for a line longer than
+ *	AUDIT_LINE_MAX: its rest is read and discarded, and buf holds
+ *	nothing usable. A NUL byte in a line ends what the parsers see of
+ *	it (*len), not the line.
  *
  *	audit_log_detect() names the format of a line when it tells:
  *	AUDIT_FORMAT_POSTFIX for a syslog line of a program "postfix..."
@@ -103,7 +104,7 @@ typedef struct AUDIT_RCPT {
 typedef struct AUDIT_LINE {
     int     format;			/* AUDIT_FORMAT_* */
     char    qid[AUDIT_QID_MAX];		/* queue id; empty for domains */
-    char    agent[32];			/* postfix/smtp: "smtp"; sendmail: mailer */
+    char    agent[32];			/* postfix/smtp: "smtp"; sendmail: mailer; sanitized */
     int     status;			/* AUDIT_STATUS_* */
     int     rcpt_count;
     int     rcpt_dropped;		/* recipients past AUDIT_RCPT_MAX */

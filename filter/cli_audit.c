@@ -497,7 +497,7 @@ static int cli_audit_print_json(AUDIT_DOMAIN **all, int n, const CLI_AUDIT_SUM *
 	r = all[i]->data;
 	if (r->json) {
 	    json_array_append(results, r->json);
-	    if (r->state == CLI_AUDIT_CHECKED && r->class != CLI_AUDIT_CLASS_OK)
+	    if (r->state == CLI_AUDIT_CHECKED)
 		json_array_append_new(lists[r->class], json_string(all[i]->name));
 	}
     }

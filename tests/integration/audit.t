@@ -186,7 +186,8 @@ if o:
          "JSON summary: domains and messages per verdict, the checked domains, all messages",
          json.dumps(summ.get("verdicts")) + " checked %s messages %s" % (summ.get("checked"), summ.get("messages")))
     emit(summ.get("skipped") == {"domains": 2, "messages": 2} and summ.get("overlong_lines") == 1
-         and summ.get("formats") == ["postfix", "sendmail"] and summ.get("exit") == 1,
+         and summ.get("formats") == ["postfix", "sendmail"] and summ.get("exit") == 1
+         and sorted(summ.get("ok") or []) == sorted(d for d in order if d not in fails + degrade),
          "JSON summary: local_domains and skip_domains skipped, the over-long line skipped, both formats",
          json.dumps(summ)[:900])
     emit(j["rc"] == 1 and t["rc"] == 1 and tty["rc"] == 1,

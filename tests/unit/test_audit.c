@@ -291,6 +291,14 @@ static void test_line_cap(void **state)
     assert_string_equal(buf, "ok.ex");
     assert_int_equal(audit_log_read(fp, buf, sizeof(buf), &len), 0);
     (void) fclose(fp);
+    /* A NUL byte ends what the parsers see, not the line (fgets would lose the next one). */
+    assert_non_null(fp = fmemopen((void *) "a.ex\0b\r\nnext.ex\r\n", 17, "r"));
+    assert_int_equal(audit_log_read(fp, buf, sizeof(buf), &len), 1);
+    assert_int_equal(len, 4);
+    assert_int_equal(audit_log_read(fp, buf, sizeof(buf), &len), 1);
+    assert_string_equal(buf, "next.ex");
+    assert_int_equal(audit_log_read(fp, buf, sizeof(buf), &len), 0);
+    (void) fclose(fp);
     /* The parsers refuse what is over the cap, whatever the caller passes. */
     assert_int_equal(audit_log_parse(AUDIT_FORMAT_DOMAINS, "example.com", AUDIT_LINE_MAX + 1, &line),
 		     STATUS_INVAL);
