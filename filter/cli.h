@@ -40,6 +40,9 @@
  *	cli_sample() (cli_sample.c) writes the sample configuration of
  *	"config --sample".
  *
+ *	cli_audit() (cli_audit.c) runs "audit": the recipient domains of
+ *	mail logs (audit_log.c, audit_table.c), checked.
+ *
  *	cli_check.c (the "check" command's output) provides
  *	cli_check_print() and cli_check_exit(); see that file.
  *

@@ -628,6 +628,8 @@ int     cli_audit(int argc, char **argv, const char *path, int given)
 	ret = CLI_EX_SOFTWARE;
 	goto out;
     }
+    if (optind == argc && isatty(STDIN_FILENO))
+	cli_error("audit: reading the log from standard input (end it with Ctrl-D)");
     /* Read everything first: a file that cannot be read fails before any probe. */
     for (i = optind; i < argc || (i == optind && optind == argc); i++)
 	if ((ret = cli_audit_read(i < argc ? argv[i] : "-", format, table, &in)) != CLI_EX_OK)
