@@ -272,7 +272,7 @@ static void test_maillog(void **state)
 
 static void test_line_cap(void **state)
 {
-    static char text[AUDIT_LINE_MAX * 2 + 8];
+    static char text[AUDIT_LINE_MAX * 2 + 16];
     char    buf[AUDIT_LINE_MAX + 2];
     AUDIT_LINE line;
     size_t  len;
