@@ -71,6 +71,7 @@
 #define CLI_AUDIT_RATE		5
 #define CLI_AUDIT_RATE_MAX	1000
 #define CLI_AUDIT_WARN_SHOWN	2	/* warnings a domain shows in the text summary */
+#define CLI_AUDIT_S(n)		((n) == 1 ? "" : "s")
 
 /* What became of a domain. */
 #define CLI_AUDIT_CHECKED	0
@@ -426,26 +427,30 @@ static int cli_audit_print_text(AUDIT_DOMAIN **all, int n, const CLI_AUDIT_SUM *
     int     shown = 0;
     int     f, i;
 
-    fprintf(fp, "audit: %ld messages to %d domains in %ld lines (", ts->messages, ts->domains, in->lines);
+    fprintf(fp, "audit: %ld message%s to %d domain%s in %ld line%s (", ts->messages, CLI_AUDIT_S(ts->messages),
+	    ts->domains, CLI_AUDIT_S(ts->domains), in->lines, CLI_AUDIT_S(in->lines));
     for (f = AUDIT_FORMAT_AUTO, i = 0; f <= AUDIT_FORMAT_DOMAINS; f++)
 	if (in->formats[f])
 	    fprintf(fp, "%s%s", i++ ? ", " : "", f == AUDIT_FORMAT_AUTO ? "format not recognized" :
 		    audit_log_format_name(f));
     fprintf(fp, "%s)\n", i ? "" : "no input");
     if (s->skipped.domains)
-	fprintf(fp, "  not checked: %ld domains in local_domains or skip_domains (%ld messages)\n",
-		s->skipped.domains, s->skipped.messages);
+	fprintf(fp, "  not checked: %ld domain%s in local_domains or skip_domains (%ld message%s)\n",
+		s->skipped.domains, CLI_AUDIT_S(s->skipped.domains), s->skipped.messages,
+		CLI_AUDIT_S(s->skipped.messages));
     if (ts->dropped_messages)
-	fprintf(fp, "  not counted: %ld messages to domains past the table bound (--max-domains %d)\n",
-		ts->dropped_messages, ts->domains);
+	fprintf(fp, "  not counted: %ld message%s to domains past the table bound (--max-domains %d)\n",
+		ts->dropped_messages, CLI_AUDIT_S(ts->dropped_messages), ts->domains);
     if (ts->seen_full)
 	fprintf(fp, "  note: too many messages to tell retries apart; later retries counted again\n");
     if (in->overlong)
-	fprintf(fp, "  skipped: %ld lines over %d bytes\n", in->overlong, AUDIT_LINE_MAX);
+	fprintf(fp, "  skipped: %ld line%s over %d bytes\n", in->overlong, CLI_AUDIT_S(in->overlong), AUDIT_LINE_MAX);
     if (in->unreadable)
-	fprintf(fp, "  skipped: %ld delivery lines whose recipient cannot be read\n", in->unreadable);
+	fprintf(fp, "  skipped: %ld delivery line%s whose recipient cannot be read\n", in->unreadable,
+		CLI_AUDIT_S(in->unreadable));
     if (ts->dropped_rcpts)
-	fprintf(fp, "  skipped: %ld recipients past %d in one line\n", ts->dropped_rcpts, AUDIT_RCPT_MAX);
+	fprintf(fp, "  skipped: %ld recipient%s past %d in one line\n", ts->dropped_rcpts,
+		CLI_AUDIT_S(ts->dropped_rcpts), AUDIT_RCPT_MAX);
     cli_audit_text_section(all, n, CLI_AUDIT_CLASS_FAIL,
 			   "would fail (mail deferred or refused: MTA-STS enforce, DANE, null MX):", fp);
     cli_audit_text_section(all, n, CLI_AUDIT_CLASS_DEGRADE,
@@ -467,11 +472,13 @@ static int cli_audit_print_text(AUDIT_DOMAIN **all, int n, const CLI_AUDIT_SUM *
 	fprintf(fp, "  %-13s %8ld %9ld\n", "skipped", s->skipped.domains, s->skipped.messages);
     if (s->invalid.domains)
 	fprintf(fp, "  %-13s %8ld %9ld\n", "invalid", s->invalid.domains, s->invalid.messages);
-    fprintf(fp, "result: %ld domains would fail (%ld messages), %ld would degrade (%ld messages),"
-	    " %ld with warnings (%ld messages)\n", s->class[CLI_AUDIT_CLASS_FAIL].domains,
-	    s->class[CLI_AUDIT_CLASS_FAIL].messages, s->class[CLI_AUDIT_CLASS_DEGRADE].domains,
-	    s->class[CLI_AUDIT_CLASS_DEGRADE].messages, s->class[CLI_AUDIT_CLASS_WARN].domains,
-	    s->class[CLI_AUDIT_CLASS_WARN].messages);
+    fprintf(fp, "result: %ld domain%s would fail (%ld message%s), %ld would degrade (%ld message%s),"
+	    " %ld with warnings (%ld message%s)\n", s->class[CLI_AUDIT_CLASS_FAIL].domains,
+	    CLI_AUDIT_S(s->class[CLI_AUDIT_CLASS_FAIL].domains), s->class[CLI_AUDIT_CLASS_FAIL].messages,
+	    CLI_AUDIT_S(s->class[CLI_AUDIT_CLASS_FAIL].messages), s->class[CLI_AUDIT_CLASS_DEGRADE].domains,
+	    s->class[CLI_AUDIT_CLASS_DEGRADE].messages, CLI_AUDIT_S(s->class[CLI_AUDIT_CLASS_DEGRADE].messages),
+	    s->class[CLI_AUDIT_CLASS_WARN].domains, s->class[CLI_AUDIT_CLASS_WARN].messages,
+	    CLI_AUDIT_S(s->class[CLI_AUDIT_CLASS_WARN].messages));
     return (ferror(fp) ? -1 : 0);
 }
 

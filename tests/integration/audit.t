@@ -215,7 +215,7 @@ if o:
     row = re.search(r"^\s+enforce-fail\s+(\d+)\s+(\d+)$", txt, re.M)
     emit(row and int(row.group(1)) == len(fails) and int(row.group(2)) == sum(counts[d] for d in fails),
          "text: by verdict, the enforce-fail domains and their messages", txt[-700:])
-    emit("2 domains in local_domains or skip_domains (2 messages)" in txt and "1 lines over 4096 bytes" in txt,
+    emit("2 domains in local_domains or skip_domains (2 messages)" in txt and "1 line over 4096 bytes" in txt,
          "text: says what was not checked and what was skipped", txt[:600])
     emit("\r" not in t["err"] and "domains" not in t["err"],
          "no progress bar when standard error is not a terminal", repr(t["err"][-300:]))
