@@ -9,6 +9,9 @@
  *
  *	stsfilter config --sample
  *
+ *	stsfilter [-c FILE] audit [--json] [--concurrency N] [--rate N/s]
+ *		[--format postfix|sendmail|domains] [FILE...]
+ *
  *	stsfilter lint txt RECORD [--json]
  *
  *	stsfilter lint policy FILE [--mx HOST]... [--json]
@@ -17,7 +20,8 @@
  * DESCRIPTION
  *	main() of the command-line tool: global options, command dispatch
  *	and the config command. Glue only: conf.c parses and prints the
- *	configuration; the lint command is in cli_lint.c. See stsfilter(1)
+ *	configuration; the lint command is in cli_lint.c,
+ *	the audit command in cli_audit.c. See stsfilter(1)
  *	and cli.h.
  *
  *	The configuration file is read only by commands that use it. A
@@ -55,6 +59,9 @@ static const char cli_usage_text[] =
 "commands:\n"
 "  check [--json] [--ca-file FILE] [--resolver IP[@PORT]] [--trust-anchor FILE] DOMAIN...\n"
 "                                         diagnose delivery over TLS to each domain\n"
+"  audit [--json] [--concurrency N] [--rate N/s] [--format postfix|sendmail|domains]\n"
+"        [--max-domains N] [FILE...]\n"
+"                                         check every recipient domain of mail logs\n"
 "  cache show DOMAIN | purge DOMAIN|--all | stats\n"
 "                                         look at or clear the policy cache\n"
 "  config [-n] [NAME...]                  print the configuration in effect\n"
@@ -238,6 +245,8 @@ int     main(int argc, char **argv)
 	ret = cli_lint(argc - optind, argv + optind);
     else if (strcmp(command, "check") == 0)
 	ret = cli_check(argc - optind, argv + optind, path, given);
+    else if (strcmp(command, "audit") == 0)
+	ret = cli_audit(argc - optind, argv + optind, path, given);
     else if (strcmp(command, "cache") == 0)
 	ret = cli_cache(argc - optind, argv + optind, path, given);
     else {

@@ -40,6 +40,9 @@
  *	cli_sample() (cli_sample.c) writes the sample configuration of
  *	"config --sample".
  *
+ *	cli_audit() (cli_audit.c) runs "audit": the recipient domains of
+ *	mail logs (audit_log.c, audit_table.c), checked.
+ *
  *	cli_check.c (the "check" command's output) provides
  *	cli_check_print() and cli_check_exit(); see that file.
  *
@@ -76,6 +79,7 @@ extern int cli_check_print(const struct VERDICT *, int, FILE *);
 extern int cli_check_exit(int);
 extern int cli_check(int, char **, const char *, int);
 extern int cli_cache(int, char **, const char *, int);	/* cli_cache.c */
+extern int cli_audit(int, char **, const char *, int);	/* cli_audit.c */
 extern int cli_load_conf(const char *, int, struct CONF **);
 extern int cli_sample(FILE *);			/* cli_sample.c */
 
