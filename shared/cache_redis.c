@@ -19,6 +19,18 @@
  *	and later), SELECT of opts->redis_database, and connect and command
  *	timeouts. Replicas use the same credentials and database.
  *
+ *	With opts->redis_sentinels (Redis Sentinel, cache_sentinel.c) the
+ *	primary's address comes from the sentinels instead of
+ *	opts->redis_server: they are asked before every connection to the
+ *	primary (SENTINEL get-master-addr-by-name opts->redis_master_name),
+ *	and the server reached must say ROLE master. The primary's
+ *	connection is dropped, as for any failure, on a connection error or
+ *	timeout, and also when a write is refused with READONLY (a failover
+ *	demoted it while it stayed up; the sentinels are then asked at once);
+ *	its reconnect backoff stops at CACHE_REDIS_SENTINEL_BACKOFF_MAX, so
+ *	that a promoted replica is followed within seconds. One line is
+ *	logged when the primary's address changes.
+ *
  *	Reads (store->get) go to the replicas in turn (round robin), and to
  *	the primary when there is none or none can answer: a replica is
  *	passed over while it is down, while INFO replication (looked at
@@ -47,10 +59,13 @@
  *	A reply longer than CACHE_VALUE_MAX is treated as a corrupt value
  *	(cache.c deletes it and logs a warning).
  *
- *	cache_redis_open() fails only for an unusable redis_server or
- *	redis_replicas (bad syntax, more than CACHE_REDIS_REPLICA_MAX); an
+ *	cache_redis_open() fails only for an unusable redis_server,
+ *	redis_replicas or redis_sentinels (bad syntax, too many); an
  *	unreachable server is "down" and retried. store->close() frees
  *	everything.
+ *
+ *	cache_redis_addr() and cache_redis_dial() (cache_redis.h) are
+ *	shared with cache_sentinel.c.
  */
 
 #include <hiredis/hiredis.h>
@@ -63,6 +78,8 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cache_redis.h"
+#include "cache_sentinel.h"
 #include "clock.h"
 #include "log.h"
 #include "status.h"
@@ -70,6 +87,7 @@
 
 #define CACHE_REDIS_BACKOFF_MIN	1000	/* ms */
 #define CACHE_REDIS_BACKOFF_MAX	30000	/* ms */
+#define CACHE_REDIS_SENTINEL_BACKOFF_MAX 2000	/* ms: the sentinels are asked that often */
 #define CACHE_REDIS_CHECK_MS	1000	/* replica health check interval */
 #define CACHE_REDIS_LAG_MAX	30	/* s since the replica heard its primary */
 #define CACHE_REDIS_PREFIX_MAX	128
@@ -88,10 +106,7 @@ typedef struct CACHE_REDIS_CONN {
     pthread_mutex_t lock;
     redisContext *rc;
     int     replica;
-    char    server[300];		/* as configured, for logs */
-    char    host[256];
-    int     port;
-    char    unix_path[256];
+    CACHE_REDIS_ADDR addr;		/* the primary's: from the sentinels */
     int     state;			/* CACHE_REDIS_* */
     int     connecting;
     int     backoff_ms;
@@ -114,6 +129,8 @@ struct CACHE_REDIS {
     int     connect_ms;
     int     command_ms;
     char    token[64];
+    CACHE_SENTINEL *sentinel;		/* null: redis_server is the primary */
+    char    master[256];		/* redis_master_name, for logs */
 };
 
 static struct timeval cache_redis_tv(int ms)
@@ -130,14 +147,15 @@ static struct timeval cache_redis_tv(int ms)
 static void cache_redis_set_state(CACHE_REDIS *r, CACHE_REDIS_CONN *c, int state, const char *err)
 {
     int     old = c->state;
+    int     max;
 
     c->state = state;
     if (state == CACHE_REDIS_UP) {
 	if (old != CACHE_REDIS_UP) {
 	    if (c->replica)
-		log_info("cache: redis replica %s: connected (database %d), serving reads", c->server, r->db);
+		log_info("cache: redis replica %s: connected (database %d), serving reads", c->addr.server, r->db);
 	    else
-		log_info("cache: redis %s: connected (database %d)", c->server, r->db);
+		log_info("cache: redis %s: connected (database %d)", c->addr.server, r->db);
 	}
 	c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
 	c->error[0] = 0;
@@ -146,40 +164,110 @@ static void cache_redis_set_state(CACHE_REDIS *r, CACHE_REDIS_CONN *c, int state
     (void) str_copy(c->error, sizeof(c->error), err ? err : "unknown error");
     if (state == CACHE_REDIS_LAGGING) {
 	if (old != CACHE_REDIS_LAGGING)
-	    log_warn("cache: redis replica %s: not in sync: %s; reads go to the primary", c->server, c->error);
+	    log_warn("cache: redis replica %s: not in sync: %s; reads go to the primary", c->addr.server, c->error);
 	return;
     }
     if (old != CACHE_REDIS_DOWN) {
 	if (c->replica)
 	    log_warn("cache: redis replica %s: %s %s; reads go to the primary, reconnecting with backoff",
-		     c->server, old == CACHE_REDIS_UNKNOWN ? "unavailable:" : "connection lost:", c->error);
+		     c->addr.server, old == CACHE_REDIS_UNKNOWN ? "unavailable:" : "connection lost:", c->error);
 	else
 	    log_error("cache: redis %s: %s %s; decisions go on without it, reconnecting with backoff",
-		      c->server, old == CACHE_REDIS_UP ? "connection lost:" : "unavailable:", c->error);
+		      c->addr.server, old == CACHE_REDIS_UP ? "connection lost:" : "unavailable:", c->error);
     }
     c->next_try = clock_mono_ms() + c->backoff_ms;
-    c->backoff_ms = c->backoff_ms * 2 > CACHE_REDIS_BACKOFF_MAX ? CACHE_REDIS_BACKOFF_MAX : c->backoff_ms * 2;
+    max = r->sentinel && !c->replica ? CACHE_REDIS_SENTINEL_BACKOFF_MAX : CACHE_REDIS_BACKOFF_MAX;
+    c->backoff_ms = c->backoff_ms * 2 > max ? max : c->backoff_ms * 2;
 }
 
-/* Connect, authenticate, select. Runs without the lock. */
-
-static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn, char *err, size_t errsize)
+redisContext *cache_redis_dial(const CACHE_REDIS_ADDR *a, int connect_ms, int command_ms, char *err, size_t errsize)
 {
     redisContext *c;
-    redisReply *rep = 0;
 
-    if (conn->unix_path[0])
-	c = redisConnectUnixWithTimeout(conn->unix_path, cache_redis_tv(r->connect_ms));
+    if (a->unix_path[0])
+	c = redisConnectUnixWithTimeout(a->unix_path, cache_redis_tv(connect_ms));
     else
-	c = redisConnectWithTimeout(conn->host, conn->port, cache_redis_tv(r->connect_ms));
+	c = redisConnectWithTimeout(a->host, a->port, cache_redis_tv(connect_ms));
     if (c == 0 || c->err) {
 	(void) snprintf(err, errsize, "connect: %s", c ? c->errstr : "out of memory");
 	goto fail;
     }
-    if (redisSetTimeout(c, cache_redis_tv(r->command_ms)) != REDIS_OK) {
+    if (redisSetTimeout(c, cache_redis_tv(command_ms)) != REDIS_OK) {
 	(void) snprintf(err, errsize, "cannot set the command timeout");
 	goto fail;
     }
+    return (c);
+
+fail:
+    if (c)
+	redisFree(c);
+    return (0);
+}
+
+/*
+ * Sentinel mode: ask the sentinels where the primary is, before each
+ * connection to it. Runs without the lock (c->connecting keeps other
+ * threads out); the address is written under it.
+ */
+static int cache_redis_find_primary(CACHE_REDIS *r, CACHE_REDIS_CONN *c, char *err, size_t errsize)
+{
+    CACHE_REDIS_ADDR found;
+    WHY     why;
+    char    was[sizeof(c->addr.server)];
+
+    why.text[0] = 0;
+    if (cache_sentinel_primary(r->sentinel, &found, &why) != STATUS_OK) {
+	(void) snprintf(err, errsize, "%s", why_text(&why));
+	return (STATUS_RETRY);
+    }
+    (void) pthread_mutex_lock(&c->lock);
+    if (strcmp(found.server, c->addr.server) != 0) {
+	(void) str_copy(was, sizeof(was), c->addr.server);
+	c->addr = found;
+	/* A new primary starts with a clean slate: its first failure is logged. */
+	c->state = CACHE_REDIS_UNKNOWN;
+	if (was[0])
+	    log_warn("cache: redis sentinels: primary \"%s\" is now %s (was %s)", r->master, found.server, was);
+	else
+	    log_info("cache: redis sentinels: primary \"%s\" is %s", r->master, found.server);
+    }
+    (void) pthread_mutex_unlock(&c->lock);
+    return (STATUS_OK);
+}
+
+/* Sentinel mode: the server we reached must say it is the primary (ROLE). */
+
+static int cache_redis_check_role(redisContext *c, char *err, size_t errsize)
+{
+    redisReply *rep;
+    int     status = STATUS_RETRY;
+
+    if ((rep = redisCommand(c, "ROLE")) == 0) {
+	(void) snprintf(err, errsize, "ROLE: %s", c->errstr);
+	return (STATUS_RETRY);
+    }
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_STRING
+	&& strcmp(rep->element[0]->str, "master") == 0)
+	status = STATUS_OK;
+    else
+	(void) snprintf(err, errsize, "not a primary (ROLE: %.20s); asking the sentinels again",
+			rep->type == REDIS_REPLY_ARRAY && rep->elements > 0
+			&& rep->element[0]->type == REDIS_REPLY_STRING ? rep->element[0]->str : "?");
+    freeReplyObject(rep);
+    return (status);
+}
+
+/* Connect, authenticate, select (and, with sentinels, find and check the primary). Runs without the lock. */
+
+static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn, char *err, size_t errsize)
+{
+    redisContext *c = 0;
+    redisReply *rep = 0;
+
+    if (r->sentinel && !conn->replica && cache_redis_find_primary(r, conn, err, errsize) != STATUS_OK)
+	goto fail;
+    if ((c = cache_redis_dial(&conn->addr, r->connect_ms, r->command_ms, err, errsize)) == 0)
+	goto fail;
     if (r->password[0]) {
 	if (r->user[0])
 	    rep = redisCommand(c, "AUTH %s %s", r->user, r->password);
@@ -193,6 +281,8 @@ static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn,
 	freeReplyObject(rep);
 	rep = 0;
     }
+    if (r->sentinel && !conn->replica && cache_redis_check_role(c, err, errsize) != STATUS_OK)
+	goto fail;
     if (r->db != 0) {
 	rep = redisCommand(c, "SELECT %d", r->db);
 	if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
@@ -219,6 +309,23 @@ static void cache_redis_drop(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
     if (c->rc)
 	redisFree(c->rc);
     c->rc = 0;
+}
+
+/*
+ * Sentinel mode: a write refused with READONLY comes from a primary that
+ * was demoted (a failover while it stayed up). Drop the connection so
+ * that the next call asks the sentinels, at once. Caller holds c->lock.
+ */
+static void cache_redis_demoted(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const redisReply *rep)
+{
+    if (r->sentinel == 0 || c->replica || c->rc == 0 || rep->type != REDIS_REPLY_ERROR
+	|| strncmp(rep->str, "READONLY", 8) != 0)
+	return;
+    cache_redis_set_state(r, c, CACHE_REDIS_DOWN, "READONLY: no longer the primary");
+    redisFree(c->rc);
+    c->rc = 0;
+    c->next_try = clock_mono_ms();
+    c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
 }
 
 /* Run a command with c->lock held; null means the connection was dropped. */
@@ -369,7 +476,7 @@ static int cache_redis_get_conn(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char 
 	if (c->replica)
 	    cache_redis_set_state(r, c, CACHE_REDIS_LAGGING, rep->str);
 	else
-	    log_warn("cache: redis %s: GET %s%s: %.100s", c->server, r->prefix, key, rep->str);
+	    log_warn("cache: redis %s: GET %s%s: %.100s", c->addr.server, r->prefix, key, rep->str);
     }
     freeReplyObject(rep);
 
@@ -423,8 +530,11 @@ static int cache_redis_put(void *ctx, const char *key, const unsigned char *val,
     if (rep) {
 	if (rep->type == REDIS_REPLY_STATUS)
 	    status = STATUS_OK;
-	else if (rep->type == REDIS_REPLY_ERROR)
-	    log_warn("cache: redis %s: SET %s%s: %.100s", c->server, r->prefix, key, rep->str);
+	else if (rep->type == REDIS_REPLY_ERROR) {
+	    cache_redis_demoted(r, c, rep);
+	    if (c->rc != 0)
+		log_warn("cache: redis %s: SET %s%s: %.100s", c->addr.server, r->prefix, key, rep->str);
+	}
 	freeReplyObject(rep);
     }
     (void) pthread_mutex_unlock(&c->lock);
@@ -443,6 +553,7 @@ static int cache_redis_del(void *ctx, const char *key)
     if ((rep = cache_redis_cmd(r, c, "DEL %s%s", r->prefix, key)) != 0) {
 	if (rep->type == REDIS_REPLY_INTEGER)
 	    status = rep->integer > 0 ? STATUS_OK : STATUS_NOTFOUND;
+	cache_redis_demoted(r, c, rep);
 	freeReplyObject(rep);
     }
     (void) pthread_mutex_unlock(&c->lock);
@@ -514,12 +625,18 @@ static void cache_redis_state(void *ctx, char *buf, size_t size)
     size_t  used;
     int     i;
     int     up = 0;
+    char    via[300];
 
+    via[0] = 0;
+    if (r->sentinel)
+	(void) snprintf(via, sizeof(via), " (primary \"%s\" from the sentinels)", r->master);
     (void) pthread_mutex_lock(&c->lock);
     if (c->state == CACHE_REDIS_UP)
-	(void) snprintf(buf, size, "connected to %s, database %d, prefix \"%s\"", c->server, r->db, r->prefix);
+	(void) snprintf(buf, size, "connected to %s%s, database %d, prefix \"%s\"", c->addr.server, via, r->db,
+			r->prefix);
     else
-	(void) snprintf(buf, size, "down (%s): %s", c->server, c->error[0] ? c->error : "not connected");
+	(void) snprintf(buf, size, "down (%s%s): %s", c->addr.server[0] ? c->addr.server : "no primary yet", via,
+			c->error[0] ? c->error : "not connected");
     (void) pthread_mutex_unlock(&c->lock);
     if (r->replica_count == 0)
 	return;
@@ -548,6 +665,7 @@ static int cache_redis_lock(void *ctx, const char *key, const char *unused, int 
     if (rep) {
 	if (rep->type == REDIS_REPLY_NIL)
 	    status = STATUS_RETRY;
+	cache_redis_demoted(r, c, rep);
 	freeReplyObject(rep);
     }
     (void) pthread_mutex_unlock(&c->lock);
@@ -566,8 +684,10 @@ static void cache_redis_unlock(void *ctx, const char *key, const char *unused)
     rep = cache_redis_cmd(r, c, "EVAL %s 1 %s%s %s",
 			  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
 			  r->prefix, key, r->token);
-    if (rep)
+    if (rep) {
+	cache_redis_demoted(r, c, rep);
 	freeReplyObject(rep);
+    }
     (void) pthread_mutex_unlock(&c->lock);
 }
 
@@ -590,20 +710,22 @@ static void cache_redis_close(void **ctxp)
     for (i = 0; i < r->replica_count; i++)
 	cache_redis_conn_free(&r->replica[i]);
     (void) pthread_mutex_destroy(&r->rr_lock);
+    cache_sentinel_free(&r->sentinel);
     memset(r->password, 0, sizeof(r->password));
     free(r);
     *ctxp = 0;
 }
 
-/* host[:port], [v6][:port] or unix:/path (port 6379 by default); what names the key in errors. */
+/* host[:port], [v6][:port] or unix:/path (port default_port by default); what names the key in errors. */
 
-static int cache_redis_parse(CACHE_REDIS_CONN *c, const char *what, const char *s, WHY *why)
+int     cache_redis_addr(CACHE_REDIS_ADDR *c, const char *what, const char *s, int default_port, WHY *why)
 {
     const char *colon = 0;
     size_t  hlen;
-    long    port = 6379;
+    long    port = default_port;
     char    num[16];
 
+    memset(c, 0, sizeof(*c));
     if (str_copy(c->server, sizeof(c->server), s) != 0) {
 	why_set(why, "%s is too long", what);
 	return (STATUS_INVAL);
@@ -666,9 +788,20 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     }
     (void) pthread_mutex_init(&r->rr_lock, 0);
     cache_redis_conn_init(&r->primary, 0);
-    if ((status = cache_redis_parse(&r->primary, "redis_server",
-				    opts->redis_server ? opts->redis_server : "127.0.0.1:6379", why)) != STATUS_OK)
+    r->connect_ms = opts->redis_connect_timeout_ms > 0 ? opts->redis_connect_timeout_ms : 1000;
+    r->command_ms = opts->redis_command_timeout_ms > 0 ? opts->redis_command_timeout_ms : 1000;
+    if (opts->redis_sentinel_count > 0) {
+	/* The sentinels name the primary; redis_server is not used. */
+	if ((status = cache_sentinel_create(opts->redis_sentinels, opts->redis_sentinel_count,
+					    opts->redis_master_name, r->connect_ms, r->command_ms,
+					    &r->sentinel, why)) != STATUS_OK)
+	    goto done;
+	(void) str_copy(r->master, sizeof(r->master), opts->redis_master_name);
+    } else if ((status = cache_redis_addr(&r->primary.addr, "redis_server",
+					  opts->redis_server ? opts->redis_server : "127.0.0.1:6379", 6379,
+					  why)) != STATUS_OK) {
 	goto done;
+    }
     if (opts->redis_replica_count > CACHE_REDIS_REPLICA_MAX) {
 	why_set(why, "redis_replicas: more than %d replicas", CACHE_REDIS_REPLICA_MAX);
 	status = STATUS_INVAL;
@@ -677,7 +810,7 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     for (i = 0; i < opts->redis_replica_count; i++) {
 	cache_redis_conn_init(&r->replica[i], 1);
 	r->replica_count = i + 1;
-	if ((status = cache_redis_parse(&r->replica[i], "redis_replicas", opts->redis_replicas[i], why)) != STATUS_OK)
+	if ((status = cache_redis_addr(&r->replica[i].addr, "redis_replicas", opts->redis_replicas[i], 6379, why)) != STATUS_OK)
 	    goto done;
     }
     status = STATUS_INVAL;
@@ -696,8 +829,6 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     r->pattern[j++] = '*';
     r->pattern[j] = 0;
     r->db = opts->redis_database;
-    r->connect_ms = opts->redis_connect_timeout_ms > 0 ? opts->redis_connect_timeout_ms : 1000;
-    r->command_ms = opts->redis_command_timeout_ms > 0 ? opts->redis_command_timeout_ms : 1000;
     (void) snprintf(r->token, sizeof(r->token), "%ld.%lld", (long) getpid(), clock_mono_ms());
     /* Connect now so that the log says at start-up whether Redis is there. */
     if (cache_redis_acquire(r, &r->primary) == STATUS_OK)
