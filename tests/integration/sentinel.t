@@ -19,11 +19,16 @@ SMTP sessions at a time, one recipient each) goes through it:
   one is dead): d:plain.test must appear there.
 - demoted: the old primary comes back (a fresh Redis; the sentinels
   make it a replica of the new one), then SENTINEL FAILOVER promotes it
-  while 127.0.63.80 stays up as a replica. The milter's connection to
-  127.0.63.80 is still open: its next write is refused with READONLY,
-  and it asks the sentinels again and follows 127.0.63.79. The stream's
-  new domains (expired.test, cname.test, fetcherr.test) are then cached
-  there.
+  while 127.0.63.80 stays up as a replica. The sentinels close the
+  demoted server's client connections; the milter asks them again and
+  follows 127.0.63.79. The stream's new domains (expired.test,
+  cname.test, fetcherr.test) are then cached there.
+- readonly: 127.0.63.79 is turned into a replica behind the sentinels'
+  back (REPLICAOF, which closes no connection). The milter's next write
+  is refused with READONLY, and it drops the connection and asks the
+  sentinels again; they still name 127.0.63.79, which ROLE shows is no
+  primary, so the cache stays down (seen in `stsfilter cache stats`)
+  while the decisions go on.
 
 Check results are cached for 1 s (cache_success_ttl, cache_failure_ttl,
 cache_negative_ttl) and TXT records looked up every time, so that the
@@ -58,6 +63,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("STS_BUILDDIR", TOP)
 MILTER = os.path.join(BUILD, "stsfilter-milter")
+STS = os.path.join(BUILD, "stsfilter")
 RUN = os.path.join(TOP, "tests/world/run")
 
 BUDGET = 1.0            # recipient_time_budget, seconds
@@ -397,13 +403,33 @@ mynetworks = 127.0.0.1/32
         # The domains seen so far (their records expire within 1 s) until it follows, then new ones.
         self.stream_into(phase, lambda: AFTER_DEMOTION if followed() else BEFORE, {}, done, recs)
         text = self.logtext()
-        self.emit(re.search(r"redis %s:%d: connection lost: READONLY: no longer the primary" % NEW, text),
-                  "%s: a write refused with READONLY drops the demoted primary" % phase, text[-600:])
+        self.emit(re.search(r"redis %s:%d: connection lost" % NEW, text.split(want, 1)[0].split(" is now ", 1)[-1]),
+                  "%s: the milter lost its connection to the demoted primary (the sentinels close its clients)"
+                  % phase, text[-600:])
         self.emit(state["followed"] and text.count(" is now ") == 2,
                   "%s: the milter followed the new primary (one line: %s)" % (phase, want), text[-800:])
         keys = [k for k in ("stsfilter:d:expired.test", "stsfilter:d:cname.test")
                 if cli(OLD, "EXISTS", k).strip() == "1"]
         self.emit(keys, "%s: the milter writes to the new primary %s:%d: %s" % ((phase,) + OLD + (keys,)))
+        self.account(phase, recs)
+
+    def readonly(self):
+        """The primary turned into a replica behind the sentinels' back
+        (REPLICAOF, which closes no connection): its next write is refused
+        with READONLY, and a new connection finds that it is no primary."""
+        phase = "readonly"
+        cli(NEW, "REPLICAOF", "NO", "ONE")
+        cli(OLD, "REPLICAOF", NEW[0], str(NEW[1]))
+        recs = []
+        self.stream_into(phase, lambda: BEFORE, {}, lambda: len(recs) >= 4 * TAIL, recs)
+        text = self.logtext()
+        self.emit(re.search(r"redis %s:%d: connection lost: READONLY: no longer the primary" % OLD, text),
+                  "%s: a write refused with READONLY drops the connection (one line)" % phase, text[-600:])
+        r = subprocess.run([STS, "-c", self.conf, "cache", "stats"], capture_output=True, text=True)
+        self.emit(re.search(r"^state +down \(%s:%d \(primary \"%s\" from the sentinels\)\): "
+                            r"not a primary \(ROLE: slave\)" % (OLD + (self.sen["master_name"],)), r.stdout, re.M),
+                  "%s: a new connection to what the sentinels name checks ROLE: not a primary, a miss" % phase,
+                  r.stdout + r.stderr)
         self.account(phase, recs)
 
     def run(self):
@@ -422,7 +448,7 @@ mynetworks = 127.0.0.1/32
         self.emit('redis sentinels: primary "%s" is %s:%d' % ((self.sen["master_name"],) + OLD) in self.logtext()
                   and "redis %s:%d: connected" % OLD in self.logtext(),
                   "the milter found the primary through the sentinels and connected", self.logtext()[-600:])
-        for name, fn in (("failover", self.failover), ("demoted", self.demoted)):
+        for name, fn in (("failover", self.failover), ("demoted", self.demoted), ("readonly", self.readonly)):
             t0 = time.monotonic()
             try:
                 fn()
