@@ -117,13 +117,13 @@ static int cache_sentinel_left(long long deadline, int cap)
 }
 
 /*
- * Ask one sentinel before deadline. STATUS_OK with *primary set, or
- * STATUS_RETRY with the reason in err.
+ * Ask one sentinel before deadline (its share of the call's budget).
+ * STATUS_OK with *primary set, or STATUS_RETRY with the reason in err.
  */
 static int cache_sentinel_ask(CACHE_SENTINEL *s, const CACHE_REDIS_ADDR *a, long long deadline,
 			              CACHE_REDIS_ADDR *primary, char *err, size_t errsize)
 {
-    redisContext *rc;
+    redisContext *rc = 0;
     redisReply *rep = 0;
     struct timeval tv;
     char    port[8];
@@ -132,7 +132,11 @@ static int cache_sentinel_ask(CACHE_SENTINEL *s, const CACHE_REDIS_ADDR *a, long
     int     ms;
     int     status = STATUS_RETRY;
 
-    if ((rc = cache_redis_dial(a, cache_sentinel_left(deadline, s->connect_ms), s->command_ms, err, errsize)) == 0)
+    if ((ms = cache_sentinel_left(deadline, s->connect_ms)) == 0) {
+	(void) snprintf(err, errsize, "out of time");
+	goto done;
+    }
+    if ((rc = cache_redis_dial(a, ms, s->command_ms, err, errsize)) == 0)
 	goto done;
     /* The command gets what is left, so that the whole call keeps its deadline. */
     if ((ms = cache_sentinel_left(deadline, s->command_ms)) == 0) {
@@ -187,6 +191,7 @@ done:
 int     cache_sentinel_primary(CACHE_SENTINEL *s, CACHE_REDIS_ADDR *primary, WHY *why)
 {
     long long deadline = clock_mono_ms() + s->connect_ms + s->command_ms;
+    long long left;
     char    err[160];
     char    all[WHY_MAX];
     int     first;
@@ -200,12 +205,14 @@ int     cache_sentinel_primary(CACHE_SENTINEL *s, CACHE_REDIS_ADDR *primary, WHY
     (void) pthread_mutex_unlock(&s->lock);
     for (i = 0; i < s->count; i++) {
 	k = (first + i) % s->count;
-	if (cache_sentinel_left(deadline, 1) == 0) {
+	if ((left = deadline - clock_mono_ms()) <= 0) {
 	    (void) str_appendf(all, sizeof(all), "%sout of time", all[0] ? "; " : "");
 	    break;
 	}
+	/* A fair share of what is left: one hung sentinel cannot use up the time of the others. */
 	err[0] = 0;
-	if (cache_sentinel_ask(s, &s->addr[k], deadline, primary, err, sizeof(err)) == STATUS_OK) {
+	if (cache_sentinel_ask(s, &s->addr[k], clock_mono_ms() + left / (s->count - i), primary, err,
+			       sizeof(err)) == STATUS_OK) {
 	    (void) pthread_mutex_lock(&s->lock);
 	    s->first = k;
 	    (void) pthread_mutex_unlock(&s->lock);

@@ -31,7 +31,9 @@
  *	primary: STATUS_OK; STATUS_RETRY with the reasons in why when no
  *	sentinel named a primary (down, timed out, an error, or a name it
  *	does not monitor). The whole call ends within connect_ms plus one
- *	command_ms: each sentinel gets what is left of that budget.
+ *	command_ms: each sentinel gets its share of what is left of that
+ *	budget (a third of it for the first of three), so that a sentinel
+ *	that hangs costs the others nothing but time.
  *	A sentinel's answer is untrusted: a host that is not an IP
  *	address or a host name, or a port out of range, is an error.
  *	Thread-safe; one connection per call, closed before it returns.
