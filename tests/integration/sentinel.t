@@ -474,6 +474,10 @@ mynetworks = 127.0.0.1/32
         self.emit('redis sentinels: primary "%s" is %s:%d' % ((self.sen["master_name"],) + OLD) in self.logtext()
                   and "redis %s:%d: connected" % OLD in self.logtext(),
                   "the milter found the primary through the sentinels and connected", self.logtext()[-600:])
+        r = subprocess.run([STS, "-c", self.conf, "check", "good.test"], capture_output=True, text=True)
+        self.emit(re.search(r'cluster cache \(redis primary "%s" of redis_sentinels\): ' % self.sen["master_name"],
+                            r.stdout), "stsfilter check names the cluster cache by the sentinels' primary",
+                  r.stdout[-600:] + r.stderr[-300:])
         for name, fn in (("failover", self.failover), ("demoted", self.demoted), ("readonly", self.readonly)):
             t0 = time.monotonic()
             try:
