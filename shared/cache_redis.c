@@ -28,8 +28,13 @@
  *	timeout, and also when a write is refused with READONLY (a failover
  *	demoted it while it stayed up; the sentinels are then asked at once);
  *	its reconnect backoff stops at CACHE_REDIS_SENTINEL_BACKOFF_MAX, so
- *	that a promoted replica is followed within seconds. One line is
- *	logged when the primary's address changes.
+ *	that a promoted replica is followed within seconds. In this mode
+ *	the primary is reconnected (the sentinels asked, the server dialed
+ *	and checked) by a watcher thread of its own that looks every
+ *	CACHE_REDIS_WATCH_MS, never by a lookup: a lookup only finds the
+ *	primary up or down, so a hung sentinel or a dead primary costs no
+ *	lookup any time. One line is logged when the primary's address
+ *	changes.
  *
  *	Reads (store->get) go to the replicas in turn (round robin), and to
  *	the primary when there is none or none can answer: a replica is
@@ -68,6 +73,7 @@
  *	shared with cache_sentinel.c.
  */
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -75,6 +81,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -88,6 +95,8 @@
 #define CACHE_REDIS_BACKOFF_MIN	1000	/* ms */
 #define CACHE_REDIS_BACKOFF_MAX	30000	/* ms */
 #define CACHE_REDIS_SENTINEL_BACKOFF_MAX 2000	/* ms: the sentinels are asked that often */
+#define CACHE_REDIS_WATCH_MS	100	/* sentinel mode: the watcher's look */
+#define CACHE_REDIS_ERR_MAX	WHY_MAX
 #define CACHE_REDIS_CHECK_MS	1000	/* replica health check interval */
 #define CACHE_REDIS_LAG_MAX	30	/* s since the replica heard its primary */
 #define CACHE_REDIS_PREFIX_MAX	128
@@ -112,7 +121,7 @@ typedef struct CACHE_REDIS_CONN {
     int     backoff_ms;
     long long next_try;
     long long next_check;		/* replica: next INFO replication */
-    char    error[128];
+    char    error[256];
 } CACHE_REDIS_CONN;
 
 struct CACHE_REDIS {
@@ -131,6 +140,11 @@ struct CACHE_REDIS {
     char    token[64];
     CACHE_SENTINEL *sentinel;		/* null: redis_server is the primary */
     char    master[256];		/* redis_master_name, for logs */
+    pthread_t w_tid;			/* sentinel mode: the watcher */
+    int     w_started;
+    int     w_stop;
+    pthread_mutex_t w_lock;
+    pthread_cond_t w_wake;
 };
 
 static struct timeval cache_redis_tv(int ms)
@@ -404,43 +418,78 @@ static void cache_redis_check_replica(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 }
 
 /*
+ * Connect c when it has no connection, nobody else is connecting, and
+ * its backoff is over. Caller holds c->lock, which is released while
+ * connecting (the other threads do not wait for it).
+ */
+static void cache_redis_reconnect(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+{
+    redisContext *rc;
+    char    err[CACHE_REDIS_ERR_MAX];
+
+    if (c->rc != 0 || c->connecting || clock_mono_ms() < c->next_try)
+	return;
+    c->connecting = 1;
+    (void) pthread_mutex_unlock(&c->lock);
+    err[0] = 0;
+    rc = cache_redis_connect(r, c, err, sizeof(err));
+    (void) pthread_mutex_lock(&c->lock);
+    c->connecting = 0;
+    if (rc == 0) {
+	cache_redis_set_state(r, c, CACHE_REDIS_DOWN, err);
+	return;
+    }
+    c->rc = rc;
+    c->next_check = 0;
+    if (!c->replica)
+	cache_redis_set_state(r, c, CACHE_REDIS_UP, 0);
+}
+
+/*
  * Take c->lock with a usable connection, or return STATUS_RETRY without
  * the lock when the server is down (reconnecting at most once per
  * backoff) or, for a replica, not in sync (checked at most once per
- * CACHE_REDIS_CHECK_MS).
+ * CACHE_REDIS_CHECK_MS). With sentinels the primary is reconnected by
+ * the watcher thread only: asking the sentinels never delays a lookup.
  */
 static int cache_redis_acquire(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 {
-    redisContext *rc;
-    char    err[128];
-
     (void) pthread_mutex_lock(&c->lock);
-    if (c->rc == 0) {
-	if (c->connecting || clock_mono_ms() < c->next_try)
-	    goto retry;
-	c->connecting = 1;
-	(void) pthread_mutex_unlock(&c->lock);
-	err[0] = 0;
-	rc = cache_redis_connect(r, c, err, sizeof(err));
-	(void) pthread_mutex_lock(&c->lock);
-	c->connecting = 0;
-	if (rc == 0) {
-	    cache_redis_set_state(r, c, CACHE_REDIS_DOWN, err);
-	    goto retry;
-	}
-	c->rc = rc;
-	c->next_check = 0;
-	if (!c->replica)
-	    cache_redis_set_state(r, c, CACHE_REDIS_UP, 0);
-    }
-    if (c->replica && clock_mono_ms() >= c->next_check)
+    if (c->rc == 0 && (r->sentinel == 0 || c->replica))
+	cache_redis_reconnect(r, c);
+    if (c->replica && c->rc != 0 && clock_mono_ms() >= c->next_check)
 	cache_redis_check_replica(r, c);
     if (c->rc != 0 && c->state == CACHE_REDIS_UP)
 	return (STATUS_OK);
-
-retry:
     (void) pthread_mutex_unlock(&c->lock);
     return (STATUS_RETRY);
+}
+
+/* Sentinel mode: the thread that reconnects the primary, looking every CACHE_REDIS_WATCH_MS. */
+
+static void *cache_redis_watch(void *arg)
+{
+    CACHE_REDIS *r = (CACHE_REDIS *) arg;
+    struct timespec until;
+
+    (void) pthread_mutex_lock(&r->w_lock);
+    while (!r->w_stop) {
+	(void) pthread_mutex_unlock(&r->w_lock);
+	(void) pthread_mutex_lock(&r->primary.lock);
+	cache_redis_reconnect(r, &r->primary);
+	(void) pthread_mutex_unlock(&r->primary.lock);
+	(void) pthread_mutex_lock(&r->w_lock);
+	(void) clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += CACHE_REDIS_WATCH_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+	    until.tv_sec += 1;
+	    until.tv_nsec -= 1000000000L;
+	}
+	while (!r->w_stop && pthread_cond_timedwait(&r->w_wake, &r->w_lock, &until) != ETIMEDOUT)
+	     /* void */ ;
+    }
+    (void) pthread_mutex_unlock(&r->w_lock);
+    return (0);
 }
 
 /* GET from one server; STATUS_RETRY when it cannot answer. */
@@ -706,6 +755,15 @@ static void cache_redis_close(void **ctxp)
 
     if (ctxp == 0 || (r = (CACHE_REDIS *) *ctxp) == 0)
 	return;
+    if (r->w_started) {
+	(void) pthread_mutex_lock(&r->w_lock);
+	r->w_stop = 1;
+	(void) pthread_cond_signal(&r->w_wake);
+	(void) pthread_mutex_unlock(&r->w_lock);
+	(void) pthread_join(r->w_tid, 0);
+    }
+    (void) pthread_cond_destroy(&r->w_wake);
+    (void) pthread_mutex_destroy(&r->w_lock);
     cache_redis_conn_free(&r->primary);
     for (i = 0; i < r->replica_count; i++)
 	cache_redis_conn_free(&r->replica[i]);
@@ -787,6 +845,8 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
 	goto done;
     }
     (void) pthread_mutex_init(&r->rr_lock, 0);
+    (void) pthread_mutex_init(&r->w_lock, 0);
+    (void) pthread_cond_init(&r->w_wake, 0);
     cache_redis_conn_init(&r->primary, 0);
     r->connect_ms = opts->redis_connect_timeout_ms > 0 ? opts->redis_connect_timeout_ms : 1000;
     r->command_ms = opts->redis_command_timeout_ms > 0 ? opts->redis_command_timeout_ms : 1000;
@@ -831,8 +891,17 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     r->db = opts->redis_database;
     (void) snprintf(r->token, sizeof(r->token), "%ld.%lld", (long) getpid(), clock_mono_ms());
     /* Connect now so that the log says at start-up whether Redis is there. */
-    if (cache_redis_acquire(r, &r->primary) == STATUS_OK)
-	(void) pthread_mutex_unlock(&r->primary.lock);
+    (void) pthread_mutex_lock(&r->primary.lock);
+    cache_redis_reconnect(r, &r->primary);
+    (void) pthread_mutex_unlock(&r->primary.lock);
+    if (r->sentinel) {
+	if ((i = pthread_create(&r->w_tid, 0, cache_redis_watch, r)) != 0) {
+	    why_set(why, "redis_sentinels: watcher thread: %s", strerror(i));
+	    status = STATUS_FAIL;
+	    goto done;
+	}
+	r->w_started = 1;
+    }
     for (i = 0; i < r->replica_count; i++)
 	if (cache_redis_acquire(r, &r->replica[i]) == STATUS_OK)
 	    (void) pthread_mutex_unlock(&r->replica[i].lock);
