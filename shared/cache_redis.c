@@ -33,8 +33,12 @@
  *	and checked) by a watcher thread of its own that looks every
  *	CACHE_REDIS_WATCH_MS, never by a lookup: a lookup only finds the
  *	primary up or down, so a hung sentinel or a dead primary costs no
- *	lookup any time. One line is logged when the primary's address
- *	changes.
+ *	lookup any time. While connected, the watcher also asks the
+ *	sentinels every CACHE_REDIS_POLL_MS whether they still name the
+ *	same primary, and drops the connection when they do not (a failover
+ *	that never reached this connection, as across a network partition,
+ *	where the old primary still takes writes that the cluster will
+ *	lose). One line is logged when the primary's address changes.
  *
  *	Reads (store->get) go to the replicas in turn (round robin), and to
  *	the primary when there is none or none can answer: a replica is
@@ -96,6 +100,7 @@
 #define CACHE_REDIS_BACKOFF_MAX	30000	/* ms */
 #define CACHE_REDIS_SENTINEL_BACKOFF_MAX 2000	/* ms: the sentinels are asked that often */
 #define CACHE_REDIS_WATCH_MS	100	/* sentinel mode: the watcher's look */
+#define CACHE_REDIS_POLL_MS	1000	/* sentinel mode: is it still the primary? */
 #define CACHE_REDIS_ERR_MAX	WHY_MAX
 #define CACHE_REDIS_CHECK_MS	1000	/* replica health check interval */
 #define CACHE_REDIS_LAG_MAX	30	/* s since the replica heard its primary */
@@ -465,19 +470,54 @@ static int cache_redis_acquire(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
     return (STATUS_RETRY);
 }
 
-/* Sentinel mode: the thread that reconnects the primary, looking every CACHE_REDIS_WATCH_MS. */
+/*
+ * Sentinel mode, primary connected: when the sentinels now name another
+ * primary (a failover that did not reach this connection: a partition),
+ * drop it so that the watcher reconnects to the one they name, at once.
+ * Sentinels that cannot be asked change nothing.
+ */
+static void cache_redis_poll(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+{
+    CACHE_REDIS_ADDR found;
+    WHY     why;
 
+    why.text[0] = 0;
+    if (cache_sentinel_primary(r->sentinel, &found, &why) != STATUS_OK)
+	return;
+    (void) pthread_mutex_lock(&c->lock);
+    if (c->rc != 0 && strcmp(found.server, c->addr.server) != 0) {
+	cache_redis_set_state(r, c, CACHE_REDIS_DOWN, "the sentinels name another primary");
+	redisFree(c->rc);
+	c->rc = 0;
+	c->next_try = clock_mono_ms();
+	c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
+    }
+    (void) pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Sentinel mode: the thread that reconnects the primary, looking every
+ * CACHE_REDIS_WATCH_MS, and asks the sentinels every
+ * CACHE_REDIS_POLL_MS whether it is still the one they name.
+ */
 static void *cache_redis_watch(void *arg)
 {
     CACHE_REDIS *r = (CACHE_REDIS *) arg;
     struct timespec until;
+    long long next_poll = clock_mono_ms() + CACHE_REDIS_POLL_MS;
+    int     up;
 
     (void) pthread_mutex_lock(&r->w_lock);
     while (!r->w_stop) {
 	(void) pthread_mutex_unlock(&r->w_lock);
 	(void) pthread_mutex_lock(&r->primary.lock);
 	cache_redis_reconnect(r, &r->primary);
+	up = r->primary.rc != 0;
 	(void) pthread_mutex_unlock(&r->primary.lock);
+	if (up && clock_mono_ms() >= next_poll) {
+	    cache_redis_poll(r, &r->primary);
+	    next_poll = clock_mono_ms() + CACHE_REDIS_POLL_MS;
+	}
 	(void) pthread_mutex_lock(&r->w_lock);
 	(void) clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += CACHE_REDIS_WATCH_MS * 1000000L;

@@ -22,9 +22,9 @@ SMTP sessions at a time, one recipient each) goes through it:
   one is dead): d:plain.test must appear there.
 - demoted: the old primary comes back (a fresh Redis; the sentinels
   make it a replica of the new one), then SENTINEL FAILOVER promotes it
-  while 127.0.63.80 stays up as a replica. The sentinels close the
-  demoted server's client connections; the milter asks them again and
-  follows 127.0.63.79. The stream's new domains (expired.test,
+  while 127.0.63.80 stays up as a replica. The milter's poll of the
+  sentinels (or their closing the demoted server's clients, whichever
+  comes first) drops its connection, and it follows 127.0.63.79. The stream's new domains (expired.test,
   cname.test, fetcherr.test) are then cached there.
 - readonly: 127.0.63.79 is turned into a replica behind the sentinels'
   back (REPLICAOF, which closes no connection). The milter's next write
@@ -32,6 +32,12 @@ SMTP sessions at a time, one recipient each) goes through it:
   sentinels again; they still name 127.0.63.79, which ROLE shows is no
   primary, so the cache stays down (seen in `stsfilter cache stats`)
   while the decisions go on.
+- moved: the sentinels are pointed at 127.0.63.80 (SENTINEL REMOVE and
+  MONITOR), and the milter reconnects there; then at 127.0.63.79 while
+  127.0.63.80 stays a primary and keeps the milter's connection (what a
+  network partition looks like from the milter's side). The milter's
+  poll of the sentinels (once a second) drops that connection and it
+  follows 127.0.63.79, where its new records appear.
 
 Check results are cached for 1 s (cache_success_ttl, cache_failure_ttl,
 cache_negative_ttl) and TXT records looked up every time, so that the
@@ -410,10 +416,12 @@ mynetworks = 127.0.0.1/32
             return True
         wait(known, 30)
         out = cli(self.sentinels()[0], "SENTINEL", "FAILOVER", self.sen["master_name"]).strip()
-        promoted = wait(lambda: self.named() == ["%s %d" % OLD] * 3
-                        and "role:slave" in cli(NEW, "INFO", "replication"), 30)
-        self.emit(promoted, "%s: SENTINEL FAILOVER promoted %s:%d; %s:%d stays up as a replica"
-                  % ((phase,) + OLD + NEW), "%s %r" % (out, self.named()))
+        promoted = wait(lambda: self.named() == ["%s %d" % OLD] * 3, 30)
+        # The sentinels make the old one a replica some seconds later (+convert-to-slave).
+        demoted = wait(lambda: "role:slave" in cli(NEW, "INFO", "replication"), 30)
+        self.emit(promoted, "%s: SENTINEL FAILOVER promoted %s:%d; %s:%d stays up (%s)"
+                  % ((phase,) + OLD + NEW + ("a replica" if demoted else "not yet a replica",)),
+                  "%s %r" % (out, self.named()))
         want = 'redis sentinels: primary "%s" is now %s:%d (was %s:%d)' % ((self.sen["master_name"],) + OLD + NEW)
         state = {"followed": False}
 
@@ -430,8 +438,8 @@ mynetworks = 127.0.0.1/32
         self.stream_into(phase, lambda: AFTER_DEMOTION if followed() else BEFORE, {}, done, recs)
         text = self.logtext()
         self.emit(re.search(r"redis %s:%d: connection lost" % NEW, text.split(want, 1)[0].split(" is now ", 1)[-1]),
-                  "%s: the milter lost its connection to the demoted primary (the sentinels close its clients)"
-                  % phase, text[-600:])
+                  "%s: the milter dropped its connection to the demoted primary (its poll of the sentinels, or "
+                  "their CLIENT KILL)" % phase, text[-600:])
         self.emit(state["followed"] and text.count(" is now ") == 2,
                   "%s: the milter followed the new primary (one line: %s)" % (phase, want), text[-800:])
         keys = [k for k in ("stsfilter:d:expired.test", "stsfilter:d:cname.test")
@@ -458,6 +466,65 @@ mynetworks = 127.0.0.1/32
                   r.stdout + r.stderr)
         self.account(phase, recs)
 
+    def remonitor(self, addr):
+        """Every sentinel forgets the primary and watches addr instead
+        (this closes no client connection of the servers)."""
+        name = self.sen["master_name"]
+        for sn in self.sentinels():
+            cli(sn, "SENTINEL", "REMOVE", name)
+            cli(sn, "SENTINEL", "MONITOR", name, addr[0], str(addr[1]), str(self.sen["quorum"]))
+            cli(sn, "SENTINEL", "SET", name, "down-after-milliseconds", str(self.sen["down_after_ms"]),
+                "failover-timeout", str(self.sen["failover_timeout_ms"]))
+        return wait(lambda: self.named() == ["%s %d" % addr] * 3, 10)
+
+    def moved(self):
+        """The sentinels name another primary while the one the milter
+        uses stays up and keeps taking writes (what a network partition
+        looks like from the milter's side): the milter's poll of the
+        sentinels moves it."""
+        phase = "moved"
+        name = self.sen["master_name"]
+        # Two primaries: 127.0.63.79 stops replicating; the sentinels watch 127.0.63.80.
+        start = len(self.logtext())
+        cli(OLD, "REPLICAOF", "NO", "ONE")
+        ok = self.remonitor(NEW)
+        back = 'primary "%s" is now %s:%d (was %s:%d)' % ((name,) + NEW + OLD)
+        ok = ok and wait(lambda: back in self.logtext()[start:]
+                         and "redis %s:%d: connected" % NEW in self.logtext()[start:].split(back, 1)[1], 10)
+        self.emit(ok, "%s: the milter, down since the ROLE check, reconnects to what the sentinels now name (%s:%d)"
+                  % ((phase,) + NEW), self.logtext()[-600:])
+        # Now they name 127.0.63.79 while 127.0.63.80, up, still takes the milter's writes.
+        want = 'primary "%s" is now %s:%d (was %s:%d)' % ((name,) + OLD + NEW)
+        state = {"followed": False}
+
+        start = len(self.logtext())
+
+        def followed():
+            if not state["followed"]:
+                text = self.logtext()[start:]
+                if want in text and "redis %s:%d: connected" % OLD in text.split(want, 1)[1]:
+                    state["followed"] = time.monotonic()
+            return state["followed"]
+
+        def done():
+            # Load for 1.5 s more after the follow: the 1 s records are written again, to the new primary.
+            return followed() and time.monotonic() > state["followed"] + 1.5 \
+                and sum(1 for r in recs if r["wait"] is not None) >= 2 * TAIL
+        recs = []
+        self.emit(self.remonitor(OLD), "%s: the sentinels name %s:%d; %s:%d stays a primary"
+                  % ((phase,) + OLD + NEW), repr(self.named()))
+        self.stream_into(phase, lambda: BEFORE, {}, done, recs)
+        text = self.logtext()[start:]
+        self.emit(re.search(r"redis %s:%d: connection lost: the sentinels name another primary" % NEW, text),
+                  "%s: the milter's poll of the sentinels drops the connection to %s:%d" % ((phase,) + NEW),
+                  text[-600:])
+        self.emit(state["followed"], "%s: the milter follows the primary the sentinels name (%s)" % (phase, want),
+                  text[-600:])
+        probes = cli(OLD, "--scan", "--pattern", "stsfilter:p:*").split()
+        self.emit(probes, "%s: the milter writes to %s:%d (%d probe records of the last second)"
+                  % ((phase,) + OLD + (len(probes),)))
+        self.account(phase, recs)
+
     def run(self):
         etc = self.snd["config_directory"]
         subprocess.run(["postconf", "-c", etc, "-e", "smtpd_milters = inet:127.0.0.1:%d" % PORT,
@@ -478,7 +545,8 @@ mynetworks = 127.0.0.1/32
         self.emit(re.search(r'cluster cache \(redis primary "%s" of redis_sentinels\): ' % self.sen["master_name"],
                             r.stdout), "stsfilter check names the cluster cache by the sentinels' primary",
                   r.stdout[-600:] + r.stderr[-300:])
-        for name, fn in (("failover", self.failover), ("demoted", self.demoted), ("readonly", self.readonly)):
+        for name, fn in (("failover", self.failover), ("demoted", self.demoted), ("readonly", self.readonly),
+                         ("moved", self.moved)):
             t0 = time.monotonic()
             try:
                 fn()
