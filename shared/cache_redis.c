@@ -234,10 +234,12 @@ static int cache_redis_find_primary(CACHE_REDIS *r, CACHE_REDIS_CONN *c, char *e
     WHY     why;
     char    was[sizeof(c->addr.server)];
 
+    int     status;
+
     why.text[0] = 0;
-    if (cache_sentinel_primary(r->sentinel, &found, &why) != STATUS_OK) {
+    if ((status = cache_sentinel_primary(r->sentinel, &found, &why)) != STATUS_OK) {
 	(void) snprintf(err, errsize, "%s", why_text(&why));
-	return (STATUS_RETRY);
+	goto done;
     }
     (void) pthread_mutex_lock(&c->lock);
     if (strcmp(found.server, c->addr.server) != 0) {
@@ -251,7 +253,9 @@ static int cache_redis_find_primary(CACHE_REDIS *r, CACHE_REDIS_CONN *c, char *e
 	    log_info("cache: redis sentinels: primary \"%s\" is %s", r->master, found.server);
     }
     (void) pthread_mutex_unlock(&c->lock);
-    return (STATUS_OK);
+
+done:
+    return (status);
 }
 
 /* Sentinel mode: the server we reached must say it is the primary (ROLE). */
@@ -261,18 +265,17 @@ static int cache_redis_check_role(redisContext *c, char *err, size_t errsize)
     redisReply *rep;
     int     status = STATUS_RETRY;
 
-    if ((rep = redisCommand(c, "ROLE")) == 0) {
+    if ((rep = redisCommand(c, "ROLE")) == 0)
 	(void) snprintf(err, errsize, "ROLE: %s", c->errstr);
-	return (STATUS_RETRY);
-    }
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_STRING
-	&& strcmp(rep->element[0]->str, "master") == 0)
+    else if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_STRING
+	     && strcmp(rep->element[0]->str, "master") == 0)
 	status = STATUS_OK;
     else
 	(void) snprintf(err, errsize, "not a primary (ROLE: %.20s); asking the sentinels again",
 			rep->type == REDIS_REPLY_ARRAY && rep->elements > 0
 			&& rep->element[0]->type == REDIS_REPLY_STRING ? rep->element[0]->str : "?");
-    freeReplyObject(rep);
+    if (rep)
+	freeReplyObject(rep);
     return (status);
 }
 
