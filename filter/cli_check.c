@@ -134,6 +134,8 @@ static void cli_check_cached(CACHE *shared, const CACHE_OPTS *copts, int up, con
 		    copts->backend == CACHE_BACKEND_REDIS ? "redis" : "memory");
     (void) str_copy(c->where, sizeof(c->where), copts->backend == CACHE_BACKEND_LMDB ? copts->path :
 		    copts->backend == CACHE_BACKEND_REDIS ? copts->redis_server : "");
+    if (copts->backend == CACHE_BACKEND_REDIS && copts->redis_sentinel_count > 0)
+	(void) snprintf(c->where, sizeof(c->where), "primary \"%s\" of redis_sentinels", copts->redis_master_name);
     if (copts->backend == CACHE_BACKEND_MEMORY) {
 	c->state = CLI_CACHED_OFF;
 	(void) str_copy(c->note, sizeof(c->note), "cache_backend = memory: every process keeps its own"

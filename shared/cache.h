@@ -271,6 +271,9 @@ typedef struct CACHE_OPTS {
     const char *redis_server;		/* host:port or unix:/path */
     const char *const *redis_replicas;	/* same syntax; reads */
     int     redis_replica_count;	/* 0 to CACHE_REDIS_REPLICA_MAX */
+    const char *const *redis_sentinels;	/* same syntax; name the primary */
+    int     redis_sentinel_count;	/* 0: redis_server is the primary */
+    const char *redis_master_name;	/* the primary the sentinels watch */
     const char *redis_user;
     const char *redis_password;
     int     redis_database;

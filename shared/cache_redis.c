@@ -19,6 +19,27 @@
  *	and later), SELECT of opts->redis_database, and connect and command
  *	timeouts. Replicas use the same credentials and database.
  *
+ *	With opts->redis_sentinels (Redis Sentinel, cache_sentinel.c) the
+ *	primary's address comes from the sentinels instead of
+ *	opts->redis_server: they are asked before every connection to the
+ *	primary (SENTINEL get-master-addr-by-name opts->redis_master_name),
+ *	and the server reached must say ROLE master. The primary's
+ *	connection is dropped, as for any failure, on a connection error or
+ *	timeout, and also when a write is refused with READONLY (a failover
+ *	demoted it while it stayed up; the sentinels are then asked at once);
+ *	its reconnect backoff stops at CACHE_REDIS_SENTINEL_BACKOFF_MAX, so
+ *	that a promoted replica is followed within seconds. In this mode
+ *	the primary is reconnected (the sentinels asked, the server dialed
+ *	and checked) by a watcher thread of its own that looks every
+ *	CACHE_REDIS_WATCH_MS, never by a lookup: a lookup only finds the
+ *	primary up or down, so a hung sentinel or a dead primary costs no
+ *	lookup any time. While connected, the watcher also asks the
+ *	sentinels every CACHE_REDIS_POLL_MS whether they still name the
+ *	same primary, and drops the connection when they do not (a failover
+ *	that never reached this connection, as across a network partition,
+ *	where the old primary still takes writes that the cluster will
+ *	lose). One line is logged when the primary's address changes.
+ *
  *	Reads (store->get, and store->mget: several keys in one MGET)
  *	go to the replicas in turn (round robin), and to
  *	the primary when there is none or none can answer: a replica is
@@ -48,12 +69,18 @@
  *	A reply longer than CACHE_VALUE_MAX is treated as a corrupt value
  *	(cache.c deletes it and logs a warning).
  *
- *	cache_redis_open() fails only for an unusable redis_server or
- *	redis_replicas (bad syntax, more than CACHE_REDIS_REPLICA_MAX); an
+ *	cache_redis_open() fails only for an unusable redis_server,
+ *	redis_replicas or redis_sentinels (bad syntax, too many); an
  *	unreachable server is "down" and retried. store->close() frees
  *	everything.
+ *
+ *	cache_redis_addr() and cache_redis_dial() (cache_redis.h) are
+ *	shared with cache_sentinel.c. The CACHE_STORE commands are in
+ *	cache_redis_cmd.c; struct CACHE_REDIS, shared by both files, is in
+ *	the private header cache_redis_impl.h.
  */
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -61,62 +88,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
+#include "cache_redis.h"
+#include "cache_sentinel.h"
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
 #include "str.h"
 
-#define CACHE_REDIS_BACKOFF_MIN	1000	/* ms */
-#define CACHE_REDIS_BACKOFF_MAX	30000	/* ms */
-#define CACHE_REDIS_CHECK_MS	1000	/* replica health check interval */
-#define CACHE_REDIS_LAG_MAX	30	/* s since the replica heard its primary */
-#define CACHE_REDIS_PREFIX_MAX	128
-#define CACHE_REDIS_SCAN_MAX	100000	/* keys purged or counted per call */
-
-#define CACHE_REDIS_UNKNOWN	0
-#define CACHE_REDIS_UP		1
-#define CACHE_REDIS_DOWN	2
-#define CACHE_REDIS_LAGGING	3	/* replica connected but not usable */
-
-typedef struct CACHE_REDIS CACHE_REDIS;
-
-/* One server: the primary or a replica, each with its own lock and state. */
-
-typedef struct CACHE_REDIS_CONN {
-    pthread_mutex_t lock;
-    redisContext *rc;
-    int     replica;
-    char    server[300];		/* as configured, for logs */
-    char    host[256];
-    int     port;
-    char    unix_path[256];
-    int     state;			/* CACHE_REDIS_* */
-    int     connecting;
-    int     backoff_ms;
-    long long next_try;
-    long long next_check;		/* replica: next INFO replication */
-    char    error[128];
-} CACHE_REDIS_CONN;
-
-struct CACHE_REDIS {
-    CACHE_REDIS_CONN primary;
-    CACHE_REDIS_CONN replica[CACHE_REDIS_REPLICA_MAX];
-    int     replica_count;
-    pthread_mutex_t rr_lock;
-    unsigned rr;			/* round-robin position */
-    char    user[128];
-    char    password[256];
-    int     db;
-    char    prefix[CACHE_REDIS_PREFIX_MAX];
-    char    pattern[2 * CACHE_REDIS_PREFIX_MAX + 2];	/* prefix, glob-escaped, "*" */
-    int     connect_ms;
-    int     command_ms;
-    char    token[64];
-};
+#include "cache_redis_impl.h"
 
 static struct timeval cache_redis_tv(int ms)
 {
@@ -129,17 +113,18 @@ static struct timeval cache_redis_tv(int ms)
 
 /* Record a change of state; log only when the state changes. Caller holds c->lock. */
 
-static void cache_redis_set_state(CACHE_REDIS *r, CACHE_REDIS_CONN *c, int state, const char *err)
+void    cache_redis_set_state(CACHE_REDIS *r, CACHE_REDIS_CONN *c, int state, const char *err)
 {
     int     old = c->state;
+    int     max;
 
     c->state = state;
     if (state == CACHE_REDIS_UP) {
 	if (old != CACHE_REDIS_UP) {
 	    if (c->replica)
-		log_info("cache: redis replica %s: connected (database %d), serving reads", c->server, r->db);
+		log_info("cache: redis replica %s: connected (database %d), serving reads", c->addr.server, r->db);
 	    else
-		log_info("cache: redis %s: connected (database %d)", c->server, r->db);
+		log_info("cache: redis %s: connected (database %d)", c->addr.server, r->db);
 	}
 	c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
 	c->error[0] = 0;
@@ -148,40 +133,113 @@ static void cache_redis_set_state(CACHE_REDIS *r, CACHE_REDIS_CONN *c, int state
     (void) str_copy(c->error, sizeof(c->error), err ? err : "unknown error");
     if (state == CACHE_REDIS_LAGGING) {
 	if (old != CACHE_REDIS_LAGGING)
-	    log_warn("cache: redis replica %s: not in sync: %s; reads go to the primary", c->server, c->error);
+	    log_warn("cache: redis replica %s: not in sync: %s; reads go to the primary", c->addr.server, c->error);
 	return;
     }
     if (old != CACHE_REDIS_DOWN) {
 	if (c->replica)
 	    log_warn("cache: redis replica %s: %s %s; reads go to the primary, reconnecting with backoff",
-		     c->server, old == CACHE_REDIS_UNKNOWN ? "unavailable:" : "connection lost:", c->error);
+		     c->addr.server, old == CACHE_REDIS_UNKNOWN ? "unavailable:" : "connection lost:", c->error);
 	else
 	    log_error("cache: redis %s: %s %s; decisions go on without it, reconnecting with backoff",
-		      c->server, old == CACHE_REDIS_UP ? "connection lost:" : "unavailable:", c->error);
+		      c->addr.server, old == CACHE_REDIS_UP ? "connection lost:" : "unavailable:", c->error);
     }
     c->next_try = clock_mono_ms() + c->backoff_ms;
-    c->backoff_ms = c->backoff_ms * 2 > CACHE_REDIS_BACKOFF_MAX ? CACHE_REDIS_BACKOFF_MAX : c->backoff_ms * 2;
+    max = r->sentinel && !c->replica ? CACHE_REDIS_SENTINEL_BACKOFF_MAX : CACHE_REDIS_BACKOFF_MAX;
+    c->backoff_ms = c->backoff_ms * 2 > max ? max : c->backoff_ms * 2;
 }
 
-/* Connect, authenticate, select. Runs without the lock. */
-
-static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn, char *err, size_t errsize)
+redisContext *cache_redis_dial(const CACHE_REDIS_ADDR *a, int connect_ms, int command_ms, char *err, size_t errsize)
 {
     redisContext *c;
-    redisReply *rep = 0;
 
-    if (conn->unix_path[0])
-	c = redisConnectUnixWithTimeout(conn->unix_path, cache_redis_tv(r->connect_ms));
+    if (a->unix_path[0])
+	c = redisConnectUnixWithTimeout(a->unix_path, cache_redis_tv(connect_ms));
     else
-	c = redisConnectWithTimeout(conn->host, conn->port, cache_redis_tv(r->connect_ms));
+	c = redisConnectWithTimeout(a->host, a->port, cache_redis_tv(connect_ms));
     if (c == 0 || c->err) {
 	(void) snprintf(err, errsize, "connect: %s", c ? c->errstr : "out of memory");
 	goto fail;
     }
-    if (redisSetTimeout(c, cache_redis_tv(r->command_ms)) != REDIS_OK) {
+    if (redisSetTimeout(c, cache_redis_tv(command_ms)) != REDIS_OK) {
 	(void) snprintf(err, errsize, "cannot set the command timeout");
 	goto fail;
     }
+    return (c);
+
+fail:
+    if (c)
+	redisFree(c);
+    return (0);
+}
+
+/*
+ * Sentinel mode: ask the sentinels where the primary is, before each
+ * connection to it. Runs without the lock (c->connecting keeps other
+ * threads out); the address is written under it.
+ */
+static int cache_redis_find_primary(CACHE_REDIS *r, CACHE_REDIS_CONN *c, char *err, size_t errsize)
+{
+    CACHE_REDIS_ADDR found;
+    WHY     why;
+    char    was[sizeof(c->addr.server)];
+
+    int     status;
+
+    why.text[0] = 0;
+    if ((status = cache_sentinel_primary(r->sentinel, &found, &why)) != STATUS_OK) {
+	(void) snprintf(err, errsize, "%s", why_text(&why));
+	goto done;
+    }
+    (void) pthread_mutex_lock(&c->lock);
+    if (strcmp(found.server, c->addr.server) != 0) {
+	(void) str_copy(was, sizeof(was), c->addr.server);
+	c->addr = found;
+	/* A new primary starts with a clean slate: its first failure is logged. */
+	c->state = CACHE_REDIS_UNKNOWN;
+	if (was[0])
+	    log_warn("cache: redis sentinels: primary \"%s\" is now %s (was %s)", r->master, found.server, was);
+	else
+	    log_info("cache: redis sentinels: primary \"%s\" is %s", r->master, found.server);
+    }
+    (void) pthread_mutex_unlock(&c->lock);
+
+done:
+    return (status);
+}
+
+/* Sentinel mode: the server we reached must say it is the primary (ROLE). */
+
+static int cache_redis_check_role(redisContext *c, char *err, size_t errsize)
+{
+    redisReply *rep;
+    int     status = STATUS_RETRY;
+
+    if ((rep = redisCommand(c, "ROLE")) == 0)
+	(void) snprintf(err, errsize, "ROLE: %s", c->errstr);
+    else if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_STRING
+	     && strcmp(rep->element[0]->str, "master") == 0)
+	status = STATUS_OK;
+    else
+	(void) snprintf(err, errsize, "not a primary (ROLE: %.20s); asking the sentinels again",
+			rep->type == REDIS_REPLY_ARRAY && rep->elements > 0
+			&& rep->element[0]->type == REDIS_REPLY_STRING ? rep->element[0]->str : "?");
+    if (rep)
+	freeReplyObject(rep);
+    return (status);
+}
+
+/* Connect, authenticate, select (and, with sentinels, find and check the primary). Runs without the lock. */
+
+static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn, char *err, size_t errsize)
+{
+    redisContext *c = 0;
+    redisReply *rep = 0;
+
+    if (r->sentinel && !conn->replica && cache_redis_find_primary(r, conn, err, errsize) != STATUS_OK)
+	goto fail;
+    if ((c = cache_redis_dial(&conn->addr, r->connect_ms, r->command_ms, err, errsize)) == 0)
+	goto fail;
     if (r->password[0]) {
 	if (r->user[0])
 	    rep = redisCommand(c, "AUTH %s %s", r->user, r->password);
@@ -195,6 +253,8 @@ static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn,
 	freeReplyObject(rep);
 	rep = 0;
     }
+    if (r->sentinel && !conn->replica && cache_redis_check_role(c, err, errsize) != STATUS_OK)
+	goto fail;
     if (r->db != 0) {
 	rep = redisCommand(c, "SELECT %d", r->db);
 	if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
@@ -215,7 +275,7 @@ fail:
 
 /* A command failed at the connection level: drop it. Caller holds c->lock. */
 
-static void cache_redis_drop(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+void    cache_redis_drop(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 {
     metrics_inc(METRICS_REDIS_ERROR);
     cache_redis_set_state(r, c, CACHE_REDIS_DOWN, c->rc && c->rc->errstr[0] ? c->rc->errstr : "no reply");
@@ -224,9 +284,26 @@ static void cache_redis_drop(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
     c->rc = 0;
 }
 
+/*
+ * Sentinel mode: a write refused with READONLY comes from a primary that
+ * was demoted (a failover while it stayed up). Drop the connection so
+ * that the next call asks the sentinels, at once. Caller holds c->lock.
+ */
+void    cache_redis_demoted(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const redisReply *rep)
+{
+    if (r->sentinel == 0 || c->replica || c->rc == 0 || rep->type != REDIS_REPLY_ERROR
+	|| strncmp(rep->str, "READONLY", 8) != 0)
+	return;
+    cache_redis_set_state(r, c, CACHE_REDIS_DOWN, "READONLY: no longer the primary");
+    redisFree(c->rc);
+    c->rc = 0;
+    c->next_try = clock_mono_ms();
+    c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
+}
+
 /* Run a command with c->lock held; null means the connection was dropped. */
 
-static redisReply *cache_redis_cmd(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char *fmt,...)
+redisReply *cache_redis_cmd(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char *fmt,...)
 {
     redisReply *rep;
     va_list ap;
@@ -300,365 +377,114 @@ static void cache_redis_check_replica(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 }
 
 /*
+ * Connect c when it has no connection, nobody else is connecting, and
+ * its backoff is over. Caller holds c->lock, which is released while
+ * connecting (the other threads do not wait for it).
+ */
+static void cache_redis_reconnect(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+{
+    redisContext *rc;
+    char    err[CACHE_REDIS_ERR_MAX];
+
+    if (c->rc != 0 || c->connecting || clock_mono_ms() < c->next_try)
+	return;
+    c->connecting = 1;
+    (void) pthread_mutex_unlock(&c->lock);
+    err[0] = 0;
+    rc = cache_redis_connect(r, c, err, sizeof(err));
+    (void) pthread_mutex_lock(&c->lock);
+    c->connecting = 0;
+    if (rc == 0) {
+	metrics_inc(METRICS_REDIS_ERROR);
+	cache_redis_set_state(r, c, CACHE_REDIS_DOWN, err);
+	return;
+    }
+    c->rc = rc;
+    c->next_check = 0;
+    if (!c->replica)
+	cache_redis_set_state(r, c, CACHE_REDIS_UP, 0);
+}
+
+/*
  * Take c->lock with a usable connection, or return STATUS_RETRY without
  * the lock when the server is down (reconnecting at most once per
  * backoff) or, for a replica, not in sync (checked at most once per
- * CACHE_REDIS_CHECK_MS).
+ * CACHE_REDIS_CHECK_MS). With sentinels the primary is reconnected by
+ * the watcher thread only: asking the sentinels never delays a lookup.
  */
-static int cache_redis_acquire(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+int     cache_redis_acquire(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 {
-    redisContext *rc;
-    char    err[128];
-
     (void) pthread_mutex_lock(&c->lock);
-    if (c->rc == 0) {
-	if (c->connecting || clock_mono_ms() < c->next_try)
-	    goto retry;
-	c->connecting = 1;
-	(void) pthread_mutex_unlock(&c->lock);
-	err[0] = 0;
-	rc = cache_redis_connect(r, c, err, sizeof(err));
-	(void) pthread_mutex_lock(&c->lock);
-	c->connecting = 0;
-	if (rc == 0) {
-	    metrics_inc(METRICS_REDIS_ERROR);
-	    cache_redis_set_state(r, c, CACHE_REDIS_DOWN, err);
-	    goto retry;
-	}
-	c->rc = rc;
-	c->next_check = 0;
-	if (!c->replica)
-	    cache_redis_set_state(r, c, CACHE_REDIS_UP, 0);
-    }
-    if (c->replica && clock_mono_ms() >= c->next_check)
+    if (c->rc == 0 && (r->sentinel == 0 || c->replica))
+	cache_redis_reconnect(r, c);
+    if (c->replica && c->rc != 0 && clock_mono_ms() >= c->next_check)
 	cache_redis_check_replica(r, c);
     if (c->rc != 0 && c->state == CACHE_REDIS_UP)
 	return (STATUS_OK);
-
-retry:
     (void) pthread_mutex_unlock(&c->lock);
     return (STATUS_RETRY);
 }
 
-/* GET from one server; STATUS_RETRY when it cannot answer. */
-
-static int cache_redis_get_conn(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char *key,
-				        unsigned char **val, size_t *len)
+/*
+ * Sentinel mode, primary connected: when the sentinels now name another
+ * primary (a failover that did not reach this connection: a partition),
+ * drop it so that the watcher reconnects to the one they name, at once.
+ * Sentinels that cannot be asked change nothing.
+ */
+static void cache_redis_poll(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 {
-    redisReply *rep;
-    int     status = STATUS_RETRY;
+    CACHE_REDIS_ADDR found;
+    WHY     why;
 
-    *val = 0;
-    *len = 0;
-    if (cache_redis_acquire(r, c) != STATUS_OK)
-	return (STATUS_RETRY);
-    if ((rep = cache_redis_cmd(r, c, "GET %s%s", r->prefix, key)) == 0)
-	goto done;
-    if (rep->type == REDIS_REPLY_NIL) {
-	status = STATUS_NOTFOUND;
-    } else if (rep->type == REDIS_REPLY_STRING) {
-	/* Untrusted: an oversized value is handed over as 1 byte, which decodes as corrupt. */
-	size_t  n = rep->len > CACHE_VALUE_MAX ? 1 : rep->len;
-
-	if ((*val = malloc(n + 1)) != 0) {
-	    if (rep->len > CACHE_VALUE_MAX)
-		(*val)[0] = 0;
-	    else
-		memcpy(*val, rep->str, n);
-	    *len = n;
-	    status = STATUS_OK;
-	}
-    } else if (rep->type == REDIS_REPLY_ERROR) {
-	metrics_inc(METRICS_REDIS_ERROR);
-	/* A replica that answers with an error (LOADING, ...) is set aside until checked again. */
-	if (c->replica)
-	    cache_redis_set_state(r, c, CACHE_REDIS_LAGGING, rep->str);
-	else
-	    log_warn("cache: redis %s: GET %s%s: %.100s", c->server, r->prefix, key, rep->str);
+    why.text[0] = 0;
+    if (cache_sentinel_primary(r->sentinel, &found, &why) != STATUS_OK)
+	return;
+    (void) pthread_mutex_lock(&c->lock);
+    if (c->rc != 0 && strcmp(found.server, c->addr.server) != 0) {
+	cache_redis_set_state(r, c, CACHE_REDIS_DOWN, "the sentinels name another primary");
+	redisFree(c->rc);
+	c->rc = 0;
+	c->next_try = clock_mono_ms();
+	c->backoff_ms = CACHE_REDIS_BACKOFF_MIN;
     }
-    freeReplyObject(rep);
-
-done:
     (void) pthread_mutex_unlock(&c->lock);
-    return (status);
-}
-
-/* Reads: the replicas in turn, the primary when none can answer. */
-
-static int cache_redis_get(void *ctx, const char *key, unsigned char **val, size_t *len)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-    unsigned start;
-    int     i;
-    int     status;
-
-    if (r->replica_count > 0) {
-	(void) pthread_mutex_lock(&r->rr_lock);
-	start = r->rr++;
-	(void) pthread_mutex_unlock(&r->rr_lock);
-	for (i = 0; i < r->replica_count; i++) {
-	    status = cache_redis_get_conn(r, &r->replica[(start + (unsigned) i) % (unsigned) r->replica_count],
-					  key, val, len);
-	    if (status != STATUS_RETRY)
-		return (status);
-	}
-    }
-    return (cache_redis_get_conn(r, &r->primary, key, val, len));
 }
 
 /*
- * MGET of n keys from one server, in one round trip: st[i] is STATUS_OK
- * (vals[i], lens[i] set; the caller frees vals[i]) or STATUS_NOTFOUND.
- * STATUS_RETRY when the server cannot answer (then nothing is set).
+ * Sentinel mode: the thread that reconnects the primary, looking every
+ * CACHE_REDIS_WATCH_MS, and asks the sentinels every
+ * CACHE_REDIS_POLL_MS whether it is still the one they name.
  */
-static int cache_redis_mget_conn(CACHE_REDIS *r, CACHE_REDIS_CONN *c, const char *const *keys, int n,
-				         unsigned char **vals, size_t *lens, int *st)
+static void *cache_redis_watch(void *arg)
 {
-    char    names[CACHE_MGET_MAX][CACHE_REDIS_PREFIX_MAX + CACHE_KEY_MAX];
-    const char *argv[CACHE_MGET_MAX + 1];
-    redisReply *rep = 0;
-    redisReply *e;
-    size_t  len;
-    int     status = STATUS_RETRY;
-    int     i;
+    CACHE_REDIS *r = (CACHE_REDIS *) arg;
+    struct timespec until;
+    long long next_poll = clock_mono_ms() + CACHE_REDIS_POLL_MS;
+    int     up;
 
-    if (n < 1 || n > CACHE_MGET_MAX)
-	return (STATUS_RETRY);
-    argv[0] = "MGET";
-    for (i = 0; i < n; i++) {
-	(void) snprintf(names[i], sizeof(names[i]), "%s%s", r->prefix, keys[i]);
-	argv[i + 1] = names[i];
-    }
-    if (cache_redis_acquire(r, c) != STATUS_OK)
-	return (STATUS_RETRY);
-    if ((rep = redisCommandArgv(c->rc, n + 1, argv, 0)) == 0) {
-	cache_redis_drop(r, c);
-	goto done;
-    }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != (size_t) n) {
-	if (rep->type == REDIS_REPLY_ERROR && c->replica)
-	    cache_redis_set_state(r, c, CACHE_REDIS_LAGGING, rep->str);
-	else if (rep->type == REDIS_REPLY_ERROR)
-	    log_warn("cache: redis %s: MGET: %.100s", c->server, rep->str);
-	goto done;
-    }
-    for (i = 0; i < n; i++) {
-	vals[i] = 0;
-	lens[i] = 0;
-	st[i] = STATUS_NOTFOUND;
-	e = rep->element[i];
-	if (e->type != REDIS_REPLY_STRING)
-	    continue;
-	/* Untrusted: an oversized value is handed over as 1 byte, which decodes as corrupt. */
-	len = e->len > CACHE_VALUE_MAX ? 1 : e->len;
-	if ((vals[i] = malloc(len + 1)) == 0)
-	    continue;
-	if (e->len > CACHE_VALUE_MAX)
-	    vals[i][0] = 0;
-	else
-	    memcpy(vals[i], e->str, len);
-	lens[i] = len;
-	st[i] = STATUS_OK;
-    }
-    status = STATUS_OK;
-
-done:
-    if (rep)
-	freeReplyObject(rep);
-    (void) pthread_mutex_unlock(&c->lock);
-    return (status);
-}
-
-/* Reads of several keys: as cache_redis_get(), in one round trip. */
-
-static int cache_redis_mget(void *ctx, const char *const *keys, int n, unsigned char **vals, size_t *lens, int *st)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-    unsigned start;
-    int     i;
-
-    if (r->replica_count > 0) {
-	(void) pthread_mutex_lock(&r->rr_lock);
-	start = r->rr++;
-	(void) pthread_mutex_unlock(&r->rr_lock);
-	for (i = 0; i < r->replica_count; i++)
-	    if (cache_redis_mget_conn(r, &r->replica[(start + (unsigned) i) % (unsigned) r->replica_count],
-				      keys, n, vals, lens, st) == STATUS_OK)
-		return (STATUS_OK);
-    }
-    return (cache_redis_mget_conn(r, &r->primary, keys, n, vals, lens, st));
-}
-
-/* Authoritative reads (the cluster lock's wait): the primary only. */
-
-static int cache_redis_get_primary(void *ctx, const char *key, unsigned char **val, size_t *len)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-
-    return (cache_redis_get_conn(r, &r->primary, key, val, len));
-}
-
-static int cache_redis_put(void *ctx, const char *key, const unsigned char *val, size_t len, long ttl)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-    CACHE_REDIS_CONN *c = &r->primary;
-    redisReply *rep;
-    int     status = STATUS_RETRY;
-
-    if (cache_redis_acquire(r, c) != STATUS_OK)
-	return (STATUS_RETRY);
-    rep = cache_redis_cmd(r, c, "SET %s%s %b EX %ld", r->prefix, key, (const char *) val, len, ttl > 0 ? ttl : 1);
-    if (rep) {
-	if (rep->type == REDIS_REPLY_STATUS)
-	    status = STATUS_OK;
-	else if (rep->type == REDIS_REPLY_ERROR)
-	    log_warn("cache: redis %s: SET %s%s: %.100s", c->server, r->prefix, key, rep->str);
-	if (rep->type != REDIS_REPLY_STATUS)
-	    metrics_inc(METRICS_REDIS_ERROR);
-	freeReplyObject(rep);
-    }
-    (void) pthread_mutex_unlock(&c->lock);
-    return (status);
-}
-
-static int cache_redis_del(void *ctx, const char *key)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-    CACHE_REDIS_CONN *c = &r->primary;
-    redisReply *rep;
-    int     status = STATUS_RETRY;
-
-    if (cache_redis_acquire(r, c) != STATUS_OK)
-	return (STATUS_RETRY);
-    if ((rep = cache_redis_cmd(r, c, "DEL %s%s", r->prefix, key)) != 0) {
-	if (rep->type == REDIS_REPLY_INTEGER)
-	    status = rep->integer > 0 ? STATUS_OK : STATUS_NOTFOUND;
-	freeReplyObject(rep);
-    }
-    (void) pthread_mutex_unlock(&c->lock);
-    return (status);
-}
-
-/* SCAN the keys under the prefix on the primary; delete them when del is set. Count in *n. */
-
-static int cache_redis_scan(CACHE_REDIS *r, int del, long *n)
-{
-    CACHE_REDIS_CONN *c = &r->primary;
-    redisReply *rep, *d;
-    char    cursor[32] = "0";
-    size_t  i;
-    int     status = STATUS_RETRY;
-
-    *n = 0;
-    if (cache_redis_acquire(r, c) != STATUS_OK)
-	return (STATUS_RETRY);
-    do {
-	rep = cache_redis_cmd(r, c, "SCAN %s MATCH %s COUNT 1000", cursor, r->pattern);
-	if (rep == 0)
-	    goto done;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING
-	    || rep->element[1]->type != REDIS_REPLY_ARRAY
-	    || str_copy(cursor, sizeof(cursor), rep->element[0]->str) != 0) {
-	    freeReplyObject(rep);
-	    goto done;
+    (void) pthread_mutex_lock(&r->w_lock);
+    while (!r->w_stop) {
+	(void) pthread_mutex_unlock(&r->w_lock);
+	(void) pthread_mutex_lock(&r->primary.lock);
+	cache_redis_reconnect(r, &r->primary);
+	up = r->primary.rc != 0;
+	(void) pthread_mutex_unlock(&r->primary.lock);
+	if (up && clock_mono_ms() >= next_poll) {
+	    cache_redis_poll(r, &r->primary);
+	    next_poll = clock_mono_ms() + CACHE_REDIS_POLL_MS;
 	}
-	for (i = 0; i < rep->element[1]->elements; i++) {
-	    redisReply *k = rep->element[1]->element[i];
-
-	    if (k->type != REDIS_REPLY_STRING)
-		continue;
-	    (*n)++;
-	    if (del && (d = cache_redis_cmd(r, c, "DEL %b", k->str, k->len)) != 0)
-		freeReplyObject(d);
-	    if (c->rc == 0)
-		break;
+	(void) pthread_mutex_lock(&r->w_lock);
+	(void) clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += CACHE_REDIS_WATCH_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+	    until.tv_sec += 1;
+	    until.tv_nsec -= 1000000000L;
 	}
-	freeReplyObject(rep);
-	if (c->rc == 0)
-	    goto done;
-    } while (strcmp(cursor, "0") != 0 && *n < CACHE_REDIS_SCAN_MAX);
-    status = STATUS_OK;
-
-done:
-    (void) pthread_mutex_unlock(&c->lock);
-    return (status);
-}
-
-static int cache_redis_purge(void *ctx)
-{
-    long    n;
-
-    return (cache_redis_scan((CACHE_REDIS *) ctx, 1, &n));
-}
-
-static void cache_redis_count(void *ctx, long *n)
-{
-    if (cache_redis_scan((CACHE_REDIS *) ctx, 0, n) != STATUS_OK)
-	*n = -1;
-}
-
-static void cache_redis_state(void *ctx, char *buf, size_t size)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-    CACHE_REDIS_CONN *c = &r->primary;
-    size_t  used;
-    int     i;
-    int     up = 0;
-
-    (void) pthread_mutex_lock(&c->lock);
-    if (c->state == CACHE_REDIS_UP)
-	(void) snprintf(buf, size, "connected to %s, database %d, prefix \"%s\"", c->server, r->db, r->prefix);
-    else
-	(void) snprintf(buf, size, "down (%s): %s", c->server, c->error[0] ? c->error : "not connected");
-    (void) pthread_mutex_unlock(&c->lock);
-    if (r->replica_count == 0)
-	return;
-    for (i = 0; i < r->replica_count; i++) {
-	(void) pthread_mutex_lock(&r->replica[i].lock);
-	up += r->replica[i].state == CACHE_REDIS_UP;
-	(void) pthread_mutex_unlock(&r->replica[i].lock);
+	while (!r->w_stop && pthread_cond_timedwait(&r->w_wake, &r->w_lock, &until) != ETIMEDOUT)
+	     /* void */ ;
     }
-    if ((used = strlen(buf)) < size)
-	(void) snprintf(buf + used, size - used, "; replicas in sync %d of %d", up, r->replica_count);
-}
-
-/* STATUS_OK: taken or Redis unusable (go on without it); STATUS_RETRY: held elsewhere. */
-
-static int cache_redis_lock(void *ctx, const char *key, const char *unused, int ttl_ms)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-    CACHE_REDIS_CONN *c = &r->primary;
-    redisReply *rep;
-    int     status = STATUS_OK;
-
-    (void) unused;
-    if (cache_redis_acquire(r, c) != STATUS_OK)
-	return (STATUS_OK);
-    rep = cache_redis_cmd(r, c, "SET %s%s %s NX PX %d", r->prefix, key, r->token, ttl_ms > 0 ? ttl_ms : 1);
-    if (rep) {
-	if (rep->type == REDIS_REPLY_NIL)
-	    status = STATUS_RETRY;
-	freeReplyObject(rep);
-    }
-    (void) pthread_mutex_unlock(&c->lock);
-    return (status);
-}
-
-static void cache_redis_unlock(void *ctx, const char *key, const char *unused)
-{
-    CACHE_REDIS *r = (CACHE_REDIS *) ctx;
-    CACHE_REDIS_CONN *c = &r->primary;
-    redisReply *rep;
-
-    (void) unused;
-    if (cache_redis_acquire(r, c) != STATUS_OK)
-	return;
-    rep = cache_redis_cmd(r, c, "EVAL %s 1 %s%s %s",
-			  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
-			  r->prefix, key, r->token);
-    if (rep)
-	freeReplyObject(rep);
-    (void) pthread_mutex_unlock(&c->lock);
+    (void) pthread_mutex_unlock(&r->w_lock);
+    return (0);
 }
 
 static void cache_redis_conn_free(CACHE_REDIS_CONN *c)
@@ -676,24 +502,35 @@ static void cache_redis_close(void **ctxp)
 
     if (ctxp == 0 || (r = (CACHE_REDIS *) *ctxp) == 0)
 	return;
+    if (r->w_started) {
+	(void) pthread_mutex_lock(&r->w_lock);
+	r->w_stop = 1;
+	(void) pthread_cond_signal(&r->w_wake);
+	(void) pthread_mutex_unlock(&r->w_lock);
+	(void) pthread_join(r->w_tid, 0);
+    }
+    (void) pthread_cond_destroy(&r->w_wake);
+    (void) pthread_mutex_destroy(&r->w_lock);
     cache_redis_conn_free(&r->primary);
     for (i = 0; i < r->replica_count; i++)
 	cache_redis_conn_free(&r->replica[i]);
     (void) pthread_mutex_destroy(&r->rr_lock);
+    cache_sentinel_free(&r->sentinel);
     memset(r->password, 0, sizeof(r->password));
     free(r);
     *ctxp = 0;
 }
 
-/* host[:port], [v6][:port] or unix:/path (port 6379 by default); what names the key in errors. */
+/* host[:port], [v6][:port] or unix:/path (port default_port by default); what names the key in errors. */
 
-static int cache_redis_parse(CACHE_REDIS_CONN *c, const char *what, const char *s, WHY *why)
+int     cache_redis_addr(CACHE_REDIS_ADDR *c, const char *what, const char *s, int default_port, WHY *why)
 {
     const char *colon = 0;
     size_t  hlen;
-    long    port = 6379;
+    long    port = default_port;
     char    num[16];
 
+    memset(c, 0, sizeof(*c));
     if (str_copy(c->server, sizeof(c->server), s) != 0) {
 	why_set(why, "%s is too long", what);
 	return (STATUS_INVAL);
@@ -755,10 +592,23 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
 	goto done;
     }
     (void) pthread_mutex_init(&r->rr_lock, 0);
+    (void) pthread_mutex_init(&r->w_lock, 0);
+    (void) pthread_cond_init(&r->w_wake, 0);
     cache_redis_conn_init(&r->primary, 0);
-    if ((status = cache_redis_parse(&r->primary, "redis_server",
-				    opts->redis_server ? opts->redis_server : "127.0.0.1:6379", why)) != STATUS_OK)
+    r->connect_ms = opts->redis_connect_timeout_ms > 0 ? opts->redis_connect_timeout_ms : 1000;
+    r->command_ms = opts->redis_command_timeout_ms > 0 ? opts->redis_command_timeout_ms : 1000;
+    if (opts->redis_sentinel_count > 0) {
+	/* The sentinels name the primary; redis_server is not used. */
+	if ((status = cache_sentinel_create(opts->redis_sentinels, opts->redis_sentinel_count,
+					    opts->redis_master_name, r->connect_ms, r->command_ms,
+					    &r->sentinel, why)) != STATUS_OK)
+	    goto done;
+	(void) str_copy(r->master, sizeof(r->master), opts->redis_master_name);
+    } else if ((status = cache_redis_addr(&r->primary.addr, "redis_server",
+					  opts->redis_server ? opts->redis_server : "127.0.0.1:6379", 6379,
+					  why)) != STATUS_OK) {
 	goto done;
+    }
     if (opts->redis_replica_count > CACHE_REDIS_REPLICA_MAX) {
 	why_set(why, "redis_replicas: more than %d replicas", CACHE_REDIS_REPLICA_MAX);
 	status = STATUS_INVAL;
@@ -767,7 +617,7 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     for (i = 0; i < opts->redis_replica_count; i++) {
 	cache_redis_conn_init(&r->replica[i], 1);
 	r->replica_count = i + 1;
-	if ((status = cache_redis_parse(&r->replica[i], "redis_replicas", opts->redis_replicas[i], why)) != STATUS_OK)
+	if ((status = cache_redis_addr(&r->replica[i].addr, "redis_replicas", opts->redis_replicas[i], 6379, why)) != STATUS_OK)
 	    goto done;
     }
     status = STATUS_INVAL;
@@ -786,12 +636,19 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     r->pattern[j++] = '*';
     r->pattern[j] = 0;
     r->db = opts->redis_database;
-    r->connect_ms = opts->redis_connect_timeout_ms > 0 ? opts->redis_connect_timeout_ms : 1000;
-    r->command_ms = opts->redis_command_timeout_ms > 0 ? opts->redis_command_timeout_ms : 1000;
     (void) snprintf(r->token, sizeof(r->token), "%ld.%lld", (long) getpid(), clock_mono_ms());
     /* Connect now so that the log says at start-up whether Redis is there. */
-    if (cache_redis_acquire(r, &r->primary) == STATUS_OK)
-	(void) pthread_mutex_unlock(&r->primary.lock);
+    (void) pthread_mutex_lock(&r->primary.lock);
+    cache_redis_reconnect(r, &r->primary);
+    (void) pthread_mutex_unlock(&r->primary.lock);
+    if (r->sentinel) {
+	if ((i = pthread_create(&r->w_tid, 0, cache_redis_watch, r)) != 0) {
+	    why_set(why, "redis_sentinels: watcher thread: %s", strerror(i));
+	    status = STATUS_FAIL;
+	    goto done;
+	}
+	r->w_started = 1;
+    }
     for (i = 0; i < r->replica_count; i++)
 	if (cache_redis_acquire(r, &r->replica[i]) == STATUS_OK)
 	    (void) pthread_mutex_unlock(&r->replica[i].lock);

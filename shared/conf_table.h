@@ -126,6 +126,10 @@
       "Redis server (host:port or unix:/path; cache_backend = redis)") \
     X(REDIS_REPLICAS, "redis_replicas", CONF_T_LIST, "", 0, 0, "", CONF_CHECK_REDIS_SERVER, \
       "Redis replicas that serve reads (host:port or unix:/path); empty: reads go to redis_server") \
+    X(REDIS_SENTINELS, "redis_sentinels", CONF_T_LIST, "", 0, 0, "", CONF_CHECK_REDIS_SERVER, \
+      "Redis Sentinels that name the primary (host:port or unix:/path); empty: redis_server is the primary") \
+    X(REDIS_MASTER_NAME, "redis_master_name", CONF_T_STRING, "mymaster", 1, 0, "", CONF_CHECK_NONE, \
+      "name of the primary that redis_sentinels monitor") \
     X(REDIS_USER, "redis_user", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
       "Redis ACL user name; empty: the default user") \
     X(REDIS_PASSWORD, "redis_password", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \

@@ -51,6 +51,9 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->cache.redis_server = conf_str(conf, CONF_REDIS_SERVER);
     opts->cache.redis_replicas = conf_list(conf, CONF_REDIS_REPLICAS, &n);
     opts->cache.redis_replica_count = n;
+    opts->cache.redis_sentinels = conf_list(conf, CONF_REDIS_SENTINELS, &n);
+    opts->cache.redis_sentinel_count = n;
+    opts->cache.redis_master_name = conf_str(conf, CONF_REDIS_MASTER_NAME);
     opts->cache.redis_user = conf_str(conf, CONF_REDIS_USER);
     opts->cache.redis_password = conf_str(conf, CONF_REDIS_PASSWORD);
     opts->cache.redis_database = conf_int(conf, CONF_REDIS_DATABASE);

@@ -48,6 +48,15 @@ SENDMAIL_ROOT = "/var/tmp/stsfilter-sendmail/root"
 REDIS_PORT = 6379
 # net.unix.max_dgram_qlen in the world's network namespace (default 10 there).
 UNIX_DGRAM_QLEN = 512
+# Redis Sentinel (scenario key sentinel): a replica of the primary above and
+# three sentinels (quorum 2) that watch them under SENTINEL_MASTER.
+REDIS_REPLICA_ADDR = "127.0.63.80"
+SENTINEL_ADDRS = ("127.0.63.91", "127.0.63.92", "127.0.63.93")
+SENTINEL_PORT = 26379
+SENTINEL_MASTER = "stsworld"
+SENTINEL_QUORUM = 2
+SENTINEL_DOWN_AFTER_MS = 1000
+SENTINEL_FAILOVER_TIMEOUT_MS = 3000
 HOST_NET = ipaddress.ip_network("127.1.0.0/16")
 
 CERT_PROFILES = ("valid", "expired", "notyet", "wrongname", "selfsigned",
@@ -106,13 +115,15 @@ def load_scenario(path, depth=0):
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError("%s: %s" % (path, exc)) from None
     where = os.path.basename(path)
-    _check_keys(raw, {"description", "seed", "redis", "sender", "opensmtpd", "sendmail", "include", "zone", "policy_host", "mx", "expect"}, where)
+    _check_keys(raw, {"description", "seed", "redis", "sentinel", "sender", "opensmtpd", "sendmail", "include", "zone",
+                      "policy_host", "mx", "expect"}, where)
     sc = {
         "name": os.path.splitext(os.path.basename(path))[0],
         "path": os.path.abspath(path),
         "description": _get(raw, "description", str, "", where),
         "seed": _get(raw, "seed", str, "", where),
         "redis": _get(raw, "redis", bool, False, where),
+        "sentinel": _get(raw, "sentinel", bool, False, where),
         "sender": _get(raw, "sender", bool, False, where),
         "opensmtpd": _get(raw, "opensmtpd", bool, False, where),
         "sendmail": _get(raw, "sendmail", bool, False, where),
@@ -203,9 +214,12 @@ def load_scenario(path, depth=0):
         for key in ("zones", "policy_hosts", "mx", "expect"):
             sc[key] += other[key]
         sc["redis"] = sc["redis"] or other["redis"]
+        sc["sentinel"] = sc["sentinel"] or other["sentinel"]
         sc["sender"] = sc["sender"] or other["sender"]
         sc["opensmtpd"] = sc["opensmtpd"] or other["opensmtpd"]
         sc["sendmail"] = sc["sendmail"] or other["sendmail"]
+    # Sentinel watches the world's Redis: it implies it.
+    sc["redis"] = sc["redis"] or sc["sentinel"]
     names = [z["name"] for z in sc["zones"]]
     if len(names) != len(set(names)):
         raise ScenarioError("%s: a zone is declared twice" % where)
@@ -595,7 +609,7 @@ class World:
         self.want_tcp = set()  # (address, port) that must listen before tests run
         self.info = {"scenario": sc["name"], "description": sc["description"], "dir": top,
                      "dns": DNS_ADDR, "zones": [], "policy_hosts": [], "mx": [], "tarpits": [],
-                     "expect": sc["expect"], "redis": None, "pids": {}}
+                     "expect": sc["expect"], "redis": None, "sentinel": None, "pids": {}}
 
     # -- addresses
     def alloc(self, want=None):
@@ -631,6 +645,8 @@ class World:
         self._start_smtp()
         if self.sc["redis"]:
             self._start_redis()
+        if self.sc["sentinel"]:
+            self._start_sentinel()
         if self.sc["sender"] or os.environ.get("STS_WORLD_SENDER"):
             self._start_sender()
         if self.sc["opensmtpd"] or os.environ.get("STS_WORLD_OPENSMTPD"):
@@ -638,6 +654,8 @@ class World:
         if self.sc["sendmail"] or os.environ.get("STS_WORLD_SENDMAIL"):
             self._prepare_sendmail()
         self._wait_ready()
+        if self.sc["sentinel"]:
+            self._wait_sentinel()
         self._finish_dns()
         self._write_configs()
         self.info["startup_seconds"] = round(time.monotonic() - t0, 3)
@@ -1109,6 +1127,65 @@ maillog_file_prefixes = {top}
                              "--logfile", os.path.join(d, "redis.log")])
         self.info["redis"] = {"address": REDIS_ADDR, "port": REDIS_PORT}
 
+    def _start_sentinel(self):
+        """A replica of the world's Redis and three sentinels. Every one
+        announces its own address: on lo, connections leave from 127.0.0.1
+        whatever address the server listens on."""
+        d = os.path.join(self.top, "redis")
+        self.spawn("redis-replica", ["redis-server", "--bind", REDIS_REPLICA_ADDR, "--port", str(REDIS_PORT),
+                                     "--save", "", "--appendonly", "no", "--dir", d, "--daemonize", "no",
+                                     "--dbfilename", "replica.rdb",
+                                     "--replicaof", REDIS_ADDR, str(REDIS_PORT),
+                                     "--replica-announce-ip", REDIS_REPLICA_ADDR,
+                                     "--logfile", os.path.join(d, "replica.log")])
+        self.want_tcp.add((REDIS_REPLICA_ADDR, REDIS_PORT))
+        sentinels = []
+        for i, addr in enumerate(SENTINEL_ADDRS, 1):
+            conf = os.path.join(d, "sentinel%d.conf" % i)   # Sentinel rewrites it: its own file
+            with open(conf, "w") as fp:
+                fp.write("bind %s\nport %d\nprotected-mode no\ndaemonize no\ndir %s\nlogfile %s\n"
+                         "sentinel announce-ip %s\nsentinel resolve-hostnames no\n"
+                         "sentinel monitor %s %s %d %d\n"
+                         "sentinel down-after-milliseconds %s %d\n"
+                         "sentinel failover-timeout %s %d\n"
+                         "sentinel parallel-syncs %s 1\n"
+                         % (addr, SENTINEL_PORT, d, os.path.join(d, "sentinel%d.log" % i), addr,
+                            SENTINEL_MASTER, REDIS_ADDR, REDIS_PORT, SENTINEL_QUORUM,
+                            SENTINEL_MASTER, SENTINEL_DOWN_AFTER_MS,
+                            SENTINEL_MASTER, SENTINEL_FAILOVER_TIMEOUT_MS, SENTINEL_MASTER))
+            self.spawn("sentinel%d" % i, ["redis-sentinel", conf])
+            self.want_tcp.add((addr, SENTINEL_PORT))
+            sentinels.append("%s:%d" % (addr, SENTINEL_PORT))
+        self.info["sentinel"] = {"master_name": SENTINEL_MASTER, "sentinels": sentinels,
+                                 "quorum": SENTINEL_QUORUM, "down_after_ms": SENTINEL_DOWN_AFTER_MS,
+                                 "failover_timeout_ms": SENTINEL_FAILOVER_TIMEOUT_MS,
+                                 "primary": "%s:%d" % (REDIS_ADDR, REDIS_PORT),
+                                 "replica": "%s:%d" % (REDIS_REPLICA_ADDR, REDIS_PORT)}
+
+    def _wait_sentinel(self):
+        """Ready when the replica is in sync and every sentinel knows the
+        replica and the other sentinels (hello messages, every 2 s)."""
+        def field(out, name):
+            lines = out.split("\n")
+            for k, v in zip(lines, lines[1:]):
+                if k.strip() == name:
+                    return v.strip()
+            return ""
+
+        def ready():
+            r = subprocess.run(["redis-cli", "-h", REDIS_REPLICA_ADDR, "-p", str(REDIS_PORT), "INFO", "replication"],
+                               capture_output=True, text=True)
+            if "master_link_status:up" not in r.stdout:
+                return False
+            for addr in SENTINEL_ADDRS:
+                r = subprocess.run(["redis-cli", "-h", addr, "-p", str(SENTINEL_PORT), "SENTINEL", "master",
+                                    SENTINEL_MASTER], capture_output=True, text=True)
+                if (field(r.stdout, "num-slaves") != "1"
+                        or field(r.stdout, "num-other-sentinels") != str(len(SENTINEL_ADDRS) - 1)):
+                    return False
+            return True
+        wait_for("the sentinels to know the replica and each other", lambda: ready() or time.sleep(0.1), 30.0)
+
     def _wait_ready(self):
         want_tcp = self.want_tcp
         for ph in self.sc["policy_hosts"]:
@@ -1158,6 +1235,9 @@ maillog_file_prefixes = {top}
             if self.sc["redis"]:
                 fp.write("redis_server = %s:%d\n" % (REDIS_ADDR, REDIS_PORT))
                 fp.write("cache_backend = redis\n")
+            if self.sc["sentinel"]:
+                fp.write("redis_sentinels = %s\n" % ", ".join(self.info["sentinel"]["sentinels"]))
+                fp.write("redis_master_name = %s\n" % SENTINEL_MASTER)
         self.info["stsfilter_conf"] = conf
 
     def env(self):
@@ -1169,6 +1249,8 @@ maillog_file_prefixes = {top}
                   "STS_WORLD_UNBOUND_CONF": self.info["unbound_conf"]})
         if self.sc["redis"]:
             e["STS_WORLD_REDIS"] = "%s:%d" % (REDIS_ADDR, REDIS_PORT)
+        if self.sc["sentinel"]:
+            e["STS_WORLD_SENTINELS"] = ",".join(self.info["sentinel"]["sentinels"])
         return e
 
     def down(self):
