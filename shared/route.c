@@ -104,6 +104,7 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
 	(void) pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	(void) pthread_cond_init(&r->flight_cond, &ca);
 	(void) pthread_mutex_init(&r->refresh_lock, 0);
+	(void) pthread_mutex_init(&r->gone_lock, 0);
 	(void) pthread_cond_init(&r->refresh_cond, &ca);
 	(void) pthread_condattr_destroy(&ca);
     }
@@ -145,6 +146,7 @@ void    route_free(ROUTE **rp)
 	(void) pthread_mutex_destroy(&r->flight_lock);
 	(void) pthread_cond_destroy(&r->flight_cond);
 	(void) pthread_mutex_destroy(&r->refresh_lock);
+	(void) pthread_mutex_destroy(&r->gone_lock);
 	(void) pthread_cond_destroy(&r->refresh_cond);
 	for (i = 0; i < ROUTE_SEEN_BUCKETS; i++)
 	    for (e = r->seen[i]; e; e = next) {

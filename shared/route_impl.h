@@ -97,6 +97,8 @@
 #define ROUTE_REBUILD		(1<<8)	/* route_check() from route_answer_rebuild() */
 #define ROUTE_STALE_S		300	/* an expired answer is served this long, rebuilding */
 #define ROUTE_ANSWER_MAX_S	86400	/* no answer lives longer */
+#define ROUTE_GONE_SLOTS	1024	/* "TXT record gone" lines remembered */
+#define ROUTE_GONE_LOG_S	86400	/* at most one such line a day per domain */
 
 typedef struct ROUTE_JOB {
     char    domain[DOMAIN_MAX + 1];
@@ -181,6 +183,8 @@ struct ROUTE {
     ROUTE_SEEN *seen[ROUTE_SEEN_BUCKETS];
     int     seen_count;
     RATELIMIT *newdom;			/* new_domain_rate; null: no limit */
+    pthread_mutex_t gone_lock;
+    time_t  gone[ROUTE_GONE_SLOTS];	/* "TXT record gone" logged, by domain hash */
     /*
      * Probe pool (route_pool.c): persistent workers, started on first
      * use, stopped by route_free(). pool_lock guards everything below

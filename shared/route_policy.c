@@ -296,6 +296,45 @@ static void route_txt_note(VERDICT *v, const DNS_TXT *txt, int st, const WHY *wh
 }
 
 /*
+ * route_policy_gone - issue 14: the _mta-sts TXT record is gone (no
+ * record, not a failed lookup) while a cached policy is in force. RFC
+ * 8461 sections 5.1 and 10.2 keep the cached policy until its max_age
+ * ends, so nothing changes for delivery yet, but the domain is on its
+ * way out of MTA-STS (or its DNS is broken): a postmaster wants to know
+ * once, not at every recheck. Logged once a day per cluster (the Redis
+ * lock "gone:DOMAIN", held for a day, never released), or, without a
+ * shared cache, once a day per process (r->gone, a bounded table: a
+ * hash collision can hold back another domain's line for that day).
+ */
+static void route_policy_gone(ROUTE *r, const char *domain, const CACHE_POLICY *cached, const POLICY *policy)
+{
+    char    name[CACHE_KEY_MAX];
+    char    text[512];
+    unsigned h = 2166136261u;
+    const char *p;
+    time_t  now = clock_now();
+    time_t  until = cached->fetched + cached->max_age;
+
+    for (p = domain; *p; p++)
+	h = (h ^ (unsigned char) *p) * 16777619u;
+    h %= ROUTE_GONE_SLOTS;
+    (void) pthread_mutex_lock(&r->gone_lock);
+    if (r->gone[h] != 0 && now - r->gone[h] < ROUTE_GONE_LOG_S) {
+	(void) pthread_mutex_unlock(&r->gone_lock);
+	return;
+    }
+    r->gone[h] = now;
+    (void) pthread_mutex_unlock(&r->gone_lock);
+    (void) snprintf(name, sizeof(name), "gone:%s", domain);
+    if (cache_lock(r->cache, name, ROUTE_GONE_LOG_S * 1000) != STATUS_OK)
+	return;					/* another node said it today */
+    if (policy_diff(cached->txt_id, policy, 0, 0, text, sizeof(text)) == 0)
+	return;
+    log_warn("%s: MTA-STS TXT record removed: %s; the cached policy stays in force for %ld s more, until its max_age"
+	     " ends (RFC 8461 section 5.1)", domain, text, (long) (until > now ? until - now : 0));
+}
+
+/*
  * MTA-STS discovery and policy. Returns the policy in force (fetched or
  * cached), or null. *reason is set when a policy was announced but
  * could not be obtained, or discovery failed temporarily.
@@ -391,6 +430,8 @@ POLICY *route_policy_get(ROUTE *r, VERDICT *v, long long deadline, int *reason, 
 	v->detail[0] = 0;
 	(void) policy_parse(cached.body, cached.len, &policy, 0);
 	v->policy_cached = 1;
+	if (!txt_temp && policy)
+	    route_policy_gone(r, v->domain, &cached, policy);
     } else if (txt_temp) {
 	*reason = txt_temp;
 	*transient = 1;

@@ -8,7 +8,9 @@
 # lock) logs the change, so each change is one line in both outputs
 # together: a first fetch logs nothing (nothing changed); a new id with mode
 # testing is a warning "policy downgraded"; a new id that adds an mx pattern
-# is "policy changed"; an unchanged id logs nothing. Needs root.
+# is "policy changed"; an unchanged id logs nothing; a removed TXT record
+# (the cached policy stays in force, RFC 8461 section 5.1) is one warning
+# for the cluster over two rounds of rechecks in two processes. Needs root.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=${STS_BUILDDIR:-$top}
 steps=$b/tests/tools/route-steps
@@ -27,6 +29,8 @@ if [ "${1:-}" = --inside ]; then
   echo "== DOWNGRADE"; policy testing 'mx: mx.tofu.test\n'; txt 2; two
   echo "== MX"; policy testing 'mx: mx.tofu.test\nmx: mx2.tofu.test\n'; txt 3; two
   echo "== SAME"; two
+  notxt() { $knot zone-begin tofu.test && $knot zone-unset tofu.test _mta-sts TXT && $knot zone-commit tofu.test; } >/dev/null
+  echo "== GONE"; notxt; two; two
   echo "== END"
   exit 0
 fi
@@ -42,7 +46,7 @@ ok() {  # ok DESCRIPTION SECTION CONDITION...
   n=$((n + 1))
   if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; sect "$s" | sed 's/^/#   /' | tail -n 15; fi
 }
-echo "1..8"
+echo "1..10"
 ok "first fetch: the policy is fetched once for both processes" FIRST [ "$(sect FIRST | grep -c '^gets=1$')" = 1 ]
 ok "first fetch: no policy change logged (nothing was there before)" FIRST [ "$(count FIRST 'MTA-STS policy')" = 0 ]
 # One fetch per change for both processes: one that takes the lock after
@@ -57,5 +61,9 @@ ok "an added mx pattern: one info line (not a downgrade)" MX \
   [ "$(count MX '^stsfilter: tofu.test: MTA-STS policy changed: id 2 -> 3, mx added mx2.tofu.test$')" = 1 -a \
     "$(count MX 'MTA-STS policy')" = 1 ]
 ok "the same id again: no fetch, nothing logged" SAME [ "$(g SAME)" = "$(g MX)" -a "$(count SAME 'MTA-STS policy')" = 0 ]
+ok "TXT record removed: one warning for both processes over two rounds of rechecks" GONE \
+  [ "$(count GONE '^stsfilter: warning: tofu.test: MTA-STS TXT record removed: policy gone \(was mode testing, id 3\); the cached policy stays in force for [0-9]+ s more')" = 1 -a \
+    "$(count GONE 'MTA-STS')" = 1 ]
+ok "TXT record removed: the cached policy still answers" GONE [ "$(count GONE '^ok 25$')" = 4 ]
 ok "every lookup answered (no error line)" END [ "$(grep -cE '^errors=[1-9]' "$out")" = 0 ]
 rm -f "$out"
