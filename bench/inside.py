@@ -72,7 +72,7 @@ def fmt(x):
     return "%.3g" % x if x < 100 else "%.0f" % x
 
 def rtt(spec, rcpt, n, conns):
-    r = subprocess.run([os.path.join(HERE, "milter-rtt"), spec, rcpt, str(n), str(conns)], capture_output=True, text=True)
+    r = subprocess.run([os.path.join(BUILD, "bench/milter-rtt"), spec, rcpt, str(n), str(conns)], capture_output=True, text=True)
     try:
         j = json.loads(r.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
