@@ -81,7 +81,15 @@ def rtt(spec, rcpt, n, conns):
         raise SystemExit("milter-rtt errors: %r" % j)
     return j
 
-# --- (a) milter RCPT round trips, warm, LMDB and Redis, 1 and 8 connections.
+# --- (a) milter RCPT round trips, warm, LMDB and Redis, 1 and 8 connections,
+# interleaved with the no-op libmilter milter (noop-milter.c: same callbacks,
+# same negotiation, no work): the protocol's floor on this machine.
+noop_bin = os.path.join(W, "noop-milter")
+subprocess.run(["gcc", "-O2", "-o", noop_bin, os.path.join(HERE, "noop-milter.c"), "-lmilter", "-lpthread"], check=True)
+noop_inet = start([noop_bin, "inet:10041@127.0.0.1"], "noop-inet.log")
+noop_unix_path = "%s/noop.sock" % W
+noop_unix = start([noop_bin, "unix:" + noop_unix_path], "noop-unix.log")
+wait_sock("inet:10041@127.0.0.1", noop_inet); wait_sock("unix:" + noop_unix_path, noop_unix)
 m_lmdb = milter("m-lmdb", "lmdb", "inet:10031@127.0.0.1")
 m_redis = milter("m-redis", "redis", "inet:10032@127.0.0.1")
 m_unix = milter("m-unix", "lmdb", "unix:%s/m-unix.sock" % W)
@@ -90,17 +98,23 @@ for spec in ("inet:10031@127.0.0.1", "inet:10032@127.0.0.1", "unix:%s/m-unix.soc
         rtt(spec, rc, 4, 1)                       # warm the cache
 for dom in ("good.test", "nopolicy.test"):
     for conns in (1, 8):
-        res = {"lmdb": [], "redis": []}
+        res = {"lmdb": [], "redis": [], "noop": []}
         for _ in range(ROUNDS):
             res["lmdb"].append(rtt("inet:10031@127.0.0.1", "u@" + dom, RCPTS, conns))
             res["redis"].append(rtt("inet:10032@127.0.0.1", "u@" + dom, RCPTS, conns))
+            res["noop"].append(rtt("inet:10041@127.0.0.1", "u@" + dom, RCPTS, conns))
         for be in ("lmdb", "redis"):
             for q in ("p50_us", "p99_us"):
+                xs = [a[q] / b[q] for a, b in zip(res[be], res["noop"])]
+                rows.append(("milter RCPT round trip (µs), warm", "%s, %s, %d conn, %s ÷ no-op milter's" % (dom, be, conns, q[:3]),
+                             med(xs), spread(xs), "ratio"))
+        for be in ("lmdb", "redis", "noop"):
+            for q in ("p50_us", "p99_us"):
                 xs = [j[q] for j in res[be]]
-                rows.append(("milter RCPT round trip (µs), warm", "%s, %s, %d conn, %s" % (dom, be, conns, q[:3]),
+                rows.append(("milter RCPT round trip (µs), warm", "%s, %s, %d conn, %s" % (dom, be if be != "noop" else "no-op milter", conns, q[:3]),
                              med(xs), spread(xs), "µs"))
             xs = [j["rcpt_per_s"] for j in res[be]]
-            rows.append(("milter RCPT round trip (µs), warm", "%s, %s, %d conn, RCPT/s" % (dom, be, conns),
+            rows.append(("milter RCPT round trip (µs), warm", "%s, %s, %d conn, RCPT/s" % (dom, be if be != "noop" else "no-op milter", conns),
                          med(xs), spread(xs), "/s"))
 replies = rtt("inet:10031@127.0.0.1", "u@good.test", 4, 1)["replies"]
 notes.append("milter replies seen for good.test: %r (c = continue)" % replies)
@@ -174,12 +188,6 @@ if shutil.which("strace"):
 # The sending Postfix is checked for its banner after every reload; a restart
 # it needed is counted in the notes (expected 0: tests/world raises
 # net.unix.max_dgram_qlen, without which it wedged on postlogd's socket).
-noop_bin = os.path.join(W, "noop-milter")
-subprocess.run(["gcc", "-O2", "-o", noop_bin, os.path.join(HERE, "noop-milter.c"), "-lmilter", "-lpthread"], check=True)
-noop_inet = start([noop_bin, "inet:10041@127.0.0.1"], "noop-inet.log")
-noop_unix_path = "%s/noop.sock" % W
-noop_unix = start([noop_bin, "unix:" + noop_unix_path], "noop-unix.log")
-wait_sock("inet:10041@127.0.0.1", noop_inet); wait_sock("unix:" + noop_unix_path, noop_unix)
 for path in (noop_unix_path, "%s/m-unix.sock" % W):
     os.chmod(path, 0o666)
 # name: (smtpd_milters, recipient); testing.test's messages are tagged.
