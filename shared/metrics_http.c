@@ -49,6 +49,10 @@ static const char metrics_http_type[] = "text/plain; version=0.0.4; charset=utf-
 
 /* metrics_http_log - libmicrohttpd's own errors, to our log */
 
+#if defined(__GNUC__)
+static void metrics_http_log(void *, const char *, va_list) __attribute__((format(printf, 2, 0)));
+#endif
+
 static void metrics_http_log(void *cls, const char *fmt, va_list ap)
 {
     METRICS_HTTP *m = (METRICS_HTTP *) cls;
