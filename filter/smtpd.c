@@ -11,9 +11,10 @@
  * DESCRIPTION
  *	Thin glue between OpenSMTPD's filter protocol (smtpd_proto.c,
  *	smtpd-filters(7), versions 0.6 and 0.7) and the engine:
- *	route_check() decides, action.c maps the verdict to accept, tag,
+ *	route_answer() decides, action.c maps the verdict to accept, tag,
  *	defer or reject and builds the reply and the tag header; this file
- *	only transports. See stsfilter-smtpd(8).
+ *	only transports, with its session table in smtpd_sess.c. See
+ *	stsfilter-smtpd(8).
  *
  *	Threads: the main thread reads stdin, keeps each session's state
  *	from the reports (client address, authentication, transaction)
@@ -100,6 +101,7 @@
 #include "route.h"
 #include "route_conf.h"
 #include "smtpd_proto.h"
+#include "smtpd_sess.h"
 #include "status.h"
 #include "clock.h"
 #include "str.h"
@@ -117,38 +119,8 @@
 #define SMTPD_EX_CONFIG		78
 
 #define SMTPD_WORKERS_MAX	256	/* concurrent checks */
-#define SMTPD_BUCKETS		1024	/* session hash table */
-#define SMTPD_PENDING_MAX	1000	/* decided recipients per transaction */
-#define SMTPD_CLIENT_MAX	64
-#define SMTPD_MSGID_MAX		32
-#define SMTPD_SASL_MAX		128
 #define SMTPD_OUT_MAX		(SMTPD_PROTO_LINE_MAX + 128)
 #define SMTPD_SMTPD_LINE_MAX	2047	/* OpenSMTPD 6.8 reads answers into char[LINE_MAX] */
-
-typedef struct SMTPD_PENDING {
-    struct SMTPD_PENDING *next;
-    char   *raw;				/* owned: the address as smtpd sent it */
-    char    domain[DOMAIN_MAX + 1];
-    ACTION  act;
-    int     has_answer;			/* 0: internal error */
-    ANSWER  answer;
-} SMTPD_PENDING;
-
-typedef struct SMTPD_SESS {
-    struct SMTPD_SESS *next;		/* hash chain */
-    char    id[SMTPD_PROTO_ID_MAX + 1];
-    struct sockaddr_storage addr;
-    int     has_addr;
-    char    client[SMTPD_CLIENT_MAX];	/* printable, or "unknown" */
-    int     authenticated;
-    char    sasl[SMTPD_SASL_MAX];	/* link-auth user, sanitized; "" */
-    char    msgid[SMTPD_MSGID_MAX];	/* from tx-begin */
-    char    from[ACTION_RCPT_MAX + 1];	/* from tx-mail, shown form */
-    SMTPD_PENDING *pending;
-    int     npending;
-    char    tag[ACTION_TAG_MAX + 1];	/* tag header value */
-    int     in_data;			/* header written for this message */
-} SMTPD_SESS;
 
 typedef struct SMTPD_JOB {
     struct SMTPD_JOB *next;
@@ -157,10 +129,10 @@ typedef struct SMTPD_JOB {
     char    rcpt[ACTION_RCPT_MAX + 1];	/* as shown (rcpt_show) */
     char   *raw;				/* owned: as smtpd sent it */
     int     untracked;			/* no session state: fallback */
-    char    client[SMTPD_CLIENT_MAX];
-    char    msgid[SMTPD_MSGID_MAX];
+    char    client[SMTPD_SESS_CLIENT_MAX];
+    char    msgid[SMTPD_SESS_MSGID_MAX];
     char    from[ACTION_RCPT_MAX + 1];
-    char    sasl[SMTPD_SASL_MAX];
+    char    sasl[SMTPD_SESS_SASL_MAX];
     struct sockaddr_storage addr;
     int     has_addr;
     int     authenticated;
@@ -176,15 +148,9 @@ static ROUTE *smtpd_route;
 static METRICS_HTTP *smtpd_metrics;	/* smtpd_metrics_listen, or null */
 static int smtpd_version = SMTPD_PROTO_V06;	/* until the handshake says */
 static int smtpd_tagging;		/* smtpd_tagging: data-line registered */
-static int smtpd_max_sessions;		/* smtpd_max_sessions */
-static int smtpd_nsessions;		/* under smtpd_sess_lock */
-static long smtpd_untracked;		/* sessions refused since the last log */
-static time_t smtpd_full_logged;	/* last "session table full" log */
 
 static pthread_mutex_t smtpd_out_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static pthread_mutex_t smtpd_sess_lock = PTHREAD_MUTEX_INITIALIZER;
-static SMTPD_SESS *smtpd_sessions[SMTPD_BUCKETS];
 
 static pthread_mutex_t smtpd_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t smtpd_pool_cond = PTHREAD_COND_INITIALIZER;
@@ -264,110 +230,6 @@ static void smtpd_dataline(int version, const char *session, const char *token, 
     smtpd_write(buf, (size_t) n);
 }
 
-/* Sessions. Callers hold smtpd_sess_lock. */
-
-static unsigned smtpd_hash(const char *id)
-{
-    unsigned h = 5381;
-
-    while (*id)
-	h = h * 33 + (unsigned char) *id++;
-    return (h % SMTPD_BUCKETS);
-}
-
-static SMTPD_SESS *smtpd_sess_find(const char *id)
-{
-    SMTPD_SESS *s;
-
-    for (s = smtpd_sessions[smtpd_hash(id)]; s; s = s->next)
-	if (strcmp(s->id, id) == 0)
-	    return (s);
-    return (0);
-}
-
-/*
- * smtpd_sess_new - a session, at link-connect. The table holds at most
- * smtpd_max_sessions; past that a session is not tracked (its recipients
- * get action_internal_error), logged at most once a minute.
- */
-static SMTPD_SESS *smtpd_sess_new(const char *id)
-{
-    SMTPD_SESS *s;
-    unsigned h;
-    time_t  now;
-
-    if ((s = smtpd_sess_find(id)) != 0)
-	return (s);
-    if (smtpd_nsessions >= smtpd_max_sessions) {
-	smtpd_untracked++;
-	if ((now = clock_now()) - smtpd_full_logged >= 60) {
-	    log_warn("session table full (smtpd_max_sessions = %d): %ld new session(s) not tracked;"
-		     " their recipients get action_internal_error", smtpd_max_sessions, smtpd_untracked);
-	    smtpd_full_logged = now;
-	    smtpd_untracked = 0;
-	}
-	return (0);
-    }
-    if ((s = calloc(1, sizeof(*s))) == 0) {
-	log_error("out of memory for session %s", id);
-	return (0);
-    }
-    (void) str_copy(s->id, sizeof(s->id), id);
-    (void) str_copy(s->client, sizeof(s->client), "unknown");
-    h = smtpd_hash(id);
-    s->next = smtpd_sessions[h];
-    smtpd_sessions[h] = s;
-    smtpd_nsessions++;
-    return (s);
-}
-
-static void smtpd_pending_clear(SMTPD_SESS *s)
-{
-    SMTPD_PENDING *p;
-
-    while ((p = s->pending) != 0) {
-	s->pending = p->next;
-	free(p->raw);
-	free(p);
-    }
-    s->npending = 0;
-}
-
-/* smtpd_tx_reset - a new or ended transaction */
-
-static void smtpd_tx_reset(SMTPD_SESS *s)
-{
-    smtpd_pending_clear(s);
-    s->tag[0] = 0;
-    s->in_data = 0;
-    s->msgid[0] = 0;
-    s->from[0] = 0;
-}
-
-static void smtpd_sess_free(SMTPD_SESS **sp)
-{
-    if (*sp == 0)
-	return;
-    smtpd_pending_clear(*sp);
-    free(*sp);
-    *sp = 0;
-}
-
-static void smtpd_sess_drop(const char *id)
-{
-    SMTPD_SESS **pp;
-    SMTPD_SESS *s;
-
-    for (pp = &smtpd_sessions[smtpd_hash(id)]; (s = *pp) != 0; pp = &s->next) {
-	if (strcmp(s->id, id) == 0) {
-	    *pp = s->next;
-	    smtpd_sess_free(&s);
-	    smtpd_nsessions--;
-	    return;
-	}
-    }
-}
-
 /* smtpd_budget_ms - per-recipient wait, within the check budget */
 
 static int smtpd_budget_ms(const CONF *conf)
@@ -376,36 +238,6 @@ static int smtpd_budget_ms(const CONF *conf)
     int     check_ms = route_conf_budget_ms(conf);
 
     return (rcpt_ms < check_ms ? (int) rcpt_ms : check_ms);
-}
-
-/* smtpd_pending_add - remember a tagged recipient until tx-rcpt */
-
-static void smtpd_pending_add(const SMTPD_JOB *job, const char *domain, const ACTION *act, const ANSWER *v)
-{
-    SMTPD_SESS *s;
-    SMTPD_PENDING *p;
-
-    (void) pthread_mutex_lock(&smtpd_sess_lock);
-    if ((s = smtpd_sess_find(job->session)) == 0 || s->npending >= SMTPD_PENDING_MAX) {
-	(void) pthread_mutex_unlock(&smtpd_sess_lock);
-	return;
-    }
-    if ((p = calloc(1, sizeof(*p))) == 0 || (p->raw = strdup(job->raw)) == 0) {
-	(void) pthread_mutex_unlock(&smtpd_sess_lock);
-	log_error("out of memory: %s not tagged", domain);
-	free(p);
-	return;
-    }
-    (void) str_copy(p->domain, sizeof(p->domain), domain);
-    p->act = *act;
-    if (v) {
-	p->answer = *v;
-	p->has_answer = 1;
-    }
-    p->next = s->pending;
-    s->pending = p;
-    s->npending++;
-    (void) pthread_mutex_unlock(&smtpd_sess_lock);
 }
 
 /* smtpd_check - one rcpt-to request (a worker thread) */
@@ -499,7 +331,7 @@ static void smtpd_check(const SMTPD_JOB *job)
     (void) decision_line(line, sizeof(line), &dl);
     log_info("%s", line);
     if (act.tag)
-	smtpd_pending_add(job, domain[0] ? domain : "unreadable", &act, v);	/* before the answer */
+	smtpd_sess_pending_add(job->session, job->raw, domain[0] ? domain : "unreadable", &act, v);	/* before the answer */
     if (act.action == ACTION_DEFER || act.action == ACTION_REJECT) {
 	/* smtpd-filters(7): one line, "4xx " or "5xx ", sent as is. */
 	(void) snprintf(answer, sizeof(answer), "%s %s %s", reply.code, reply.dsn, reply.text);
@@ -650,7 +482,7 @@ static void smtpd_data(const SMTPD_PROTO_MSG *msg)
     SMTPD_SESS *s;
     CONF   *conf = smtpd_conf_get();
     char    header[ACTION_TAG_MAX + 256];
-    char    qid[SMTPD_MSGID_MAX];
+    char    qid[SMTPD_SESS_MSGID_MAX];
     int     first = 0;
     int     last = strcmp(msg->params, ".") == 0;
 
@@ -706,8 +538,8 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
     char    addr[64];
     char    result[16];
     char    rcpt[RCPT_INPUT_MAX + 2];
-    char    user[SMTPD_SASL_MAX];
-    char    msgid[SMTPD_MSGID_MAX];
+    char    user[SMTPD_SESS_SASL_MAX];
+    char    msgid[SMTPD_SESS_MSGID_MAX];
     struct sockaddr_in *sin;
     struct sockaddr_in6 *sin6;
     const char *ev = msg->event;
@@ -756,7 +588,7 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	if (s->authenticated && smtpd_proto_link_auth_user(msg, user, sizeof(user)) == 0)
 	    (void) text_sanitize(s->sasl, sizeof(s->sasl), user);
     } else if (strcmp(ev, "tx-begin") == 0) {
-	smtpd_tx_reset(s);
+	smtpd_sess_tx_reset(s);
 	if (msg->params && text_sanitize(msgid, sizeof(msgid), msg->params) > 0)
 	    (void) str_copy(s->msgid, sizeof(s->msgid), msgid);
     } else if (strcmp(ev, "tx-mail") == 0) {
@@ -766,7 +598,7 @@ static void smtpd_report(const SMTPD_PROTO_MSG *msg)
 	else if (strcmp(result, "ok") == 0)
 	    (void) rcpt_show(s->from, sizeof(s->from), rcpt);
     } else if (strcmp(ev, "tx-reset") == 0) {
-	smtpd_tx_reset(s);
+	smtpd_sess_tx_reset(s);
     } else if (strcmp(ev, "tx-rcpt") == 0) {
 	if (smtpd_proto_tx_rcpt(msg, result, sizeof(result), rcpt, sizeof(rcpt)) < 0) {
 	    log_warn("session %s: malformed tx-rcpt report", msg->session);
@@ -963,7 +795,7 @@ static void smtpd_reload(void)
     if (conf_bool(fresh, CONF_SMTPD_TAGGING) != smtpd_tagging)
 	log_warn("smtpd_tagging changed to %s; restart the filter (smtpd) to apply it",
 		 conf_str(fresh, CONF_SMTPD_TAGGING));
-    if (conf_int(fresh, CONF_SMTPD_MAX_SESSIONS) != smtpd_max_sessions)
+    if (conf_int(fresh, CONF_SMTPD_MAX_SESSIONS) != smtpd_sess_max)
 	log_warn("smtpd_max_sessions changed to %s; restart the filter (smtpd) to apply it",
 		 conf_str(fresh, CONF_SMTPD_MAX_SESSIONS));
     (void) pthread_mutex_lock(&smtpd_conf_lock);
@@ -992,13 +824,11 @@ int     main(int argc, char **argv)
     DAEMON_ARGS args;
     ROUTE_OPTS opts;
     WHY     why;
-    SMTPD_SESS *s;
     static sigset_t hup;
     pthread_attr_t attr;
     pthread_t tid;
     int     check_only = 0;
     int     ret = SMTPD_EX_CONFIG;
-    int     i;
 
     log_init(smtpd_progname, LOG_TO_STDERR);	/* until the configuration is read */
     if ((ret = daemon_args(argc, argv, smtpd_progname, DAEMON_FOREGROUND_LOG, &args)) != DAEMON_ARGS_GO)
@@ -1029,7 +859,7 @@ int     main(int argc, char **argv)
     (void) sigaddset(&hup, SIGHUP);
     (void) pthread_sigmask(SIG_BLOCK, &hup, 0);
     smtpd_tagging = conf_bool(smtpd_conf, CONF_SMTPD_TAGGING);
-    smtpd_max_sessions = conf_int(smtpd_conf, CONF_SMTPD_MAX_SESSIONS);
+    smtpd_sess_max = conf_int(smtpd_conf, CONF_SMTPD_MAX_SESSIONS);
     ret = SMTPD_EX_SOFTWARE;
     /* Never a reason to stop: smtpd stops taking mail when its filter exits. */
     if (metrics_http_listen(conf_str(smtpd_conf, CONF_SMTPD_METRICS_LISTEN), "smtpd_metrics_listen", METRICS_SMTPD,
@@ -1060,12 +890,7 @@ int     main(int argc, char **argv)
 
 out:
     metrics_http_free(&smtpd_metrics);
-    for (i = 0; i < SMTPD_BUCKETS; i++) {
-	while ((s = smtpd_sessions[i]) != 0) {
-	    smtpd_sessions[i] = s->next;
-	    smtpd_sess_free(&s);
-	}
-    }
+    smtpd_sess_free_all();
     route_free(&smtpd_route);
     (void) pthread_mutex_lock(&smtpd_conf_lock);
     conf_unref(&smtpd_conf);
