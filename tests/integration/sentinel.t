@@ -468,14 +468,29 @@ mynetworks = 127.0.0.1/32
 
     def remonitor(self, addr):
         """Every sentinel forgets the primary and watches addr instead
-        (this closes no client connection of the servers)."""
+        (this closes no client connection of the servers).
+
+        All of them forget before any of them watches again: a sentinel
+        that still knows the old primary, with the config epoch of the
+        earlier failovers, would announce it (hello messages) to one
+        that already watches addr at epoch 0, and that one would take
+        the old address back. The names must then hold for 2 s."""
         name = self.sen["master_name"]
         for sn in self.sentinels():
             cli(sn, "SENTINEL", "REMOVE", name)
+        for sn in self.sentinels():
             cli(sn, "SENTINEL", "MONITOR", name, addr[0], str(addr[1]), str(self.sen["quorum"]))
             cli(sn, "SENTINEL", "SET", name, "down-after-milliseconds", str(self.sen["down_after_ms"]),
                 "failover-timeout", str(self.sen["failover_timeout_ms"]))
-        return wait(lambda: self.named() == ["%s %d" % addr] * 3, 10)
+        want = ["%s %d" % addr] * 3
+        if not wait(lambda: self.named() == want, 10):
+            return False
+        until = time.monotonic() + 2
+        while time.monotonic() < until:
+            if self.named() != want:
+                return False
+            time.sleep(0.1)
+        return True
 
     def moved(self):
         """The sentinels name another primary while the one the milter
