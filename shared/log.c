@@ -8,11 +8,15 @@
  *	See log.h.
  */
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "str.h"
@@ -30,9 +34,42 @@ static const int log_priority[] = {
     LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT, LOG_CRIT,
 };
 
+/* log_stderr_is_journal - is stderr the journal stream systemd gave us? */
+
+static int log_stderr_is_journal(void)
+{
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev;
+    unsigned long long ino;
+    char   *end;
+    struct stat st;
+    int     result = 0;
+
+    /* systemd.exec(5): JOURNAL_STREAM is "DEVICE:INODE" of stderr's stream. */
+    if (env == 0 || *env == 0)
+	goto cleanup;
+    errno = 0;
+    dev = strtoull(env, &end, 10);
+    if (errno != 0 || end == env || *end != ':')
+	goto cleanup;
+    env = end + 1;
+    ino = strtoull(env, &end, 10);
+    if (errno != 0 || end == env || *end != 0)
+	goto cleanup;
+    if (fstat(STDERR_FILENO, &st) != 0)
+	goto cleanup;
+    result = ((unsigned long long) st.st_dev == dev
+	      && (unsigned long long) st.st_ino == ino);
+cleanup:
+    return (result);
+}
+
 void    log_init(const char *progname, int flags)
 {
     log_progname = progname;
+    /* Under systemd both sinks end in the journal: keep syslog's (LOG_MAIL). */
+    if ((flags & LOG_TO_SYSLOG) && (flags & LOG_TO_STDERR) && log_stderr_is_journal())
+	flags &= ~LOG_TO_STDERR;
     log_flags = flags;
     if (flags & LOG_TO_SYSLOG)
 	openlog(progname, LOG_PID | LOG_NDELAY, LOG_MAIL);

@@ -22,7 +22,10 @@
  * DESCRIPTION
  *	log_init() names the program and selects sinks: LOG_TO_SYSLOG
  *	(facility LOG_MAIL), LOG_TO_STDERR, or both. Before log_init()
- *	everything goes to stderr.
+ *	everything goes to stderr. When both are asked for and stderr is
+ *	systemd's journal stream (JOURNAL_STREAM names its device and
+ *	inode, systemd.exec(5)), only syslog is used: both would reach the
+ *	journal, and every line would be there twice.
  *
  *	Severities follow Postfix:
  *	log_info	normal operation, one line per decision.

@@ -15,6 +15,8 @@ Covers:
   - the unix socket: mode 0660, owner user, group postfix; the postfix user
     connects and negotiates; a missing group, and a folder the group cannot
     search, are logged as errors;
+  - -f under systemd (JOURNAL_STREAM is stderr): syslog only, so the
+    journal does not get every line twice;
   - SIGTERM while RCPT checks are in flight: every RCPT sent before the
     signal gets an answer, a connection made during the drain gets
     tempfail, the milter exits 0 after draining.
@@ -168,6 +170,26 @@ r = subprocess.run([SMTPD, "-c", conf("smtpd-root", "user = root\n")], input="",
                    timeout=30)
 emit(r.returncode != 0 and "refusing to run as root" in r.stderr, "stsfilter-smtpd refuses user = root too",
      "rc %d: %s" % (r.returncode, r.stderr[-500:]))
+
+# 2b. Under systemd (JOURNAL_STREAM names stderr's device and inode),
+# -f logs to syslog only: stderr reaches the same journal, and every
+# line would be there twice. A JOURNAL_STREAM that is not stderr changes
+# nothing.
+def journal_run(name, stream):
+    sock = "%s/run/%s.sock" % (W, name)
+    log = open(os.path.join(W, name + ".log"), "w")
+    st = os.fstat(log.fileno())
+    env = dict(os.environ, JOURNAL_STREAM=stream(st))
+    p = subprocess.Popen([MILTER, "-f", "-c", conf(name, "", sock)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    up = wait_socket(sock, p)
+    p.terminate()
+    return up, finish(p), logtext(name)
+up, rc, text = journal_run("journal", lambda st: "%d:%d" % (st.st_dev, st.st_ino))
+emit(up and rc == 0 and "starting: version" not in text and "stopped" not in text,
+     "-f with stderr as the journal stream: nothing on stderr (syslog only)", "up %s, rc %s: %r" % (up, rc, text[-500:]))
+up, rc, text = journal_run("notjournal", lambda st: "%d:%d" % (st.st_dev, st.st_ino + 1))
+emit(up and rc == 0 and "starting: version" in text and "stopped" in text,
+     "-f with another JOURNAL_STREAM: the lines on stderr as before", "up %s, rc %s: %r" % (up, rc, text[-500:]))
 
 # 3. A running milter: socket access, the postfix user, the pid file.
 sock = W + "/run/good.sock"
