@@ -5,8 +5,8 @@
  * SUMMARY
  *	policy and route cache: in-process L1, value format, backend glue
  * DESCRIPTION
- *	See cache.h. L1 is a chained hash table (FNV-1a over the key) with
- *	a least-recently-used list, under one mutex, bounded in entries and
+ *	See cache.h. L1 is an htable (the entries by key) with a
+ *	least-recently-used list, under one mutex, bounded in entries and
  *	in bytes; entries own copies of their bodies. A miss in L1 reads
  *	the backend (cache_lmdb.c or cache_redis.c) without holding the L1
  *	lock, decodes the value (untrusted: any defect is a miss and a
@@ -24,12 +24,13 @@
 
 #include "cache.h"
 #include "clock.h"
+#include "htable.h"
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
 #include "str.h"
 
-#define CACHE_BUCKETS	4096
+#define CACHE_BUCKETS	4096		/* to start with; the table grows */
 #define CACHE_DOMAIN_MAX 256
 #define CACHE_DEFAULT_BYTES (64L * 1024 * 1024)
 #define CACHE_MAGIC	0x53
@@ -37,7 +38,6 @@
 #define CACHE_HDR	37		/* fixed part of a value, id excluded */
 
 typedef struct CACHE_ENTRY {
-    struct CACHE_ENTRY *next;		/* hash chain */
     struct CACHE_ENTRY *lru_prev;	/* towards most recent */
     struct CACHE_ENTRY *lru_next;	/* towards least recent */
     char    key[CACHE_KEY_MAX];
@@ -51,22 +51,13 @@ struct CACHE {
     long    max_bytes;
     int     count;
     long    bytes;
-    CACHE_ENTRY *bucket[CACHE_BUCKETS];
+    HTABLE *table;			/* key -> CACHE_ENTRY */
     CACHE_ENTRY *lru_head;		/* most recent */
     CACHE_ENTRY *lru_tail;		/* least recent */
     CACHE_STORE store;			/* name == 0: memory only */
     int     backend;
     long    lookups, l1_hits, backend_hits, misses, backend_errors, corrupt;
 };
-
-static unsigned cache_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    for (; *s; s++)
-	h = (h ^ (unsigned char) *s) * 16777619u;
-    return (h % CACHE_BUCKETS);
-}
 
 /* The key of a domain's record; -1 when the domain is too long. */
 
@@ -106,6 +97,10 @@ int     cache_open(const CACHE_OPTS *opts, CACHE **out, WHY *why)
 	goto done;
     }
     (void) pthread_mutex_init(&c->lock, 0);
+    if (htable_create(CACHE_BUCKETS, &c->table) != STATUS_OK) {
+	why_set(why, "out of memory");
+	goto done;
+    }
     c->max_entries = opts->memory_entries;
     c->max_bytes = opts->memory_bytes > 0 ? opts->memory_bytes : CACHE_DEFAULT_BYTES;
     c->backend = opts->backend;
@@ -149,6 +144,7 @@ void    cache_free(CACHE **cp)
 	next = e->lru_next;
 	cache_entry_free(&e);
     }
+    htable_free(&c->table, 0);
     if (c->store.close)
 	c->store.close(&c->store.ctx);
     (void) pthread_mutex_destroy(&c->lock);
@@ -330,29 +326,37 @@ static void cache_lru_front(CACHE *c, CACHE_ENTRY *e)
 
 static CACHE_ENTRY *cache_find(CACHE *c, const char *key)
 {
-    CACHE_ENTRY *e;
-
-    for (e = c->bucket[cache_hash(key)]; e; e = e->next)
-	if (strcmp(e->key, key) == 0)
-	    return (e);
-    return (0);
+    return (htable_find(c->table, key));
 }
 
 static int cache_unlink(CACHE *c, const char *key)
 {
-    CACHE_ENTRY **pp, *e;
+    void   *value;
+    CACHE_ENTRY *e;
 
-    for (pp = &c->bucket[cache_hash(key)]; (e = *pp) != 0; pp = &e->next) {
-	if (strcmp(e->key, key) == 0) {
-	    *pp = e->next;
-	    cache_lru_unlink(c, e);
-	    c->count--;
-	    c->bytes -= (long) e->bytes;
-	    cache_entry_free(&e);
-	    return (1);
-	}
-    }
-    return (0);
+    if (htable_delete(c->table, key, &value) != STATUS_OK)
+	return (0);
+    e = value;
+    cache_lru_unlink(c, e);
+    c->count--;
+    c->bytes -= (long) e->bytes;
+    cache_entry_free(&e);
+    return (1);
+}
+
+/* Link e into the table and the LRU list, evicting least recent entries first. */
+
+static int cache_link(CACHE *c, CACHE_ENTRY *e)
+{
+    (void) cache_unlink(c, e->key);
+    while (c->lru_tail && (c->count >= c->max_entries || c->bytes + (long) e->bytes > c->max_bytes))
+	(void) cache_unlink(c, c->lru_tail->key);
+    if (htable_enter(c->table, e->key, e) != STATUS_OK)
+	return (STATUS_RETRY);
+    cache_lru_front(c, e);
+    c->count++;
+    c->bytes += (long) e->bytes;
+    return (STATUS_OK);
 }
 
 /* Insert a copy of rec under key into L1, evicting least recent entries. */
@@ -360,7 +364,7 @@ static int cache_unlink(CACHE *c, const char *key)
 static int cache_l1_put(CACHE *c, const char *key, const CACHE_POLICY *rec)
 {
     CACHE_ENTRY *e;
-    unsigned h;
+    int     status;
 
     if ((e = calloc(1, sizeof(*e))) == 0 || cache_copy(&e->rec, rec) != 0) {
 	free(e);
@@ -369,17 +373,11 @@ static int cache_l1_put(CACHE *c, const char *key, const CACHE_POLICY *rec)
     (void) str_copy(e->key, sizeof(e->key), key);
     e->bytes = sizeof(*e) + rec->len + 1;
     (void) pthread_mutex_lock(&c->lock);
-    (void) cache_unlink(c, key);
-    while (c->lru_tail && (c->count >= c->max_entries || c->bytes + (long) e->bytes > c->max_bytes))
-	(void) cache_unlink(c, c->lru_tail->key);
-    h = cache_hash(key);
-    e->next = c->bucket[h];
-    c->bucket[h] = e;
-    cache_lru_front(c, e);
-    c->count++;
-    c->bytes += (long) e->bytes;
+    status = cache_link(c, e);
     (void) pthread_mutex_unlock(&c->lock);
-    return (STATUS_OK);
+    if (status != STATUS_OK)
+	cache_entry_free(&e);
+    return (status);
 }
 
 /* Look key up in L1, then in the backend; a fresh record of any kind. */
@@ -674,7 +672,6 @@ int     cache_answer_put(CACHE *c, const char *domain, const void *body, size_t 
 {
     char    key[CACHE_KEY_MAX];
     CACHE_ENTRY *e = 0;
-    unsigned h;
     int     status = STATUS_RETRY;
 
     if (cache_answer_key(key, sizeof(key), domain) != 0 || len > CACHE_ANSWER_BODY_MAX) {
@@ -691,18 +688,9 @@ int     cache_answer_put(CACHE *c, const char *domain, const void *body, size_t 
     (void) str_copy(e->key, sizeof(e->key), key);
     e->bytes = sizeof(*e) + len + 1;
     (void) pthread_mutex_lock(&c->lock);
-    (void) cache_unlink(c, key);
-    while (c->lru_tail && (c->count >= c->max_entries || c->bytes + (long) e->bytes > c->max_bytes))
-	(void) cache_unlink(c, c->lru_tail->key);
-    h = cache_hash(key);
-    e->next = c->bucket[h];
-    c->bucket[h] = e;
-    cache_lru_front(c, e);
-    c->count++;
-    c->bytes += (long) e->bytes;
+    if ((status = cache_link(c, e)) == STATUS_OK)
+	e = 0;
     (void) pthread_mutex_unlock(&c->lock);
-    e = 0;
-    status = STATUS_OK;
 
 done:
     if (e)
