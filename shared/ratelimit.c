@@ -7,9 +7,9 @@
  * DESCRIPTION
  *	See ratelimit.h. Tokens are counted in units of 1/60 token so that
  *	per_minute tokens a minute is exactly per_minute units a second:
- *	integer arithmetic, no drift. Known keys live in a hash table
- *	chained per bucket and in a list ordered by last admission (the
- *	oldest is forgotten first, and when its known_ttl has passed).
+ *	integer arithmetic, no drift. Known keys live in an htable and in
+ *	a list ordered by last admission (the oldest is forgotten first,
+ *	and when its known_ttl has passed).
  */
 
 #include <pthread.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "htable.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "status.h"
@@ -24,7 +25,6 @@
 #define RATELIMIT_LOG_EVERY	60	/* s between "limit reached" lines */
 
 typedef struct RATELIMIT_KEY {
-    struct RATELIMIT_KEY *hnext;	/* hash chain */
     struct RATELIMIT_KEY *prev;		/* age list, oldest first */
     struct RATELIMIT_KEY *next;
     time_t  seen;
@@ -40,8 +40,7 @@ struct RATELIMIT {
     int     known_max;
     long    known_ttl;
     int     known;
-    unsigned nbuckets;
-    RATELIMIT_KEY **table;
+    HTABLE *table;			/* key -> RATELIMIT_KEY */
     RATELIMIT_KEY *oldest;
     RATELIMIT_KEY *newest;
     long    refused;			/* in all */
@@ -49,15 +48,6 @@ struct RATELIMIT {
     time_t  logged;
     int     ever_logged;
 };
-
-static unsigned ratelimit_hash(const RATELIMIT *rl, const char *s)
-{
-    unsigned h = 5381;
-
-    while (*s)
-	h = h * 33 + (unsigned char) *s++;
-    return (h % rl->nbuckets);
-}
 
 int     ratelimit_create(long per_minute, long burst, int known_max, long known_ttl, RATELIMIT **out)
 {
@@ -70,8 +60,7 @@ int     ratelimit_create(long per_minute, long burst, int known_max, long known_
     status = STATUS_FAIL;
     if ((rl = calloc(1, sizeof(*rl))) == 0)
 	goto out;
-    rl->nbuckets = (unsigned) (known_max < 1024 ? 1024 : known_max);
-    if ((rl->table = calloc(rl->nbuckets, sizeof(*rl->table))) == 0) {
+    if (htable_create(known_max < 1024 ? 1024 : (size_t) known_max, &rl->table) != STATUS_OK) {
 	free(rl);
 	goto out;
     }
@@ -100,7 +89,7 @@ void    ratelimit_free(RATELIMIT **rlp)
 	rl->oldest = k->next;
 	free(k);
     }
-    free(rl->table);
+    htable_free(&rl->table, 0);
     (void) pthread_mutex_destroy(&rl->lock);
     free(rl);
     *rlp = 0;
@@ -108,15 +97,8 @@ void    ratelimit_free(RATELIMIT **rlp)
 
 /* Callers hold rl->lock. */
 
-static void ratelimit_unlink(RATELIMIT *rl, RATELIMIT_KEY *k)
+static void ratelimit_list_unlink(RATELIMIT *rl, RATELIMIT_KEY *k)
 {
-    RATELIMIT_KEY **pp;
-
-    for (pp = &rl->table[ratelimit_hash(rl, k->key)]; *pp; pp = &(*pp)->hnext)
-	if (*pp == k) {
-	    *pp = k->hnext;
-	    break;
-	}
     if (k->prev)
 	k->prev->next = k->next;
     else
@@ -125,6 +107,14 @@ static void ratelimit_unlink(RATELIMIT *rl, RATELIMIT_KEY *k)
 	k->next->prev = k->prev;
     else
 	rl->newest = k->prev;
+}
+
+/* ratelimit_unlink - out of the table and the list (the caller frees) */
+
+static void ratelimit_unlink(RATELIMIT *rl, RATELIMIT_KEY *k)
+{
+    (void) htable_delete(rl->table, k->key, 0);
+    ratelimit_list_unlink(rl, k);
     rl->known--;
 }
 
@@ -155,12 +145,7 @@ static void ratelimit_expire(RATELIMIT *rl, time_t now)
 
 static RATELIMIT_KEY *ratelimit_find(RATELIMIT *rl, const char *key)
 {
-    RATELIMIT_KEY *k;
-
-    for (k = rl->table[ratelimit_hash(rl, key)]; k; k = k->hnext)
-	if (strcmp(k->key, key) == 0)
-	    return (k);
-    return (0);
+    return (htable_find(rl->table, key));
 }
 
 /* ratelimit_remember - key is known from now on (refreshed when it was) */
@@ -169,10 +154,9 @@ static void ratelimit_remember(RATELIMIT *rl, const char *key, time_t now)
 {
     RATELIMIT_KEY *k;
     size_t  len = strlen(key);
-    unsigned h;
 
     if ((k = ratelimit_find(rl, key)) != 0) {
-	ratelimit_unlink(rl, k);
+	ratelimit_list_unlink(rl, k);		/* to the young end */
     } else {
 	if (len > RATELIMIT_KEY_MAX)
 	    return;
@@ -183,13 +167,14 @@ static void ratelimit_remember(RATELIMIT *rl, const char *key, time_t now)
 	if ((k = malloc(sizeof(*k) + len)) == 0)
 	    return;
 	memcpy(k->key, key, len + 1);
+	if (htable_enter(rl->table, k->key, k) != STATUS_OK) {
+	    free(k);
+	    return;
+	}
+	rl->known++;
     }
     k->seen = now;
-    h = ratelimit_hash(rl, key);
-    k->hnext = rl->table[h];
-    rl->table[h] = k;
     ratelimit_append(rl, k);
-    rl->known++;
 }
 
 /* ratelimit_refill - per_minute units a second, up to burst tokens */
