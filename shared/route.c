@@ -108,7 +108,12 @@ int     route_create(const ROUTE_OPTS *opts, ROUTE **out, WHY *why)
 	(void) pthread_cond_init(&r->refresh_cond, &ca);
 	(void) pthread_condattr_destroy(&ca);
     }
-    route_pool_init(r);				/* workers start on first use */
+    if (htable_create(ROUTE_SEEN_BUCKETS, &r->seen) != STATUS_OK
+	|| (status = route_pool_init(r)) != STATUS_OK) {	/* workers start on first use */
+	why_set(why, "out of memory");
+	status = STATUS_FAIL;
+	goto done;
+    }
     if (opts->new_domain_rate > 0
 	&& ratelimit_create(opts->new_domain_rate, opts->new_domain_burst > 0 ? opts->new_domain_burst : 1,
 			    ROUTE_KNOWN_MAX, ROUTE_SEEN_LIFE, &r->newdom) != STATUS_OK) {
@@ -139,20 +144,13 @@ void    route_free(ROUTE **rp)
     }
     dns_free(&r->dns);
     ratelimit_free(&r->newdom);
+    htable_free(&r->seen, free);
     if (r->cache) {
-	ROUTE_SEEN *e, *next;
-	int     i;
-
 	(void) pthread_mutex_destroy(&r->flight_lock);
 	(void) pthread_cond_destroy(&r->flight_cond);
 	(void) pthread_mutex_destroy(&r->refresh_lock);
 	(void) pthread_mutex_destroy(&r->gone_lock);
 	(void) pthread_cond_destroy(&r->refresh_cond);
-	for (i = 0; i < ROUTE_SEEN_BUCKETS; i++)
-	    for (e = r->seen[i]; e; e = next) {
-		next = e->next;
-		free(e);
-	    }
     }
     cache_free(&r->cache);
     free(r);

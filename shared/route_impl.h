@@ -18,7 +18,7 @@
  *			long long deadline, int flags, int *cand, int *temp)
  *	void	route_host(ROUTE *r, ROUTE_PROBE *job)
  *
- *	void	route_pool_init(ROUTE *r)
+ *	int	route_pool_init(ROUTE *r)
  *	void	route_pool_stop(ROUTE *r)
  *	ROUTE_PROBE *route_pool_join(ROUTE *r, const char *name,
  *			int mx_secure, int listed, int policy_active,
@@ -62,6 +62,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "domain.h"
+#include "htable.h"
 #include "policy.h"
 #include "ratelimit.h"
 #include "route.h"
@@ -76,7 +77,7 @@
 #define ROUTE_REFRESH_MAX	8	/* background refresh threads, at most */
 #define ROUTE_REFRESH_DEFAULT	2
 #define ROUTE_QUEUE_MAX		256	/* queued refresh jobs */
-#define ROUTE_SEEN_BUCKETS	4096
+#define ROUTE_SEEN_BUCKETS	4096	/* to start with: an htable grows */
 #define ROUTE_SEEN_MAX		100000	/* domains remembered for refresh */
 #define ROUTE_SEEN_LIFE		86400	/* "seen in the last day" */
 #define ROUTE_RETRY_S		300	/* one failed refresh per 5 min */
@@ -86,7 +87,7 @@
 #define ROUTE_PROBE_THREADS_DEFAULT 8	/* probe pool workers (probe_threads) */
 #define ROUTE_PROBE_THREADS_MAX	64
 #define ROUTE_PROBE_JOBS_MAX	1024	/* host jobs queued or running, per ROUTE */
-#define ROUTE_PROBE_BUCKETS	256	/* job table hash buckets */
+#define ROUTE_PROBE_BUCKETS	256	/* job table, to start with */
 #define ROUTE_REJOIN_MS		1000	/* left to retry a job cut by its maker's deadline */
 
 #define ROUTE_POLICY_RCPT	0	/* a lookup: stale-while-revalidate */
@@ -107,7 +108,6 @@ typedef struct ROUTE_JOB {
 } ROUTE_JOB;
 
 typedef struct ROUTE_SEEN {
-    struct ROUTE_SEEN *next;
     char    domain[DOMAIN_MAX + 1];
     time_t  seen;			/* last lookup that used its policy */
     time_t  tried;			/* last proactive refresh queued */
@@ -137,7 +137,6 @@ typedef struct ROUTE_FLIGHT {
 #define ROUTE_PROBE_DONE	2
 
 typedef struct ROUTE_PROBE {
-    struct ROUTE_PROBE *next;		/* job table hash chain */
     struct ROUTE_PROBE *qnext;		/* queue, oldest first */
     /* The key. */
     char    name[256];			/* MX host name */
@@ -180,8 +179,7 @@ struct ROUTE {
     ROUTE_JOB queue[ROUTE_QUEUE_MAX];
     int     queue_head;
     int     queue_len;
-    ROUTE_SEEN *seen[ROUTE_SEEN_BUCKETS];
-    int     seen_count;
+    HTABLE *seen;			/* domain -> ROUTE_SEEN, at most ROUTE_SEEN_MAX */
     RATELIMIT *newdom;			/* new_domain_rate; null: no limit */
     pthread_mutex_t gone_lock;
     time_t  gone[ROUTE_GONE_SLOTS];	/* "TXT record gone" logged, by domain hash */
@@ -198,7 +196,7 @@ struct ROUTE {
     int     pool_stop;
     int     pool_threads;		/* workers running */
     pthread_t pool_tid[ROUTE_PROBE_THREADS_MAX];
-    ROUTE_PROBE *pool_table[ROUTE_PROBE_BUCKETS];	/* queued or running */
+    HTABLE *pool_table;			/* route_pool_key() -> queued or running job */
     int     pool_jobs;			/* in pool_table, <= ROUTE_PROBE_JOBS_MAX */
     ROUTE_PROBE *pool_head;		/* queue */
     ROUTE_PROBE *pool_tail;
@@ -206,7 +204,7 @@ struct ROUTE {
 
 extern void route_host_run(ROUTE *, VERDICT *, const POLICY *, long long, int, int *, int *);
 extern void route_host(ROUTE *, ROUTE_PROBE *);
-extern void route_pool_init(ROUTE *);
+extern int route_pool_init(ROUTE *);
 extern void route_pool_stop(ROUTE *);
 extern ROUTE_PROBE *route_pool_join(ROUTE *, const char *, int, int, int, long long, const char **);
 extern void route_pool_release(ROUTE *, ROUTE_PROBE **);

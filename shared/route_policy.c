@@ -310,14 +310,10 @@ static void route_policy_gone(ROUTE *r, const char *domain, const CACHE_POLICY *
 {
     char    name[CACHE_KEY_MAX];
     char    text[512];
-    unsigned h = 2166136261u;
-    const char *p;
+    unsigned h = htable_hash(domain, strlen(domain)) % ROUTE_GONE_SLOTS;
     time_t  now = clock_now();
     time_t  until = cached->fetched + cached->max_age;
 
-    for (p = domain; *p; p++)
-	h = (h ^ (unsigned char) *p) * 16777619u;
-    h %= ROUTE_GONE_SLOTS;
     (void) pthread_mutex_lock(&r->gone_lock);
     if (r->gone[h] != 0 && now - r->gone[h] < ROUTE_GONE_LOG_S) {
 	(void) pthread_mutex_unlock(&r->gone_lock);

@@ -9,7 +9,7 @@
  * SYNOPSIS
  *	#include "route_impl.h"
  *
- *	void	route_pool_init(ROUTE *r)
+ *	int	route_pool_init(ROUTE *r)
  *	void	route_pool_stop(ROUTE *r)
  *
  *	ROUTE_PROBE *route_pool_join(ROUTE *r, const char *name,
@@ -18,13 +18,14 @@
  *	void	route_pool_release(ROUTE *r, ROUTE_PROBE **job)
  *	int	route_pool_wait(ROUTE *r, long long until)
  * DESCRIPTION
- *	route_pool_init() makes the lock and the conditions (route_create());
+ *	route_pool_init() makes the lock, the conditions and the job table
+ *	(route_create()): STATUS_OK, or STATUS_RETRY when out of memory;
  *	the workers, opts.probe_threads of them (default 8, at most 64),
  *	start on the first route_pool_join(). route_pool_stop()
  *	(route_free()) stops and joins them; a job running finishes within
  *	its own deadline, and a job still queued is completed as
  *	REASON_NOT_PROBED (temporary), so that no waiter hangs. Then it
- *	destroys the lock and the conditions.
+ *	destroys the lock, the conditions and the table.
  *
  *	A job (ROUTE_PROBE) is one route_host() call, keyed by everything
  *	route_host() depends on besides the deadline: MX host name, port,
@@ -50,32 +51,25 @@
  */
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "htable.h"
 #include "log.h"
 #include "route.h"
 #include "str.h"
 #include "verdict.h"
 #include "route_impl.h"
 
-/* The job table's bucket of a key (FNV-1a over the name and the flags). */
+/* A job's key in the table: everything route_host() depends on but the deadline. */
 
-static unsigned route_pool_hash(const char *name, int port, int flags)
+#define ROUTE_POOL_KEY_MAX	(sizeof(((ROUTE_PROBE *) 0)->name) + 32)
+
+static void route_pool_key(char *key, size_t size, const char *name, int port, int mx_secure, int listed,
+			           int policy_active)
 {
-    unsigned h = 2166136261u;
-
-    for (; *name; name++)
-	h = (h ^ (unsigned char) *name) * 16777619u;
-    h = (h ^ (unsigned) port) * 16777619u;
-    h = (h ^ (unsigned) flags) * 16777619u;
-    return (h % ROUTE_PROBE_BUCKETS);
-}
-
-static unsigned route_pool_bucket(const ROUTE_PROBE *job)
-{
-    return (route_pool_hash(job->name, job->port,
-			    job->mx_secure | job->listed << 1 | job->policy_active << 2));
+    (void) snprintf(key, size, "%s %d %d%d%d", name, port, mx_secure != 0, listed != 0, policy_active != 0);
 }
 
 /* Drop one reference (pool_lock held); the last one frees. */
@@ -96,16 +90,11 @@ void    route_pool_release(ROUTE *r, ROUTE_PROBE **jobp)
 
 static void route_pool_finish(ROUTE *r, ROUTE_PROBE *job)
 {
-    ROUTE_PROBE **pp;
+    char    key[ROUTE_POOL_KEY_MAX];
 
-    for (pp = &r->pool_table[route_pool_bucket(job)]; *pp; pp = &(*pp)->next) {
-	if (*pp == job) {
-	    *pp = job->next;
-	    r->pool_jobs--;
-	    break;
-	}
-    }
-    job->next = 0;
+    route_pool_key(key, sizeof(key), job->name, job->port, job->mx_secure, job->listed, job->policy_active);
+    if (htable_delete(r->pool_table, key, 0) == STATUS_OK)
+	r->pool_jobs--;
     job->state = ROUTE_PROBE_DONE;
     (void) pthread_cond_broadcast(&r->pool_done);
     route_pool_release(r, &job);		/* the pool's reference */
@@ -170,10 +159,12 @@ static void route_pool_start(ROUTE *r)
 	log_warn("only %d of %d probe threads started", r->pool_threads, want);
 }
 
-void    route_pool_init(ROUTE *r)
+int     route_pool_init(ROUTE *r)
 {
     pthread_condattr_t ca;
 
+    if (htable_create(ROUTE_PROBE_BUCKETS, &r->pool_table) != STATUS_OK)
+	return (STATUS_RETRY);
     (void) pthread_mutex_init(&r->pool_lock, 0);
     (void) pthread_cond_init(&r->pool_work, 0);
     (void) pthread_condattr_init(&ca);
@@ -181,6 +172,7 @@ void    route_pool_init(ROUTE *r)
     (void) pthread_cond_init(&r->pool_done, &ca);
     (void) pthread_condattr_destroy(&ca);
     r->pool_init = 1;
+    return (STATUS_OK);
 }
 
 void    route_pool_stop(ROUTE *r)
@@ -208,21 +200,25 @@ void    route_pool_stop(ROUTE *r)
     (void) pthread_cond_destroy(&r->pool_done);
     (void) pthread_cond_destroy(&r->pool_work);
     (void) pthread_mutex_destroy(&r->pool_lock);
+    htable_free(&r->pool_table, 0);		/* empty: every job is done */
     r->pool_init = 0;
 }
 
 ROUTE_PROBE *route_pool_join(ROUTE *r, const char *name, int mx_secure, int listed,
 			             int policy_active, long long deadline, const char **why)
 {
+    char    key[ROUTE_POOL_KEY_MAX];
     ROUTE_PROBE *job;
-    unsigned b = route_pool_hash(name, r->opts.probe_port, mx_secure | listed << 1 | policy_active << 2);
 
-    for (job = r->pool_table[b]; job; job = job->next) {
-	if (strcmp(job->name, name) == 0 && job->port == r->opts.probe_port && job->mx_secure == mx_secure
-	    && job->listed == listed && job->policy_active == policy_active) {
-	    job->refs++;
-	    return (job);
-	}
+    /* A DNS name has at most 253 octets: job->name holds any, and the key is exact. */
+    if (strlen(name) >= sizeof(job->name)) {
+	*why = "MX host name too long";
+	return (0);
+    }
+    route_pool_key(key, sizeof(key), name, r->opts.probe_port, mx_secure, listed, policy_active);
+    if ((job = htable_find(r->pool_table, key)) != 0) {
+	job->refs++;
+	return (job);
     }
     if (r->pool_stop) {
 	*why = "probe pool stopped";
@@ -249,8 +245,11 @@ ROUTE_PROBE *route_pool_join(ROUTE *r, const char *name, int mx_secure, int list
     (void) str_copy(job->host.name, sizeof(job->host.name), name);
     job->host.reason = REASON_NOT_PROBED;
     job->temp = 1;
-    job->next = r->pool_table[b];
-    r->pool_table[b] = job;
+    if (htable_enter(r->pool_table, key, job) != STATUS_OK) {
+	free(job);
+	*why = "probe queue full: out of memory";
+	return (0);
+    }
     r->pool_jobs++;
     if (r->pool_tail)
 	r->pool_tail->qnext = job;

@@ -47,38 +47,27 @@
  * Background refresh. A small pool of workers takes jobs (a domain and
  * a mode) from a bounded queue; a domain is queued or in flight at most
  * once. The scheduler remembers the domains whose policy was used in
- * the last day (ROUTE_SEEN, hashed, capped) and queues a proactive
- * refetch refresh_ahead before a policy's max_age ends.
+ * the last day (r->seen, capped) and queues a proactive refetch
+ * refresh_ahead before a policy's max_age ends.
  */
-
-static unsigned route_seen_hash(const char *s)
-{
-    unsigned h = 2166136261u;
-
-    for (; *s; s++)
-	h = (h ^ (unsigned char) *s) * 16777619u;
-    return (h % ROUTE_SEEN_BUCKETS);
-}
 
 /* A lookup used the domain's policy: remember it for the proactive refresh. */
 
 void    route_refresh_seen(ROUTE *r, const char *domain)
 {
     ROUTE_SEEN *e;
-    unsigned b = route_seen_hash(domain);
     time_t  now = clock_now();
 
     if (!r->scheduler)
 	return;
     (void) pthread_mutex_lock(&r->refresh_lock);
-    for (e = r->seen[b]; e; e = e->next)
-	if (strcmp(e->domain, domain) == 0)
-	    break;
-    if (e == 0 && r->seen_count < ROUTE_SEEN_MAX && (e = calloc(1, sizeof(*e))) != 0) {
+    e = htable_find(r->seen, domain);
+    if (e == 0 && htable_used(r->seen) < ROUTE_SEEN_MAX && (e = calloc(1, sizeof(*e))) != 0) {
 	(void) str_copy(e->domain, sizeof(e->domain), domain);
-	e->next = r->seen[b];
-	r->seen[b] = e;
-	r->seen_count++;
+	if (htable_enter(r->seen, e->domain, e) != STATUS_OK) {
+	    free(e);
+	    e = 0;
+	}
     }
     if (e)
 	e->seen = now;
@@ -194,35 +183,51 @@ static time_t route_refresh_due(const ROUTE *r, const CACHE_POLICY *rec)
     return (rec->fetched + rec->max_age - ahead);
 }
 
+typedef struct ROUTE_SCAN {
+    time_t  now;
+    char    (*due)[DOMAIN_MAX + 1];
+    int     count;
+} ROUTE_SCAN;
+
+/* One seen domain (refresh_lock held): forget it after a day, or note it due. */
+
+static int route_refresh_scan_one(const char *key, void *value, void *ctx)
+{
+    ROUTE_SCAN *scan = ctx;
+    ROUTE_SEEN *e = value;
+
+    (void) key;
+    if (scan->now - e->seen >= ROUTE_SEEN_LIFE) {
+	free(e);
+	return (1);
+    }
+    if (scan->count < ROUTE_SCAN_MAX && scan->now >= e->next_check && scan->now - e->tried >= ROUTE_RETRY_S)
+	(void) str_copy(scan->due[scan->count++], sizeof(scan->due[0]), e->domain);
+    return (0);
+}
+
 /* One scan: forget domains not seen for a day, queue the ones due. */
 
 static void route_refresh_scan(ROUTE *r)
 {
     char  (*due)[DOMAIN_MAX + 1] = 0;
-    ROUTE_SEEN **pp, *e;
+    ROUTE_SEEN *e;
+    ROUTE_SCAN scan;
     CACHE_POLICY rec;
     time_t  now = clock_now();
     time_t  next;
-    int     count = 0;
+    int     count;
     int     i;
 
     if ((due = calloc(ROUTE_SCAN_MAX, sizeof(*due))) == 0)
 	return;
+    scan.now = now;
+    scan.due = due;
+    scan.count = 0;
     (void) pthread_mutex_lock(&r->refresh_lock);
-    for (i = 0; i < ROUTE_SEEN_BUCKETS; i++) {
-	for (pp = &r->seen[i]; (e = *pp) != 0;) {
-	    if (now - e->seen >= ROUTE_SEEN_LIFE) {
-		*pp = e->next;
-		free(e);
-		r->seen_count--;
-		continue;
-	    }
-	    if (count < ROUTE_SCAN_MAX && now >= e->next_check && now - e->tried >= ROUTE_RETRY_S)
-		(void) str_copy(due[count++], sizeof(due[0]), e->domain);
-	    pp = &e->next;
-	}
-    }
+    htable_walk(r->seen, route_refresh_scan_one, &scan);
     (void) pthread_mutex_unlock(&r->refresh_lock);
+    count = scan.count;
 
     for (i = 0; i < count; i++) {
 	/* No cached policy (expired or lost) is due too: the domain was using one. */
@@ -232,10 +237,7 @@ static void route_refresh_scan(ROUTE *r)
 	    cache_policy_clear(&rec);
 	}
 	(void) pthread_mutex_lock(&r->refresh_lock);
-	for (e = r->seen[route_seen_hash(due[i])]; e; e = e->next)
-	    if (strcmp(e->domain, due[i]) == 0)
-		break;
-	if (e) {
+	if ((e = htable_find(r->seen, due[i])) != 0) {
 	    e->next_check = next;
 	    if (now >= next)
 		e->tried = now;

@@ -83,7 +83,7 @@ static ROUTE *pool_new(void)
     assert_non_null(r);
     r->opts.probe_threads = 1;
     r->opts.probe_port = 25;
-    route_pool_init(r);
+    assert_int_equal(route_pool_init(r), STATUS_OK);
     calls = 0;
     gate(0);
     return (r);
