@@ -61,10 +61,12 @@
  *	policy is never half-parsed.
  */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "htable.h"
 #include "policy.h"
 #include "status.h"
 #include "str.h"
@@ -100,8 +102,7 @@ typedef struct POLICY_SCAN {
     int     seen_version;
     int     seen_mode;
     int     seen_max_age;
-    int    *mx_hash;			/* open addressing: index + 1, 0 free */
-    size_t  mx_hash_size;		/* power of two, over 2 * mx_count */
+    HTABLE *mx_seen;			/* lowercased pattern -> index + 1 */
 } POLICY_SCAN;
 
 /* policy_report - count errors and pass a message on */
@@ -395,60 +396,44 @@ static void policy_max_age(POLICY_SCAN *scan, POLICY *p, int lineno,
 
 /*
  * Duplicate mx patterns, in linear time: a 64 KiB body holds thousands
- * of patterns, and a cached body is parsed again on every lookup.
+ * of patterns. scan->mx_seen maps a pattern, lowercased, to its index
+ * plus one; it is made with the first pattern.
  */
 
-static size_t policy_mx_hash(const char *s, size_t len)
+static void policy_mx_key(char *key, size_t size, const char *s, size_t len)
 {
-    size_t  h = 5381;
     size_t  i;
 
-    for (i = 0; i < len; i++)
-	h = h * 33 + (size_t) POLICY_LOWER((unsigned char) s[i]);
-    return (h);
+    for (i = 0; i < len && i + 1 < size; i++)
+	key[i] = (char) POLICY_LOWER((unsigned char) s[i]);
+    key[i] = 0;
 }
 
-/* policy_mx_insert - remember p->mx[idx]; the table has room (see below) */
+/* policy_mx_insert - remember p->mx[idx] (on no memory, duplicates go unseen) */
 
 static void policy_mx_insert(POLICY_SCAN *scan, const POLICY *p, int idx)
 {
-    size_t  mask = scan->mx_hash_size - 1;
-    size_t  h;
+    char    key[POLICY_HOST_MAX + 2];
 
-    if (scan->mx_hash == 0)
+    if (scan->mx_seen == 0)
 	return;
-    h = policy_mx_hash(p->mx[idx], strlen(p->mx[idx])) & mask;
-    while (scan->mx_hash[h] != 0)
-	h = (h + 1) & mask;
-    scan->mx_hash[h] = idx + 1;
+    policy_mx_key(key, sizeof(key), p->mx[idx], strlen(p->mx[idx]));
+    (void) htable_enter(scan->mx_seen, key, (void *) (intptr_t) (idx + 1));
 }
 
 /* policy_mx_seen - index of an equal pattern, -1 if none, -2 out of memory */
 
-static int policy_mx_seen(POLICY_SCAN *scan, const POLICY *p, const char *value, size_t len)
+static int policy_mx_seen(POLICY_SCAN *scan, const char *value, size_t len)
 {
-    size_t  mask;
-    size_t  h;
-    int     i;
+    char    key[POLICY_HOST_MAX + 2];
+    void   *idx;
 
-    /* Keep the load under one half: grow and rehash. */
-    if ((size_t) p->mx_count * 2 + 2 > scan->mx_hash_size) {
-	size_t  size = scan->mx_hash_size ? scan->mx_hash_size * 2 : 64;
-
-	free(scan->mx_hash);
-	if ((scan->mx_hash = calloc(size, sizeof(*scan->mx_hash))) == 0) {
-	    scan->mx_hash_size = 0;
-	    return (-2);
-	}
-	scan->mx_hash_size = size;
-	for (i = 0; i < p->mx_count; i++)
-	    policy_mx_insert(scan, p, i);
-    }
-    mask = scan->mx_hash_size - 1;
-    for (h = policy_mx_hash(value, len) & mask; (i = scan->mx_hash[h]) != 0; h = (h + 1) & mask)
-	if (strlen(p->mx[i - 1]) == len && policy_eq(p->mx[i - 1], value, len))
-	    return (i - 1);
-    return (-1);
+    if (scan->mx_seen == 0 && htable_create(64, &scan->mx_seen) != STATUS_OK)
+	return (-2);
+    policy_mx_key(key, sizeof(key), value, len);
+    if ((idx = htable_find(scan->mx_seen, key)) == 0)
+	return (-1);
+    return ((int) (intptr_t) idx - 1);
 }
 
 /* policy_mx - RFC 8461 §3.2 mx value */
@@ -478,7 +463,7 @@ static void policy_mx(POLICY_SCAN *scan, POLICY *p, int lineno,
 	nlen--;
 	policy_report(scan, lineno, 0, "mx pattern ends in \".\" (not in the RFC 5321 Domain syntax; ignored)");
     }
-    if ((i = policy_mx_seen(scan, p, value, nlen)) >= 0) {
+    if ((i = policy_mx_seen(scan, value, nlen)) >= 0) {
 	(void) snprintf(msg, sizeof(msg), "duplicate mx pattern %s (kept once)", p->mx[i]);
 	policy_report(scan, lineno, 0, msg);
 	return;
@@ -672,7 +657,7 @@ int     policy_lint(const char *body, size_t len, POLICY **out,
     }
 
 out:
-    free(scan.mx_hash);
+    htable_free(&scan.mx_seen, 0);
     policy_free(&p);
     return (result);
 }
