@@ -14,35 +14,22 @@
 #include <time.h>
 
 #include "clock.h"
+#include "htable.h"
 #include "log.h"
 #include "smtpd_sess.h"
+#include "status.h"
 #include "str.h"
 
 pthread_mutex_t smtpd_sess_lock = PTHREAD_MUTEX_INITIALIZER;
 int     smtpd_sess_max;			/* smtpd_max_sessions */
 
-static SMTPD_SESS *smtpd_sess_table[SMTPD_SESS_BUCKETS];
-static int smtpd_sess_count;		/* under smtpd_sess_lock */
+static HTABLE *smtpd_sess_table;	/* id -> SMTPD_SESS, made on first use */
 static long smtpd_sess_untracked;	/* sessions refused since the last log */
 static time_t smtpd_sess_full_logged;	/* last "session table full" log */
 
-static unsigned smtpd_sess_hash(const char *id)
-{
-    unsigned h = 5381;
-
-    while (*id)
-	h = h * 33 + (unsigned char) *id++;
-    return (h % SMTPD_SESS_BUCKETS);
-}
-
 SMTPD_SESS *smtpd_sess_find(const char *id)
 {
-    SMTPD_SESS *s;
-
-    for (s = smtpd_sess_table[smtpd_sess_hash(id)]; s; s = s->next)
-	if (strcmp(s->id, id) == 0)
-	    return (s);
-    return (0);
+    return (smtpd_sess_table ? htable_find(smtpd_sess_table, id) : 0);
 }
 
 /*
@@ -53,12 +40,15 @@ SMTPD_SESS *smtpd_sess_find(const char *id)
 SMTPD_SESS *smtpd_sess_new(const char *id)
 {
     SMTPD_SESS *s;
-    unsigned h;
     time_t  now;
 
     if ((s = smtpd_sess_find(id)) != 0)
 	return (s);
-    if (smtpd_sess_count >= smtpd_sess_max) {
+    if (smtpd_sess_table == 0 && htable_create(SMTPD_SESS_BUCKETS, &smtpd_sess_table) != STATUS_OK) {
+	log_error("out of memory for session %s", id);
+	return (0);
+    }
+    if (htable_used(smtpd_sess_table) >= (size_t) smtpd_sess_max) {
 	smtpd_sess_untracked++;
 	if ((now = clock_now()) - smtpd_sess_full_logged >= 60) {
 	    log_warn("session table full (smtpd_max_sessions = %d): %ld new session(s) not tracked;"
@@ -74,10 +64,11 @@ SMTPD_SESS *smtpd_sess_new(const char *id)
     }
     (void) str_copy(s->id, sizeof(s->id), id);
     (void) str_copy(s->client, sizeof(s->client), "unknown");
-    h = smtpd_sess_hash(id);
-    s->next = smtpd_sess_table[h];
-    smtpd_sess_table[h] = s;
-    smtpd_sess_count++;
+    if (htable_enter(smtpd_sess_table, id, s) != STATUS_OK) {
+	log_error("out of memory for session %s", id);
+	free(s);
+	return (0);
+    }
     return (s);
 }
 
@@ -115,30 +106,25 @@ static void smtpd_sess_free(SMTPD_SESS **sp)
 
 void    smtpd_sess_drop(const char *id)
 {
-    SMTPD_SESS **pp;
+    void   *value;
     SMTPD_SESS *s;
 
-    for (pp = &smtpd_sess_table[smtpd_sess_hash(id)]; (s = *pp) != 0; pp = &s->next) {
-	if (strcmp(s->id, id) == 0) {
-	    *pp = s->next;
-	    smtpd_sess_free(&s);
-	    smtpd_sess_count--;
-	    return;
-	}
+    if (smtpd_sess_table && htable_delete(smtpd_sess_table, id, &value) == STATUS_OK) {
+	s = value;
+	smtpd_sess_free(&s);
     }
+}
+
+static void smtpd_sess_free_value(void *value)
+{
+    SMTPD_SESS *s = value;
+
+    smtpd_sess_free(&s);
 }
 
 void    smtpd_sess_free_all(void)
 {
-    SMTPD_SESS *s;
-    int     i;
-
-    for (i = 0; i < SMTPD_SESS_BUCKETS; i++) {
-	while ((s = smtpd_sess_table[i]) != 0) {
-	    smtpd_sess_table[i] = s->next;
-	    smtpd_sess_free(&s);
-	}
-    }
+    htable_free(&smtpd_sess_table, smtpd_sess_free_value);
 }
 
 /* smtpd_sess_pending_add - remember a tagged recipient until tx-rcpt */

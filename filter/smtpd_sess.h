@@ -55,7 +55,7 @@
 #include "domain.h"
 #include "smtpd_proto.h"
 
-#define SMTPD_SESS_BUCKETS	1024	/* session hash table */
+#define SMTPD_SESS_BUCKETS	1024	/* session table, to start with */
 #define SMTPD_SESS_PENDING_MAX	1000	/* decided recipients per transaction */
 #define SMTPD_SESS_CLIENT_MAX	64
 #define SMTPD_SESS_MSGID_MAX	32
@@ -71,7 +71,6 @@ typedef struct SMTPD_PENDING {
 } SMTPD_PENDING;
 
 typedef struct SMTPD_SESS {
-    struct SMTPD_SESS *next;		/* hash chain */
     char    id[SMTPD_PROTO_ID_MAX + 1];
     struct sockaddr_storage addr;
     int     has_addr;
