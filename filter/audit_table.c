@@ -8,26 +8,29 @@
  * SYNOPSIS
  *	#include "audit_table.h"
  * DESCRIPTION
- *	See audit_table.h. Two open-addressing hash tables: the domains
- *	(sized once for max_domains, at most half full), and the 64-bit
- *	FNV-1a hashes of "QUEUEID NUL recipient" already counted (grown by
- *	doubling up to max_messages entries). A hash collision between two
- *	messages (about 1 in 2^64 / n) would count one of them once too few.
+ *	See audit_table.h. The domains are an htable (key: the valid flag
+ *	and the name). The (queue id, recipient) pairs already counted are
+ *	not strings in a table but a set of their 64-bit FNV-1a
+ *	fingerprints, open-addressed and grown by doubling up to
+ *	max_messages entries: 8 bytes a message, where an htable entry
+ *	would take 60 or more, so that 4 million messages fit in 64 MB. A
+ *	collision between two messages (about 1 in 2^64 / n) would count
+ *	one of them once too few.
  */
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit_table.h"
+#include "htable.h"
 #include "status.h"
 #include "str.h"
 
 struct AUDIT_TABLE {
-    AUDIT_DOMAIN **slot;
-    size_t  slots;			/* power of two */
+    HTABLE *domains;			/* audit_table_key() -> AUDIT_DOMAIN */
     int     max_domains;
-    int     count;
     uint64_t *seen;			/* 0: empty */
     size_t  seen_slots;
     size_t  seen_count;
@@ -63,10 +66,8 @@ int     audit_table_create(int max_domains, long max_messages, AUDIT_TABLE **tab
     ret = STATUS_FAIL;
     if ((t = calloc(1, sizeof(*t))) == 0)
 	goto out;
-    for (t->slots = 16; t->slots < (size_t) max_domains * 2; t->slots *= 2)
-	 /* void */ ;
     t->seen_slots = 4096;
-    if ((t->slot = calloc(t->slots, sizeof(*t->slot))) == 0
+    if (htable_create(max_domains < 4096 ? (size_t) max_domains : 4096, &t->domains) != STATUS_OK
 	|| (t->seen = calloc(t->seen_slots, sizeof(*t->seen))) == 0)
 	goto out;
     t->max_domains = max_domains;
@@ -83,13 +84,10 @@ out:
 void    audit_table_free(AUDIT_TABLE **table)
 {
     AUDIT_TABLE *t = *table;
-    size_t  i;
 
     if (t == 0)
 	return;
-    for (i = 0; t->slot && i < t->slots; i++)
-	free(t->slot[i]);
-    free(t->slot);
+    htable_free(&t->domains, free);
     free(t->seen);
     free(t);
     *table = 0;
@@ -151,19 +149,21 @@ static int audit_table_new_message(AUDIT_TABLE *t, const char *qid, const char *
 
 static AUDIT_DOMAIN *audit_table_domain(AUDIT_TABLE *t, const AUDIT_RCPT *r)
 {
+    char    key[DOMAIN_MAX + 4];
     AUDIT_DOMAIN *d;
-    uint64_t h = audit_table_hash(AUDIT_FNV_BASIS, r->domain, strlen(r->domain), 0) ^ (uint64_t) r->valid;
-    size_t  j;
 
-    for (j = h & (t->slots - 1); (d = t->slot[j]) != 0; j = (j + 1) & (t->slots - 1))
-	if (d->valid == r->valid && strcmp(d->name, r->domain) == 0)
-	    return (d);
-    if (t->count >= t->max_domains || (d = calloc(1, sizeof(*d))) == 0)
+    /* The name as the entry keeps it (truncated alike), and the valid flag. */
+    (void) snprintf(key, sizeof(key), "%d %.*s", r->valid != 0, DOMAIN_MAX, r->domain);
+    if ((d = htable_find(t->domains, key)) != 0)
+	return (d);
+    if (htable_used(t->domains) >= (size_t) t->max_domains || (d = calloc(1, sizeof(*d))) == 0)
 	return (0);
     (void) str_copy(d->name, sizeof(d->name), r->domain);
     d->valid = r->valid;
-    t->slot[j] = d;
-    t->count++;
+    if (htable_enter(t->domains, key, d) != STATUS_OK) {
+	free(d);
+	return (0);
+    }
     return (d);
 }
 
@@ -204,25 +204,36 @@ static int audit_table_cmp(const void *a, const void *b)
     return (strcmp(x->name, y->name));
 }
 
+typedef struct AUDIT_TABLE_LIST {
+    AUDIT_DOMAIN **all;
+    int     n;
+} AUDIT_TABLE_LIST;
+
+static int audit_table_list(const char *key, void *value, void *ctx)
+{
+    AUDIT_TABLE_LIST *list = ctx;
+
+    (void) key;
+    list->all[list->n++] = value;
+    return (0);
+}
+
 AUDIT_DOMAIN **audit_table_sorted(AUDIT_TABLE *t, int *count)
 {
-    AUDIT_DOMAIN **all;
-    size_t  i;
-    int     n = 0;
+    AUDIT_TABLE_LIST list;
 
     *count = 0;
-    if ((all = calloc((size_t) t->count + 1, sizeof(*all))) == 0)
+    if ((list.all = calloc(htable_used(t->domains) + 1, sizeof(*list.all))) == 0)
 	return (0);
-    for (i = 0; i < t->slots; i++)
-	if (t->slot[i])
-	    all[n++] = t->slot[i];
-    qsort(all, (size_t) n, sizeof(*all), audit_table_cmp);
-    *count = n;
-    return (all);
+    list.n = 0;
+    htable_walk(t->domains, audit_table_list, &list);
+    qsort(list.all, (size_t) list.n, sizeof(*list.all), audit_table_cmp);
+    *count = list.n;
+    return (list.all);
 }
 
 void    audit_table_stats(const AUDIT_TABLE *t, AUDIT_TABLE_STATS *stats)
 {
     *stats = t->stats;
-    stats->domains = t->count;
+    stats->domains = (int) htable_used(t->domains);
 }
