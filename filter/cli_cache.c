@@ -22,6 +22,11 @@
  *	cache purge DOMAIN	delete the domain's record (exit 1: none).
  *	cache purge --all	delete every record (Redis: keys under
  *				redis_key_prefix only).
+ *				Both leave a purge notice in the backend
+ *				(cache_purge_notice()), by which the
+ *				running daemons drop their own copies
+ *				within a second; exit CLI_EX_UNAVAILABLE
+ *				when it cannot be written.
  *	cache stats		entries in the backend and in this
  *				process, this process's hit counters, and
  *				the backend's state.
@@ -96,6 +101,20 @@ static int cli_cache_show(CACHE *cache, const char *domain)
     return (CLI_EX_OK);
 }
 
+/* cli_cache_notice - tell the running daemons (domain null: everything) */
+
+static int cli_cache_notice(CACHE *cache, const char *domain)
+{
+    int     ret = CLI_EX_OK;
+
+    if (cache_purge_notice(cache, domain) != STATUS_OK) {
+	cli_error("cache: the purge notice could not be written: running daemons keep their copy of %s"
+		  " until it expires or they restart", domain ? domain : "every entry");
+	ret = CLI_EX_UNAVAILABLE;
+    }
+    return (ret);
+}
+
 static int cli_cache_stats(CACHE *cache)
 {
     CACHE_STATS s;
@@ -167,14 +186,19 @@ int     cli_cache(int argc, char **argv, const char *path, int given)
 	    ret = CLI_EX_UNAVAILABLE;
 	} else {
 	    (void) printf("purged all entries\n");
-	    ret = CLI_EX_OK;
+	    ret = cli_cache_notice(cache, 0);
 	}
-    } else if (cache_policy_delete(cache, domain) == STATUS_OK) {
-	(void) printf("%s: purged\n", domain);
-	ret = CLI_EX_OK;
     } else {
-	(void) printf("%s: no cache entry\n", domain);
-	ret = CLI_EX_INVALID;
+	/* Notice even without an entry here: a daemon may still hold a copy. */
+	if (cache_policy_delete(cache, domain) == STATUS_OK) {
+	    (void) printf("%s: purged\n", domain);
+	    ret = CLI_EX_OK;
+	} else {
+	    (void) printf("%s: no cache entry\n", domain);
+	    ret = CLI_EX_INVALID;
+	}
+	if (cli_cache_notice(cache, domain) != CLI_EX_OK)
+	    ret = CLI_EX_UNAVAILABLE;
     }
 
 out:

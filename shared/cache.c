@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "cache_impl.h"
 #include "clock.h"
 #include "htable.h"
 #include "log.h"
@@ -36,28 +37,6 @@
 #define CACHE_MAGIC	0x53
 #define CACHE_VERSION	1
 #define CACHE_HDR	37		/* fixed part of a value, id excluded */
-
-typedef struct CACHE_ENTRY {
-    struct CACHE_ENTRY *lru_prev;	/* towards most recent */
-    struct CACHE_ENTRY *lru_next;	/* towards least recent */
-    char    key[CACHE_KEY_MAX];
-    size_t  bytes;
-    CACHE_POLICY rec;
-} CACHE_ENTRY;
-
-struct CACHE {
-    pthread_mutex_t lock;
-    int     max_entries;
-    long    max_bytes;
-    int     count;
-    long    bytes;
-    HTABLE *table;			/* key -> CACHE_ENTRY */
-    CACHE_ENTRY *lru_head;		/* most recent */
-    CACHE_ENTRY *lru_tail;		/* least recent */
-    CACHE_STORE store;			/* name == 0: memory only */
-    int     backend;
-    long    lookups, l1_hits, backend_hits, misses, backend_errors, corrupt;
-};
 
 /* The key of a domain's record; -1 when the domain is too long. */
 
@@ -145,6 +124,7 @@ void    cache_free(CACHE **cp)
 	cache_entry_free(&e);
     }
     htable_free(&c->table, 0);
+    free(c->purge_last);
     if (c->store.close)
 	c->store.close(&c->store.ctx);
     (void) pthread_mutex_destroy(&c->lock);
@@ -177,7 +157,8 @@ static int cache_copy(CACHE_POLICY *dst, const CACHE_POLICY *src)
 
 static time_t cache_expires(const CACHE_POLICY *r)
 {
-    if (r->kind == CACHE_KIND_NEGATIVE || r->kind == CACHE_KIND_PROBE || r->kind == CACHE_KIND_ANSWER)
+    if (r->kind == CACHE_KIND_NEGATIVE || r->kind == CACHE_KIND_PROBE || r->kind == CACHE_KIND_ANSWER
+	|| r->kind == CACHE_KIND_PURGES)
 	return (r->expires);
     /* RFC 8461 §3.2: max_age is the policy's lifetime in the cache. */
     return (r->fetched + r->max_age);
@@ -252,7 +233,8 @@ int     cache_decode(const unsigned char *buf, size_t len, CACHE_POLICY *out)
 
     memset(out, 0, sizeof(*out));
     if (len < CACHE_HDR || len > CACHE_VALUE_MAX || buf[0] != CACHE_MAGIC || buf[1] != CACHE_VERSION
-	|| (buf[2] != CACHE_KIND_POLICY && buf[2] != CACHE_KIND_NEGATIVE && buf[2] != CACHE_KIND_PROBE)
+	|| (buf[2] != CACHE_KIND_POLICY && buf[2] != CACHE_KIND_NEGATIVE && buf[2] != CACHE_KIND_PROBE
+	    && buf[2] != CACHE_KIND_PURGES)
 	|| buf[3] != 0)
 	return (STATUS_INVAL);
     fetched = cache_get64(buf + 4);
@@ -281,6 +263,9 @@ int     cache_decode(const unsigned char *buf, size_t len, CACHE_POLICY *out)
     if (buf[2] == CACHE_KIND_PROBE
 	&& (idlen != 0 || max_age != 0 || blen > CACHE_PROBE_BODY_MAX || expires < fetched
 	    || expires > fetched + CACHE_PROBE_TTL_MAX))
+	return (STATUS_INVAL);
+    /* The purge notices (cache_purge.c): no id, no max_age. */
+    if (buf[2] == CACHE_KIND_PURGES && (idlen != 0 || max_age != 0 || expires < fetched))
 	return (STATUS_INVAL);
     if ((out->body = malloc(blen + 1)) == 0)
 	return (STATUS_RETRY);
@@ -709,14 +694,31 @@ void    cache_answer_drop(CACHE *c, const char *domain)
     (void) pthread_mutex_unlock(&c->lock);
 }
 
-int     cache_purge_all(CACHE *c)
+void    cache_l1_drop(CACHE *c, const char *domain)
 {
-    int     status = STATUS_OK;
+    char    key[CACHE_KEY_MAX];
 
+    (void) pthread_mutex_lock(&c->lock);
+    if (cache_key(key, sizeof(key), domain) == 0)
+	(void) cache_unlink(c, key);
+    if (cache_answer_key(key, sizeof(key), domain) == 0)
+	(void) cache_unlink(c, key);
+    (void) pthread_mutex_unlock(&c->lock);
+}
+
+void    cache_l1_flush(CACHE *c)
+{
     (void) pthread_mutex_lock(&c->lock);
     while (c->lru_tail)
 	(void) cache_unlink(c, c->lru_tail->key);
     (void) pthread_mutex_unlock(&c->lock);
+}
+
+int     cache_purge_all(CACHE *c)
+{
+    int     status = STATUS_OK;
+
+    cache_l1_flush(c);
     if (c->store.purge)
 	status = c->store.purge(c->store.ctx);
     return (status);

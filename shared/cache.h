@@ -49,6 +49,10 @@
  *	void	cache_answer_drop(CACHE *cache, const char *domain)
  *
  *	int	cache_purge_all(CACHE *cache)
+ *	void	cache_l1_drop(CACHE *cache, const char *domain)
+ *	void	cache_l1_flush(CACHE *cache)
+ *	int	cache_purge_notice(CACHE *cache, const char *domain)
+ *	int	cache_purge_poll(CACHE *cache)
  *	void	cache_stats(CACHE *cache, CACHE_STATS *stats)
  *	int	cache_lock(CACHE *cache, const char *domain, int ttl_ms)
  *	void	cache_unlock(CACHE *cache, const char *domain)
@@ -153,7 +157,25 @@
  *	memory_entries and memory_bytes with the other L1 records.
  *
  *	cache_purge_all() empties L1 and the backend (only keys under the
- *	key prefix, for Redis). cache_stats() fills counters: lookups,
+ *	key prefix, for Redis). cache_l1_drop() removes a domain's record
+ *	and answer from this process's L1 only; cache_l1_flush() empties
+ *	L1 only.
+ *
+ *	Purge notices (cache_purge.c) carry `stsfilter cache purge` to the
+ *	running daemons, which keep records and answers in their own L1.
+ *	cache_purge_notice() adds "domain was purged" (null: everything
+ *	was) to the backend's record of the last CACHE_PURGE_KEEP purges,
+ *	under key "purges", numbered; STATUS_OK (also without a backend:
+ *	there is no one to tell), or STATUS_RETRY when the backend failed.
+ *	cache_purge_poll() reads that record and drops from L1 what was
+ *	purged since this process last looked (all of L1 when it missed
+ *	notices, or for a purge of everything); the first call only learns
+ *	where the numbering stands. It returns how many domains it
+ *	dropped, -1 when it flushed L1. The engine calls it once a second
+ *	from its scheduler thread (route_refresh.c). The record is
+ *	untrusted backend data: a record that does not parse is logged
+ *	once and ignored.
+ cache_stats() fills counters: lookups,
  *	L1 hits, backend hits, misses, backend errors, L1 entries and
  *	bytes, backend entries (-1: unknown) and the backend's state.
  *
@@ -167,7 +189,9 @@
  *	"d:" DOMAIN for the domain's record (policy or negative);
  *	"p:" HOST ":" PORT ":" DANE (DANE is 0 or 1) for an MX host's
  *	probe record; "lock:" NAME for a cluster lock, where NAME is a
- *	domain (policy fetch) or a probe key (probe). Redis
+ *	domain (policy fetch) or a probe key (probe); "purges" for the
+ *	purge notices (kind 5, body "SEQ DOMAIN" lines, newest first, "*"
+ *	for everything; CACHE_PURGE_TTL). Redis
  *	keys carry a TTL: a policy until fetched + max_age, a negative
  *	or probe record for its lifetime, so that Redis cannot grow without bound.
  *	A probe record lives its own lifetime (expires). `stsfilter cache
@@ -235,6 +259,10 @@
 #define CACHE_KIND_NEGATIVE	2
 #define CACHE_KIND_PROBE	3
 #define CACHE_KIND_ANSWER	4	/* L1 only, never encoded */
+#define CACHE_KIND_PURGES	5	/* key "purges": cache_purge.c */
+
+#define CACHE_PURGE_KEEP	64	/* purge notices kept in the record */
+#define CACHE_PURGE_TTL		(30 * 86400)	/* the record's lifetime */
 
 #define CACHE_ANSWER_BODY_MAX	(131072)	/* an answer with a socketmap reply */
 #define CACHE_MGET_MAX		32	/* keys in one cache_probe_prefetch() */
@@ -316,6 +344,10 @@ extern int cache_answer_get(CACHE *, const char *, void *, size_t, char *, size_
 extern int cache_answer_put(CACHE *, const char *, const void *, size_t, time_t);
 extern void cache_answer_drop(CACHE *, const char *);
 extern int cache_purge_all(CACHE *);
+extern void cache_l1_drop(CACHE *, const char *);
+extern void cache_l1_flush(CACHE *);
+extern int cache_purge_notice(CACHE *, const char *);
+extern int cache_purge_poll(CACHE *);
 extern void cache_stats(CACHE *, CACHE_STATS *);
 extern int cache_lock(CACHE *, const char *, int);
 extern void cache_unlock(CACHE *, const char *);

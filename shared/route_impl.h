@@ -83,6 +83,7 @@
 #define ROUTE_RETRY_S		300	/* one failed refresh per 5 min */
 #define ROUTE_SCAN_MAX		256	/* refresh jobs queued per tick */
 #define ROUTE_TICK_DEFAULT_MS	60000
+#define ROUTE_PURGE_POLL_MS	1000	/* cache_purge_poll() */
 #define ROUTE_KNOWN_MAX		100000	/* domains the new-domain limit remembers */
 #define ROUTE_PROBE_THREADS_DEFAULT 8	/* probe pool workers (probe_threads) */
 #define ROUTE_PROBE_THREADS_MAX	64

@@ -249,22 +249,35 @@ static void route_refresh_scan(ROUTE *r)
     free(due);
 }
 
+/*
+ * The scheduler: every second the purge notices (cache_purge_poll(), so
+ * that `stsfilter cache purge` reaches this process's L1), every tick a
+ * scan for proactive refreshes.
+ */
 static void *route_refresh_scheduler(void *arg)
 {
     ROUTE  *r = (ROUTE *) arg;
     struct timespec ts;
     long long until;
+    long long scan_at;
     int     tick = r->opts.refresh_tick_ms > 0 ? r->opts.refresh_tick_ms : ROUTE_TICK_DEFAULT_MS;
 
     (void) pthread_mutex_lock(&r->refresh_lock);
+    scan_at = clock_mono_ms() + tick;
     while (!r->refresh_stop) {
-	until = clock_mono_ms() + tick;
+	(void) pthread_mutex_unlock(&r->refresh_lock);
+	(void) cache_purge_poll(r->cache);
+	(void) pthread_mutex_lock(&r->refresh_lock);
+	until = clock_mono_ms() + ROUTE_PURGE_POLL_MS;
+	if (until > scan_at)
+	    until = scan_at;
 	ts.tv_sec = (time_t) (until / 1000);
 	ts.tv_nsec = (long) (until % 1000) * 1000000L;
 	while (!r->refresh_stop && clock_mono_ms() < until)
 	    (void) pthread_cond_timedwait(&r->refresh_cond, &r->refresh_lock, &ts);
-	if (r->refresh_stop)
-	    break;
+	if (r->refresh_stop || clock_mono_ms() < scan_at)
+	    continue;
+	scan_at = clock_mono_ms() + tick;
 	(void) pthread_mutex_unlock(&r->refresh_lock);
 	route_refresh_scan(r);
 	(void) pthread_mutex_lock(&r->refresh_lock);

@@ -19,7 +19,9 @@
 # policy used lately is fetched again before max_age ends; a failing
 # refresh is retried once per 5 minutes, not on every scan. A malformed
 # probe value (a pass with a failure reason) is a miss. A cold process
-# reads the hosts' probe results from Redis in one MGET. Needs root.
+# reads the hosts' probe results from Redis in one MGET. `stsfilter cache
+# purge` reaches a running engine (LMDB, Redis): it drops its own copy of
+# the policy and the answer within a second and fetches again. Needs root.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=${STS_BUILDDIR:-$top}
 steps=$b/tests/tools/route-steps
@@ -85,6 +87,16 @@ if [ "${1:-}" = --inside ]; then
   "$refresh" "$lconf" tofu.test c '!echo at60000' +60000 c w400 "!$0 --gets" '!echo at65000' +5000 w600 "!$0 --gets" \
     "!echo garbage > $body" '!echo at130000' +65000 c w600 "!$0 --gets" '!echo later' w600 "!$0 --gets" \
     '!echo at130301' +301 w600 "!$0 --gets" "!cp $STS_WORLD/body.saved $body" 2>&1
+  # A running engine holds the policy and the answer in its own L1: the
+  # purge notice makes it drop them (LMDB, then Redis).
+  rconf5=$STS_WORLD/redis5.conf
+  { cat "$STS_WORLD_CONF"; echo "txt_recheck_interval = 5m"; } > "$rconf5"
+  for sec in D1:$lconf5 D2:$rconf5; do
+    c=${sec#*:}
+    echo "== ${sec%%:*}"; "$sts" -c "$c" cache purge --all >/dev/null
+    "$steps" "$c" =tofu.test =tofu.test "!$0 --gets" "!$sts -c $c cache purge tofu.test" '!sleep 2.5' \
+      =tofu.test "!$0 --gets" =tofu.test 2>&1
+  done
   echo "== END"
   exit 0
 fi
@@ -110,7 +122,7 @@ check() {  # check DESCRIPTION SECTION PATTERN... (each must match a line; !PATT
   echo "ok $n - $desc"
 }
 count() { sect "$1" | grep -cE -- "$2"; }
-echo "1..21"
+echo "1..23"
 check "LMDB: the first process fetches the policy and probes the MX host" A1 '^tofu.test ok cached=0 has_policy=1' '^conns=1$'
 check "LMDB: a second process (restart) uses the stored policy and probe result: no fetch, no probe" A2 \
   '^tofu.test ok cached=1' '^gets=1$' '^conns=1$'
@@ -121,7 +133,7 @@ check "within txt_recheck_interval a changed id costs no lookup and no fetch" A5
 check "a negative entry answers with the MX record gone, without its warning" A6 \
   '^nopolicy.test no-policy cached=0 has_policy=0 reason=none( total_ms=[0-9]+)? warnings=$' '!no MX record' '^kind +negative' '^  10 mx.nopolicy.test$'
 check "cache purge removes the entry; stats shows the LMDB backend" A7 '^tofu.test: purged$' \
-  '^tofu.test: no cache entry$' '^exit=1$' '^backend +lmdb$' '^backend entries +2$'   # nopolicy.test, mx.tofu.test's probe
+  '^tofu.test: no cache entry$' '^exit=1$' '^backend +lmdb$' '^backend entries +3$'   # nopolicy.test, mx.tofu.test's probe, the purge notices
 check "Redis: the first process fetches and probes" B1 '^tofu.test ok cached=0' '^gets=3$' '^conns=2$'
 check "Redis: a second process answers from Redis without a fetch or a probe" B2 '^tofu.test ok cached=1' '^gets=3$' '^conns=2$' \
   '^backend +redis$' '^state +connected'
@@ -156,4 +168,19 @@ c2=$(sect C2 | grep -E '^(gets=|at|later|.*refreshed before|.*refresh failed)' |
 if [ "$c2" = "at60000 gets=8 at65000 REFRESHED gets=9 at130000 FAILED gets=10 later gets=10 at130301 FAILED gets=11 " ]; then
   echo "ok $n - one refresh when due; failed refreshes retried once per 5 minutes"
 else echo "not ok $n - one refresh when due; failed refreshes retried once per 5 minutes"; echo "#   $c2"; sect C2 | sed 's/^/#   /' | tail -n 30; fi
+for s in D1:LMDB D2:Redis; do
+  n=$((n + 1))
+  d=$(sect "${s%%:*}" | grep -E '^(=tofu.test|gets=|tofu.test: purged$|.*tofu.test: purged from the cache)' |
+    sed -E 's/^(=tofu.test ok kept=[01]).*/\1/; s/^gets=.*/GETS/; s/.*purged from the cache.*dropped from this process$/DROPPED/' |
+    tr '\n' ' ')
+  g=$(sect "${s%%:*}" | sed -n 's/^gets=//p' | tr '\n' ' ')
+  set -- $g
+  want="=tofu.test ok kept=0 =tofu.test ok kept=1 GETS tofu.test: purged DROPPED =tofu.test ok kept=0 GETS =tofu.test ok kept=1 "
+  if [ "$d" = "$want" ] && [ $# = 2 ] && [ "$2" = $(($1 + 1)) ]; then
+    echo "ok $n - ${s#*:}: cache purge reaches a running engine: it drops its copy, fetches again and keeps the new answer"
+  else
+    echo "not ok $n - ${s#*:}: cache purge reaches a running engine: it drops its copy, fetches again and keeps the new answer"
+    echo "#   got:  $d ($g)"; echo "#   want: $want"; sect "${s%%:*}" | sed 's/^/#   /' | tail -n 20
+  fi
+done
 rm -f "$out"
