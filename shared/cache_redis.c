@@ -140,6 +140,10 @@ void    cache_redis_set_state(CACHE_REDIS *r, CACHE_REDIS_CONN *c, int state, co
 	if (c->replica)
 	    log_warn("cache: redis replica %s: %s %s; reads go to the primary, reconnecting with backoff",
 		     c->addr.server, old == CACHE_REDIS_UNKNOWN ? "unavailable:" : "connection lost:", c->error);
+	else if (c->addr.server[0] == 0)	/* the sentinels named none yet */
+	    log_error("cache: redis primary \"%s\" of redis_sentinels: %s %s; decisions go on without it,"
+		      " reconnecting with backoff", r->master, old == CACHE_REDIS_UP ? "connection lost:" :
+		      "unavailable:", c->error);
 	else
 	    log_error("cache: redis %s: %s %s; decisions go on without it, reconnecting with backoff",
 		      c->addr.server, old == CACHE_REDIS_UP ? "connection lost:" : "unavailable:", c->error);
@@ -600,7 +604,8 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     if (opts->redis_sentinel_count > 0) {
 	/* The sentinels name the primary; redis_server is not used. */
 	if ((status = cache_sentinel_create(opts->redis_sentinels, opts->redis_sentinel_count,
-					    opts->redis_master_name, r->connect_ms, r->command_ms,
+					    opts->redis_master_name, opts->redis_sentinel_user,
+					    opts->redis_sentinel_password, r->connect_ms, r->command_ms,
 					    &r->sentinel, why)) != STATUS_OK)
 	    goto done;
 	(void) str_copy(r->master, sizeof(r->master), opts->redis_master_name);
