@@ -302,6 +302,8 @@ typedef struct CACHE_OPTS {
     const char *const *redis_sentinels;	/* same syntax; name the primary */
     int     redis_sentinel_count;	/* 0: redis_server is the primary */
     const char *redis_master_name;	/* the primary the sentinels watch */
+    const char *redis_sentinel_user;	/* AUTH to the sentinels; empty: default */
+    const char *redis_sentinel_password;	/* empty: no AUTH to the sentinels */
     const char *redis_user;
     const char *redis_password;
     int     redis_database;

@@ -37,12 +37,15 @@ struct CACHE_SENTINEL {
     int     count;
     int     first;			/* asked first: the last that answered */
     char    name[256];
+    char    user[256];			/* redis_sentinel_user */
+    char    password[256];		/* redis_sentinel_password; empty: no AUTH */
     int     connect_ms;
     int     command_ms;
 };
 
-int     cache_sentinel_create(const char *const *sentinels, int count, const char *name,
-			              int connect_ms, int command_ms, CACHE_SENTINEL **out, WHY *why)
+int     cache_sentinel_create(const char *const *sentinels, int count, const char *name, const char *user,
+			              const char *password, int connect_ms, int command_ms, CACHE_SENTINEL **out,
+			              WHY *why)
 {
     CACHE_SENTINEL *s = 0;
     int     i;
@@ -67,6 +70,11 @@ int     cache_sentinel_create(const char *const *sentinels, int count, const cha
 	why_set(why, "redis_master_name is too long");
 	goto done;
     }
+    if (str_copy(s->user, sizeof(s->user), user ? user : "") != 0
+	|| str_copy(s->password, sizeof(s->password), password ? password : "") != 0) {
+	why_set(why, "redis_sentinel_user or redis_sentinel_password is too long");
+	goto done;
+    }
     for (i = 0; i < count; i++)
 	if ((status = cache_redis_addr(&s->addr[i], "redis_sentinels", sentinels[i], CACHE_SENTINEL_PORT, why))
 	    != STATUS_OK)
@@ -88,6 +96,7 @@ void    cache_sentinel_free(CACHE_SENTINEL **sp)
     if (sp == 0 || *sp == 0)
 	return;
     (void) pthread_mutex_destroy(&(*sp)->lock);
+    memset((*sp)->password, 0, sizeof((*sp)->password));
     free(*sp);
     *sp = 0;
 }
@@ -148,6 +157,21 @@ static int cache_sentinel_ask(CACHE_SENTINEL *s, const CACHE_REDIS_ADDR *a, long
     if (redisSetTimeout(rc, tv) != REDIS_OK) {
 	(void) snprintf(err, errsize, "cannot set the command timeout");
 	goto done;
+    }
+    if (s->password[0]) {
+	rep = s->user[0] ? redisCommand(rc, "AUTH %s %s", s->user, s->password) :
+	    redisCommand(rc, "AUTH %s", s->password);
+	if (rep == 0) {
+	    (void) snprintf(err, errsize, "AUTH: %s", rc->errstr[0] ? rc->errstr : "no reply");
+	    goto done;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+	    (void) text_sanitize(safe, sizeof(safe), rep->str);
+	    (void) snprintf(err, errsize, "AUTH: %s", safe);
+	    goto done;
+	}
+	freeReplyObject(rep);
+	rep = 0;
     }
     if ((rep = redisCommand(rc, "SENTINEL get-master-addr-by-name %s", s->name)) == 0) {
 	(void) snprintf(err, errsize, "%s", rc->errstr[0] ? rc->errstr : "no reply");

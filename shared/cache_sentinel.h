@@ -12,7 +12,8 @@
  *	#include "cache_sentinel.h"
  *
  *	int	cache_sentinel_create(const char *const *sentinels,
- *			int count, const char *name, int connect_ms,
+ *			int count, const char *name, const char *user,
+ *			const char *password, int connect_ms,
  *			int command_ms, CACHE_SENTINEL **out, WHY *why)
  *	int	cache_sentinel_primary(CACHE_SENTINEL *s,
  *			CACHE_REDIS_ADDR *primary, WHY *why)
@@ -21,13 +22,17 @@
  *	cache_sentinel_create() reads the sentinels' addresses (the
  *	redis_sentinels syntax: "host:port", "[v6]:port", "host", port
  *	26379 by default, or "unix:/path"; 1 to CACHE_SENTINEL_MAX) and
- *	keeps the name of the monitored primary (redis_master_name).
- *	STATUS_INVAL with a reason for a bad address, no name, or too
- *	many sentinels.
+ *	keeps the name of the monitored primary (redis_master_name), and
+ *	the credentials for the sentinels (redis_sentinel_user and
+ *	redis_sentinel_password; null or empty: none). STATUS_INVAL with
+ *	a reason for a bad address, no name, credentials too long, or
+ *	too many sentinels.
  *
  *	cache_sentinel_primary() asks the sentinels in turn, starting
  *	with the last one that answered (the Sentinel client guidelines),
- *	SENTINEL get-master-addr-by-name NAME, and writes the answer into
+ *	SENTINEL get-master-addr-by-name NAME (after AUTH when a password
+ *	is set: a sentinel that refuses it counts as one that did not
+ *	answer, with its error in why), and writes the answer into
  *	primary: STATUS_OK; STATUS_RETRY with the reasons in why when no
  *	sentinel named a primary (down, timed out, an error, or a name it
  *	does not monitor). The whole call ends within connect_ms plus one
@@ -51,7 +56,8 @@
 
 typedef struct CACHE_SENTINEL CACHE_SENTINEL;
 
-extern int cache_sentinel_create(const char *const *, int, const char *, int, int, CACHE_SENTINEL **, WHY *);
+extern int cache_sentinel_create(const char *const *, int, const char *, const char *, const char *, int, int,
+				         CACHE_SENTINEL **, WHY *);
 extern int cache_sentinel_primary(CACHE_SENTINEL *, CACHE_REDIS_ADDR *, WHY *);
 extern void cache_sentinel_free(CACHE_SENTINEL **);
 

@@ -130,6 +130,10 @@
       "Redis Sentinels that name the primary (host:port or unix:/path); empty: redis_server is the primary") \
     X(REDIS_MASTER_NAME, "redis_master_name", CONF_T_STRING, "mymaster", 1, 0, "", CONF_CHECK_NONE, \
       "name of the primary that redis_sentinels monitor") \
+    X(REDIS_SENTINEL_USER, "redis_sentinel_user", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
+      "ACL user name for redis_sentinels; empty: the default user") \
+    X(REDIS_SENTINEL_PASSWORD, "redis_sentinel_password", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
+      "password for redis_sentinels (their requirepass); empty: no AUTH") \
     X(REDIS_USER, "redis_user", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \
       "Redis ACL user name; empty: the default user") \
     X(REDIS_PASSWORD, "redis_password", CONF_T_STRING, "", 0, 0, "", CONF_CHECK_NONE, \

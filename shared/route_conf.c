@@ -54,6 +54,8 @@ void    route_conf_opts(const CONF *conf, ROUTE_OPTS *opts)
     opts->cache.redis_sentinels = conf_list(conf, CONF_REDIS_SENTINELS, &n);
     opts->cache.redis_sentinel_count = n;
     opts->cache.redis_master_name = conf_str(conf, CONF_REDIS_MASTER_NAME);
+    opts->cache.redis_sentinel_user = conf_str(conf, CONF_REDIS_SENTINEL_USER);
+    opts->cache.redis_sentinel_password = conf_str(conf, CONF_REDIS_SENTINEL_PASSWORD);
     opts->cache.redis_user = conf_str(conf, CONF_REDIS_USER);
     opts->cache.redis_password = conf_str(conf, CONF_REDIS_PASSWORD);
     opts->cache.redis_database = conf_int(conf, CONF_REDIS_DATABASE);

@@ -38,6 +38,10 @@ SMTP sessions at a time, one recipient each) goes through it:
   network partition looks like from the milter's side). The milter's
   poll of the sentinels (once a second) drops that connection and it
   follows 127.0.63.79, where its new records appear.
+- auth: the sentinels are given a password of their own (requirepass);
+  without redis_sentinel_password, or with a wrong one, `stsfilter cache
+  stats` shows the cache down with the sentinels' NOAUTH or WRONGPASS;
+  with it, connected to the primary they name.
 
 Check results are cached for 1 s (cache_success_ttl, cache_failure_ttl,
 cache_negative_ttl) and TXT records looked up every time, so that the
@@ -540,6 +544,37 @@ mynetworks = 127.0.0.1/32
                   % ((phase,) + OLD + (len(probes),)))
         self.account(phase, recs)
 
+    def auth(self):
+        """The sentinels want a password of their own (requirepass, set
+        here through ACL, the way Sentinel takes it at run time): without
+        redis_sentinel_password no sentinel names the primary and the
+        cache is down with each one's NOAUTH; a wrong password gets
+        WRONGPASS; the right one finds the primary."""
+        phase = "auth"
+        for sn in self.sentinels():
+            cli(sn, "ACL", "SETUSER", "default", "on", ">sentinel-secret")
+
+        def stats(name, extra):
+            path = os.path.join(self.W, "auth-%s.conf" % name)
+            with open(path, "w") as fp:
+                fp.write(open(self.conf).read() + extra)
+            r = subprocess.run([STS, "-c", path, "cache", "stats"], capture_output=True, text=True, timeout=60)
+            return r.stdout + r.stderr
+        out = stats("none", "")
+        err = re.search(r'error: cache: redis primary "%s" of redis_sentinels: unavailable: (.*)'
+                        % self.sen["master_name"], out)
+        self.emit(re.search(r"^state +down ", out, re.M) and err and err.group(1).count("NOAUTH") == 3,
+                  "%s: sentinels that want a password, none set: the cache is down, each sentinel's NOAUTH said"
+                  % phase, out)
+        out = stats("wrong", "redis_sentinel_password = not-it\n")
+        err = re.search(r'error: cache: redis primary "%s" of redis_sentinels: unavailable: (.*)'
+                        % self.sen["master_name"], out)
+        self.emit(re.search(r"^state +down ", out, re.M) and err and err.group(1).count("AUTH: WRONGPASS") == 3,
+                  "%s: a wrong redis_sentinel_password: down, with the sentinels' WRONGPASS" % phase, out)
+        out = stats("right", "redis_sentinel_password = sentinel-secret\n")
+        self.emit(re.search(r"^state +connected to %s:%d " % OLD, out, re.M),
+                  "%s: with redis_sentinel_password the sentinels name the primary (%s:%d)" % ((phase,) + OLD), out)
+
     def run(self):
         etc = self.snd["config_directory"]
         subprocess.run(["postconf", "-c", etc, "-e", "smtpd_milters = inet:127.0.0.1:%d" % PORT,
@@ -571,6 +606,11 @@ mynetworks = 127.0.0.1/32
             sys.stderr.write("phase %s: %.1f s\n" % (name, time.monotonic() - t0))
         rc = self.milter_stop()
         self.emit(rc == 0, "the milter stops cleanly", "exit status %s" % rc)
+        try:
+            self.auth()
+        except Exception:
+            import traceback
+            self.emit(False, "auth: ran to the end", traceback.format_exc())
 
 
 def inside():

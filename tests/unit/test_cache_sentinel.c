@@ -49,7 +49,7 @@ static int sentinel_row(void *ctx, int lineno, int nfield, char **field)
 	    *p++ = 0;
     }
     why.text[0] = 0;
-    got = cache_sentinel_create(list, n, field[1], 100, 100, &s, &why);
+    got = cache_sentinel_create(list, n, field[1], 0, 0, 100, 100, &s, &why);
     if (got != want)
 	fail_msg("cache-sentinel.txt:%d: status %d, want %s (%s)", lineno, got, field[2], why.text);
     if (strcmp(field[3], "-") != 0 && strstr(why.text, field[3]) == 0)
