@@ -60,9 +60,11 @@
  *	Failures never block mail: when a command fails or times out the
  *	connection is dropped, that server is "down", and calls that need
  *	it return STATUS_RETRY at once (a miss; a read tries the next
- *	replica, then the primary) until the next reconnect attempt, which
- *	is made by the first call after a backoff of 1 s, doubling to 30 s.
- *	While one thread reconnects, the others do not wait for it. One
+ *	replica, then the primary) until it is connected again. Connecting
+ *	(with a PING, so that a server that accepts and never answers is
+ *	found there) and the replicas' health checks are the work of one
+ *	watcher thread, after a backoff of 1 s doubling to 30 s: no lookup
+ *	ever waits for a connection to be made. One
  *	line is logged per server and change of state (connected, down,
  *	replica not in sync), never one per lookup.
  *
@@ -266,7 +268,15 @@ static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn,
 	    goto fail;
 	}
 	freeReplyObject(rep);
+	rep = 0;
     }
+    /* A server that accepts and never answers is found here, not by a lookup. */
+    rep = redisCommand(c, "PING");
+    if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
+	(void) snprintf(err, errsize, "PING: %.80s", rep ? rep->str : c->errstr);
+	goto fail;
+    }
+    freeReplyObject(rep);
     return (c);
 
 fail:
@@ -411,22 +421,33 @@ static void cache_redis_reconnect(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 
 /*
  * Take c->lock with a usable connection, or return STATUS_RETRY without
- * the lock when the server is down (reconnecting at most once per
- * backoff) or, for a replica, not in sync (checked at most once per
- * CACHE_REDIS_CHECK_MS). With sentinels the primary is reconnected by
- * the watcher thread only: asking the sentinels never delays a lookup.
+ * the lock when the server is down or, for a replica, not in sync.
+ * Connecting (and asking the sentinels) and the replicas' health checks
+ * are the watcher's (cache_redis_tend()): they never delay a lookup.
  */
 int     cache_redis_acquire(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 {
+    (void) r;
     (void) pthread_mutex_lock(&c->lock);
-    if (c->rc == 0 && (r->sentinel == 0 || c->replica))
-	cache_redis_reconnect(r, c);
-    if (c->replica && c->rc != 0 && clock_mono_ms() >= c->next_check)
-	cache_redis_check_replica(r, c);
     if (c->rc != 0 && c->state == CACHE_REDIS_UP)
 	return (STATUS_OK);
     (void) pthread_mutex_unlock(&c->lock);
     return (STATUS_RETRY);
+}
+
+/*
+ * Reconnect c when it is down and its backoff is over and, for a
+ * replica, check its health once per CACHE_REDIS_CHECK_MS. The watcher
+ * thread's work, and cache_redis_open()'s first look.
+ */
+static void cache_redis_tend(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
+{
+    (void) pthread_mutex_lock(&c->lock);
+    if (c->rc == 0)
+	cache_redis_reconnect(r, c);
+    if (c->replica && c->rc != 0 && clock_mono_ms() >= c->next_check)
+	cache_redis_check_replica(r, c);
+    (void) pthread_mutex_unlock(&c->lock);
 }
 
 /*
@@ -455,9 +476,11 @@ static void cache_redis_poll(CACHE_REDIS *r, CACHE_REDIS_CONN *c)
 }
 
 /*
- * Sentinel mode: the thread that reconnects the primary, looking every
- * CACHE_REDIS_WATCH_MS, and asks the sentinels every
- * CACHE_REDIS_POLL_MS whether it is still the one they name.
+ * The watcher thread: every CACHE_REDIS_WATCH_MS it reconnects what is
+ * down (after its backoff) and checks the replicas' health (once per
+ * CACHE_REDIS_CHECK_MS); in sentinel mode it also asks the sentinels
+ * every CACHE_REDIS_POLL_MS whether the primary is still the one they
+ * name.
  */
 static void *cache_redis_watch(void *arg)
 {
@@ -465,15 +488,18 @@ static void *cache_redis_watch(void *arg)
     struct timespec until;
     long long next_poll = clock_mono_ms() + CACHE_REDIS_POLL_MS;
     int     up;
+    int     i;
 
     (void) pthread_mutex_lock(&r->w_lock);
     while (!r->w_stop) {
 	(void) pthread_mutex_unlock(&r->w_lock);
+	cache_redis_tend(r, &r->primary);
+	for (i = 0; i < r->replica_count; i++)
+	    cache_redis_tend(r, &r->replica[i]);
 	(void) pthread_mutex_lock(&r->primary.lock);
-	cache_redis_reconnect(r, &r->primary);
 	up = r->primary.rc != 0;
 	(void) pthread_mutex_unlock(&r->primary.lock);
-	if (up && clock_mono_ms() >= next_poll) {
+	if (r->sentinel && up && clock_mono_ms() >= next_poll) {
 	    cache_redis_poll(r, &r->primary);
 	    next_poll = clock_mono_ms() + CACHE_REDIS_POLL_MS;
 	}
@@ -643,20 +669,15 @@ int     cache_redis_open(const CACHE_OPTS *opts, CACHE_STORE *store, WHY *why)
     r->db = opts->redis_database;
     (void) snprintf(r->token, sizeof(r->token), "%ld.%lld", (long) getpid(), clock_mono_ms());
     /* Connect now so that the log says at start-up whether Redis is there. */
-    (void) pthread_mutex_lock(&r->primary.lock);
-    cache_redis_reconnect(r, &r->primary);
-    (void) pthread_mutex_unlock(&r->primary.lock);
-    if (r->sentinel) {
-	if ((i = pthread_create(&r->w_tid, 0, cache_redis_watch, r)) != 0) {
-	    why_set(why, "redis_sentinels: watcher thread: %s", strerror(i));
-	    status = STATUS_FAIL;
-	    goto done;
-	}
-	r->w_started = 1;
-    }
+    cache_redis_tend(r, &r->primary);
     for (i = 0; i < r->replica_count; i++)
-	if (cache_redis_acquire(r, &r->replica[i]) == STATUS_OK)
-	    (void) pthread_mutex_unlock(&r->replica[i].lock);
+	cache_redis_tend(r, &r->replica[i]);
+    if ((i = pthread_create(&r->w_tid, 0, cache_redis_watch, r)) != 0) {
+	why_set(why, "redis: watcher thread: %s", strerror(i));
+	status = STATUS_FAIL;
+	goto done;
+    }
+    r->w_started = 1;
     store->name = "redis";
     store->ctx = r;
     store->get = cache_redis_get;

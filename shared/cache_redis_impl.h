@@ -33,7 +33,7 @@
 #define CACHE_REDIS_BACKOFF_MIN	1000	/* ms */
 #define CACHE_REDIS_BACKOFF_MAX	30000	/* ms */
 #define CACHE_REDIS_SENTINEL_BACKOFF_MAX 2000	/* ms: the sentinels are asked that often */
-#define CACHE_REDIS_WATCH_MS	100	/* sentinel mode: the watcher's look */
+#define CACHE_REDIS_WATCH_MS	100	/* the watcher's look: reconnects, checks */
 #define CACHE_REDIS_POLL_MS	1000	/* sentinel mode: is it still the primary? */
 #define CACHE_REDIS_ERR_MAX	WHY_MAX
 #define CACHE_REDIS_CHECK_MS	1000	/* replica health check interval */

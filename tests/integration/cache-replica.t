@@ -13,7 +13,9 @@
 # redis_user + redis_password with redis_database 3 (the keys are in
 # database 3 only, and a second process reads them back); a wrong
 # password degrades to direct resolution with one log line and no
-# failed lookup. Needs root.
+# failed lookup. A Redis that accepts connections and never answers
+# (stopped) is found by the PING of the watcher thread's connection, and
+# no lookup waits for it. Needs root.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=${STS_BUILDDIR:-$top}
 steps=$b/tests/tools/route-steps
@@ -67,6 +69,18 @@ if [ "${1:-}" = --inside ]; then
   echo "keys3=$($acl -n 3 --scan --pattern 'stsfilter:d:*' | sort | tr '\n' ' ')"
   echo "keys0=$($acl -n 0 DBSIZE)"
   echo "== U3"; "$steps" "$STS_WORLD/bad.conf" tofu.test nopolicy.test tofu.test 2>&1; gets
+  # A Redis that accepts connections and never answers (stopped): the
+  # connection's PING finds it, in the watcher thread, and no lookup
+  # waits for it (each would wait redis_command_timeout, 3 s here).
+  redis-server --bind 127.0.63.82 --port 6379 --dir "$STS_WORLD/redis" --save '' --daemonize yes \
+    --logfile "$STS_WORLD/redis/stalled.log" --pidfile "$STS_WORLD/redis/stalled.pid"
+  i=0; while [ $i -lt 50 ] && [ "$(redis-cli -h 127.0.63.82 -p 6379 PING 2>/dev/null)" != PONG ]; do sleep 0.1; i=$((i + 1)); done
+  kill -STOP "$(cat "$STS_WORLD/redis/stalled.pid")"
+  { cat "$STS_WORLD_CONF"; echo "cache_backend = redis"; echo "redis_server = 127.0.63.82:6379"
+    echo "redis_command_timeout = 3s"; } > "$STS_WORLD/stalled.conf"
+  echo "== W1"; "$steps" "$STS_WORLD/stalled.conf" nx1.tofu.test '!sleep 1.3' nx2.tofu.test '!sleep 2.3' nx3.tofu.test \
+    '!sleep 4.3' nx4.tofu.test nx5.tofu.test 2>&1
+  kill -CONT "$(cat "$STS_WORLD/redis/stalled.pid")"
   echo "== END"
   exit 0
 fi
@@ -93,7 +107,7 @@ check() {  # check DESCRIPTION SECTION PATTERN... (each must match a line; !PATT
 }
 count() { sect "$1" | grep -cE -- "$2"; }
 fail='^[^ ]+ (error|temporary) |step failed'
-echo "1..11"
+echo "1..13"
 check "the replica is in sync; the first process fetches" R1 '^role:slave$' '^master_link_status:up$' \
   '^tofu.test ok cached=0 has_policy=1' '^gets=1$' 'redis replica 127.0.63.80:6379: connected' "!$fail"
 check "a second process answers from the replica: no fetch, replica hits grow, primary hits do not" R2 \
@@ -127,4 +141,12 @@ l=$(count U3 'redis 127.0.63.81:6379: unavailable: AUTH as stsf: WRONGPASS')
 a=$(count U3 'AUTH')
 if [ "$l" = 1 ] && [ "$a" = 1 ]; then echo "ok $n - one clear log line for the wrong password"
 else echo "not ok $n - one clear log line for the wrong password (lines=$a)"; sect U3 | sed 's/^/#   /'; fi
+check "a Redis that accepts and never answers: the connection's PING finds it" W1 \
+  'redis 127.0.63.82:6379: unavailable: PING' '^nx5.tofu.test '
+n=$((n + 1))
+w=$(sect W1 | sed -n 's/^nx[0-9].tofu.test .*total_ms=\([0-9]*\).*/\1/p' | tr '\n' ' ')
+slow=$(for t in $w; do [ "$t" -ge 2500 ] && echo "$t"; done)
+set -- $w
+if [ "$#" = 5 ] && [ -z "$slow" ]; then echo "ok $n - no lookup waits for a Redis connection (total_ms: $w)"
+else echo "not ok $n - no lookup waits for a Redis connection (total_ms: $w)"; sect W1 | sed 's/^/#   /' | tail -n 15; fi
 rm -f "$out"
