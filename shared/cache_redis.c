@@ -101,6 +101,7 @@
 #include "metrics.h"
 #include "status.h"
 #include "str.h"
+#include "text.h"
 
 #include "cache_redis_impl.h"
 
@@ -179,6 +180,30 @@ fail:
     return (0);
 }
 
+int     cache_redis_auth(redisContext *c, const char *user, const char *password, char *err, size_t errsize)
+{
+    redisReply *rep = 0;
+    char    safe[128];
+    int     status = STATUS_OK;
+
+    if (password == 0 || *password == 0)
+	goto done;
+    if (user && *user)
+	rep = redisCommand(c, "AUTH %s %s", user, password);
+    else
+	rep = redisCommand(c, "AUTH %s", password);
+    if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
+	(void) text_sanitize(safe, sizeof(safe), rep ? rep->str : c->errstr);
+	(void) snprintf(err, errsize, "AUTH%s%s: %s", user && *user ? " as " : "", user ? user : "", safe);
+	status = STATUS_RETRY;
+    }
+
+done:
+    if (rep)
+	freeReplyObject(rep);
+    return (status);
+}
+
 /*
  * Sentinel mode: ask the sentinels where the primary is, before each
  * connection to it. Runs without the lock (c->connecting keeps other
@@ -246,19 +271,8 @@ static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn,
 	goto fail;
     if ((c = cache_redis_dial(&conn->addr, r->connect_ms, r->command_ms, err, errsize)) == 0)
 	goto fail;
-    if (r->password[0]) {
-	if (r->user[0])
-	    rep = redisCommand(c, "AUTH %s %s", r->user, r->password);
-	else
-	    rep = redisCommand(c, "AUTH %s", r->password);
-	if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
-	    (void) snprintf(err, errsize, "AUTH%s%s: %.80s", r->user[0] ? " as " : "", r->user,
-			    rep ? rep->str : c->errstr);
-	    goto fail;
-	}
-	freeReplyObject(rep);
-	rep = 0;
-    }
+    if (cache_redis_auth(c, r->user, r->password, err, errsize) != STATUS_OK)
+	goto fail;
     if (r->sentinel && !conn->replica && cache_redis_check_role(c, err, errsize) != STATUS_OK)
 	goto fail;
     if (r->db != 0) {

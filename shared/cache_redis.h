@@ -17,6 +17,8 @@
  *	redisContext *cache_redis_dial(const CACHE_REDIS_ADDR *addr,
  *			int connect_ms, int command_ms, char *err,
  *			size_t errsize)
+ *	int	cache_redis_auth(redisContext *c, const char *user,
+ *			const char *password, char *err, size_t errsize)
  * DESCRIPTION
  *	cache_redis_addr() reads "host:port", "[v6]:port", "host"
  *	(default_port) or "unix:/path" into addr; what names the
@@ -26,6 +28,11 @@
  *	the timeout of every later command to command_ms; it returns the
  *	hiredis context (the caller frees it with redisFree()), or null
  *	with the reason in err.
+ *
+ *	cache_redis_auth() sends AUTH [user] password on c when password
+ *	is not empty (user empty: the default user): STATUS_OK (also when
+ *	there is no password), or STATUS_RETRY with "AUTH[ as USER]: the
+ *	server's error" (sanitized) in err.
  */
 
 #include <hiredis/hiredis.h>
@@ -42,5 +49,6 @@ typedef struct CACHE_REDIS_ADDR {
 
 extern int cache_redis_addr(CACHE_REDIS_ADDR *, const char *, const char *, int, WHY *);
 extern redisContext *cache_redis_dial(const CACHE_REDIS_ADDR *, int, int, char *, size_t);
+extern int cache_redis_auth(redisContext *, const char *, const char *, char *, size_t);
 
 #endif

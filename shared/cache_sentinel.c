@@ -158,21 +158,8 @@ static int cache_sentinel_ask(CACHE_SENTINEL *s, const CACHE_REDIS_ADDR *a, long
 	(void) snprintf(err, errsize, "cannot set the command timeout");
 	goto done;
     }
-    if (s->password[0]) {
-	rep = s->user[0] ? redisCommand(rc, "AUTH %s %s", s->user, s->password) :
-	    redisCommand(rc, "AUTH %s", s->password);
-	if (rep == 0) {
-	    (void) snprintf(err, errsize, "AUTH: %s", rc->errstr[0] ? rc->errstr : "no reply");
-	    goto done;
-	}
-	if (rep->type == REDIS_REPLY_ERROR) {
-	    (void) text_sanitize(safe, sizeof(safe), rep->str);
-	    (void) snprintf(err, errsize, "AUTH: %s", safe);
-	    goto done;
-	}
-	freeReplyObject(rep);
-	rep = 0;
-    }
+    if (cache_redis_auth(rc, s->user, s->password, err, errsize) != STATUS_OK)
+	goto done;
     if ((rep = redisCommand(rc, "SENTINEL get-master-addr-by-name %s", s->name)) == 0) {
 	(void) snprintf(err, errsize, "%s", rc->errstr[0] ? rc->errstr : "no reply");
 	goto done;
