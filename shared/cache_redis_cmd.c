@@ -68,6 +68,18 @@ done:
     return (status);
 }
 
+/* The replica a read starts with (round robin). */
+
+static unsigned cache_redis_rr_start(CACHE_REDIS *r)
+{
+    unsigned start;
+
+    (void) pthread_mutex_lock(&r->rr_lock);
+    start = r->rr++;
+    (void) pthread_mutex_unlock(&r->rr_lock);
+    return (start);
+}
+
 /* Reads: the replicas in turn, the primary when none can answer. */
 
 int     cache_redis_get(void *ctx, const char *key, unsigned char **val, size_t *len)
@@ -78,9 +90,7 @@ int     cache_redis_get(void *ctx, const char *key, unsigned char **val, size_t 
     int     status;
 
     if (r->replica_count > 0) {
-	(void) pthread_mutex_lock(&r->rr_lock);
-	start = r->rr++;
-	(void) pthread_mutex_unlock(&r->rr_lock);
+	start = cache_redis_rr_start(r);
 	for (i = 0; i < r->replica_count; i++) {
 	    status = cache_redis_get_conn(r, &r->replica[(start + (unsigned) i) % (unsigned) r->replica_count],
 					  key, val, len);
@@ -163,9 +173,7 @@ int     cache_redis_mget(void *ctx, const char *const *keys, int n, unsigned cha
     int     i;
 
     if (r->replica_count > 0) {
-	(void) pthread_mutex_lock(&r->rr_lock);
-	start = r->rr++;
-	(void) pthread_mutex_unlock(&r->rr_lock);
+	start = cache_redis_rr_start(r);
 	for (i = 0; i < r->replica_count; i++)
 	    if (cache_redis_mget_conn(r, &r->replica[(start + (unsigned) i) % (unsigned) r->replica_count],
 				      keys, n, vals, lens, st) == STATUS_OK)
