@@ -48,21 +48,20 @@ typedef struct CACHE_PURGE_NOTE {
     char    domain[DOMAIN_MAX + 1];	/* or "*" */
 } CACHE_PURGE_NOTE;
 
-/* cache_purge_domain_ok - a domain name's characters, or "*" */
+/* cache_purge_domain_ok - "*", or a domain as domain_normalize() leaves it */
 
 static int cache_purge_domain_ok(const char *s, size_t len)
 {
-    size_t  i;
+    char    in[DOMAIN_MAX + 1];
+    char    norm[DOMAIN_MAX + 1];
 
     if (len == 1 && s[0] == '*')
 	return (1);
     if (len == 0 || len > DOMAIN_MAX)
 	return (0);
-    for (i = 0; i < len; i++)
-	if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-'
-	      || s[i] == '_'))
-	    return (0);
-    return (1);
+    memcpy(in, s, len);
+    in[len] = 0;
+    return (domain_normalize(in, norm, sizeof(norm), 0) == STATUS_OK && strcmp(norm, in) == 0);
 }
 
 /*
