@@ -28,16 +28,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "benchnet.h"
 
 #define RTT_CONNS_MAX	64
 #define RTT_BUF		65536
@@ -93,47 +92,6 @@ static size_t rtt_macros(unsigned char *out, char cmd, const char *const *pairs,
 	len += k;
     }
     return (rtt_pkt(out, 'D', data, len));
-}
-
-static int rtt_connect(char *err, size_t size)
-{
-    struct sockaddr_un sun;
-    struct sockaddr_in sin;
-    char    host[64];
-    const char *at;
-    int     fd = -1;
-    int     one = 1;
-
-    if (strncmp(rtt_spec, "unix:", 5) == 0) {
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	(void) snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", rtt_spec + 5);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 || connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0)
-	    goto fail;
-	return (fd);
-    }
-    if (strncmp(rtt_spec, "inet:", 5) != 0 || (at = strchr(rtt_spec, '@')) == 0) {
-	(void) snprintf(err, size, "bad socket %s", rtt_spec);
-	return (-1);
-    }
-    (void) snprintf(host, sizeof(host), "%s", at + 1);
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short) strtol(rtt_spec + 5, 0, 10));
-    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
-	(void) snprintf(err, size, "bad address %s", host);
-	return (-1);
-    }
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 || connect(fd, (struct sockaddr *) &sin, sizeof(sin)) < 0)
-	goto fail;
-    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return (fd);
-
-fail:
-    (void) snprintf(err, size, "connect %s: %s", rtt_spec, strerror(errno));
-    if (fd >= 0)
-	(void) close(fd);
-    return (-1);
 }
 
 typedef struct RTT_CONN {
@@ -214,7 +172,7 @@ static void *rtt_worker(void *arg)
 	goto done;
     }
     c->fd = -1;
-    if ((c->fd = rtt_connect(w->error, sizeof(w->error))) < 0)
+    if ((c->fd = benchnet_connect(rtt_spec, w->error, sizeof(w->error))) < 0)
 	goto done;
     /* What Postfix 3.x offers: version 6, all actions, all steps. */
     neg[0] = htonl(6);

@@ -21,18 +21,16 @@
  *	Used by bench/run; not part of the test suite.
  */
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "benchnet.h"
 
 #define QPS_CONNS_MAX	256
 #define QPS_BUF		(100000 + 64)
@@ -55,48 +53,6 @@ static double qps_now(void)
 
     (void) clock_gettime(CLOCK_MONOTONIC, &ts);
     return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-static int qps_connect(char *err, size_t size)
-{
-    struct sockaddr_un sun;
-    struct sockaddr_in sin;
-    char    host[64];
-    const char *colon;
-    int     fd = -1;
-    int     one = 1;
-
-    if (strncmp(qps_spec, "unix:", 5) == 0) {
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	(void) snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", qps_spec + 5);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 || connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0)
-	    goto fail;
-	return (fd);
-    }
-    if (strncmp(qps_spec, "inet:", 5) != 0 || (colon = strrchr(qps_spec + 5, ':')) == 0
-	|| (size_t) (colon - qps_spec - 5) >= sizeof(host)) {
-	(void) snprintf(err, size, "bad socket %s", qps_spec);
-	return (-1);
-    }
-    (void) snprintf(host, sizeof(host), "%.*s", (int) (colon - qps_spec - 5), qps_spec + 5);
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short) strtol(colon + 1, 0, 10));
-    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
-	(void) snprintf(err, size, "bad address %s", host);
-	return (-1);
-    }
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 || connect(fd, (struct sockaddr *) &sin, sizeof(sin)) < 0)
-	goto fail;
-    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return (fd);
-
-fail:
-    (void) snprintf(err, size, "connect %s: %s", qps_spec, strerror(errno));
-    if (fd >= 0)
-	(void) close(fd);
-    return (-1);
 }
 
 /* One reply netstring; its length, or -1. */
@@ -137,7 +93,7 @@ static void *qps_worker(void *arg)
 	(void) snprintf(w->error, sizeof(w->error), "out of memory");
 	goto done;
     }
-    if ((fd = qps_connect(w->error, sizeof(w->error))) < 0)
+    if ((fd = benchnet_connect(qps_spec, w->error, sizeof(w->error))) < 0)
 	goto done;
     while (!qps_stop) {
 	if (write(fd, qps_req, qps_req_len) != (ssize_t) qps_req_len) {
