@@ -260,12 +260,34 @@ static int cache_redis_check_role(redisContext *c, char *err, size_t errsize)
     return (status);
 }
 
+/* A set-up command that must not fail: STATUS_OK, or RETRY with "label: error" (sanitized) in err. */
+
+static int cache_redis_setup(redisContext *c, const char *label, char *err, size_t errsize, const char *fmt,...)
+{
+    redisReply *rep;
+    va_list ap;
+    char    safe[128];
+    int     status = STATUS_OK;
+
+    va_start(ap, fmt);
+    rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
+	(void) text_sanitize(safe, sizeof(safe), rep ? rep->str : c->errstr);
+	(void) snprintf(err, errsize, "%s: %s", label, safe);
+	status = STATUS_RETRY;
+    }
+    if (rep)
+	freeReplyObject(rep);
+    return (status);
+}
+
 /* Connect, authenticate, select (and, with sentinels, find and check the primary). Runs without the lock. */
 
 static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn, char *err, size_t errsize)
 {
     redisContext *c = 0;
-    redisReply *rep = 0;
+    char    label[32];
 
     if (r->sentinel && !conn->replica && cache_redis_find_primary(r, conn, err, errsize) != STATUS_OK)
 	goto fail;
@@ -275,27 +297,15 @@ static redisContext *cache_redis_connect(CACHE_REDIS *r, CACHE_REDIS_CONN *conn,
 	goto fail;
     if (r->sentinel && !conn->replica && cache_redis_check_role(c, err, errsize) != STATUS_OK)
 	goto fail;
-    if (r->db != 0) {
-	rep = redisCommand(c, "SELECT %d", r->db);
-	if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
-	    (void) snprintf(err, errsize, "SELECT %d: %.80s", r->db, rep ? rep->str : c->errstr);
-	    goto fail;
-	}
-	freeReplyObject(rep);
-	rep = 0;
-    }
-    /* A server that accepts and never answers is found here, not by a lookup. */
-    rep = redisCommand(c, "PING");
-    if (rep == 0 || rep->type == REDIS_REPLY_ERROR) {
-	(void) snprintf(err, errsize, "PING: %.80s", rep ? rep->str : c->errstr);
+    (void) snprintf(label, sizeof(label), "SELECT %d", r->db);
+    if (r->db != 0 && cache_redis_setup(c, label, err, errsize, "SELECT %d", r->db) != STATUS_OK)
 	goto fail;
-    }
-    freeReplyObject(rep);
+    /* A server that accepts and never answers is found here, not by a lookup. */
+    if (cache_redis_setup(c, "PING", err, errsize, "PING") != STATUS_OK)
+	goto fail;
     return (c);
 
 fail:
-    if (rep)
-	freeReplyObject(rep);
     if (c)
 	redisFree(c);
     return (0);
