@@ -205,7 +205,8 @@
  *	offset size
  *	0      1    magic 0x53 ('S')
  *	1      1    format version, 1
- *	2      1    kind: 1 policy, 2 negative, 3 probe
+ *	2      1    kind: 1 policy, 2 negative, 3 probe, 5 purge notices
+ *	            (4, the kept answer, lives in L1 only: never encoded)
  *	3      1    flags, 0
  *	4      8    fetched, seconds since the epoch (signed)
  *	12     8    expires, seconds since the epoch (signed)
@@ -220,7 +221,8 @@
  *	magic, unknown version or kind, a length out of range, trailing
  *	bytes, expires inconsistent with fetched + max_age; for a probe
  *	record: an id, a max_age, a body over CACHE_PROBE_BODY_MAX, or
- *	expires before fetched or after fetched + CACHE_PROBE_TTL_MAX),
+ *	expires before fetched or after fetched + CACHE_PROBE_TTL_MAX; for
+ *	the purge notices: an id, a max_age or expires before fetched),
  *	and the caller treats that as a miss and logs a warning.
  *
  * PROBE BODY (route.c, version 1)

@@ -13,10 +13,12 @@
  *
  *	The input is one stored value. It goes through cache_decode();
  *	when that accepts it, the record must satisfy the documented
- *	invariants (kind 1-3, an id of at most 32 ALPHA/DIGIT, a body of
+ *	invariants (kind 1-3 or 5, an id of at most 32 ALPHA/DIGIT, a body of
  *	at most CACHE_BODY_MAX octets, NUL-terminated; a policy expires at
  *	fetched + max_age; a probe record has no id, no max_age, a body of
- *	at most CACHE_PROBE_BODY_MAX and a lifetime of at most a week),
+ *	at most CACHE_PROBE_BODY_MAX and a lifetime of at most a week; the
+ *	purge notices have no id, no max_age and expire after they were
+ *	written),
  *	and cache_encode() of the record must give back exactly the input
  *	octets (the format has one encoding per record).
  *
@@ -215,7 +217,7 @@ static void fuzz_value(const uint8_t *data, size_t size)
 	return;
     }
     if (rec.kind != CACHE_KIND_POLICY && rec.kind != CACHE_KIND_NEGATIVE
-	&& rec.kind != CACHE_KIND_PROBE)
+	&& rec.kind != CACHE_KIND_PROBE && rec.kind != CACHE_KIND_PURGES)
 	fuzz_fail("cache_decode: kind out of range");
     if (rec.body == 0 || rec.len > CACHE_BODY_MAX || rec.body[rec.len] != 0)
 	fuzz_fail("cache_decode: body missing, too long or not NUL-terminated");
@@ -237,6 +239,8 @@ static void fuzz_value(const uint8_t *data, size_t size)
 	&& (rec.txt_id[0] || rec.max_age || rec.len > CACHE_PROBE_BODY_MAX
 	    || rec.expires < rec.fetched || rec.expires > rec.fetched + CACHE_PROBE_TTL_MAX))
 	fuzz_fail("cache_decode: probe record out of its bounds");
+    if (rec.kind == CACHE_KIND_PURGES && (rec.txt_id[0] || rec.max_age || rec.expires < rec.fetched))
+	fuzz_fail("cache_decode: purge notices out of their bounds");
 
     /* One encoding per record: encoding it again gives the input back. */
     if (cache_encode(&rec, buf, sizeof(buf), &len) != STATUS_OK)
