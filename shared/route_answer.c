@@ -25,6 +25,13 @@
  *	the same idea for DNS data, bounded in time). Without refresh
  *	threads, or with a full queue, an expired answer is rebuilt in the
  *	lookup (the cold path). A temporary verdict is never kept.
+ *
+ *	A rebuild that keeps nothing (the check came back temporary, or
+ *	failed) leaves the stale answer in place with a retry time
+ *	ROUTE_REBUILD_RETRY_S ahead: until then lookups are served stale
+ *	without queueing another rebuild, so that a domain whose DNS or
+ *	policy host is failing is checked again every 30 s, not once per
+ *	lookup, for the rest of the stale window.
  */
 
 #include <stdlib.h>
@@ -43,6 +50,7 @@
 
 typedef struct ROUTE_ANSWER_HEAD {
     int     flags;			/* ROUTE_* it was made with */
+    time_t  retry_at;			/* stale: no rebuild before this */
     ANSWER  answer;
 } ROUTE_ANSWER_HEAD;
 
@@ -100,6 +108,36 @@ static int route_answer_cold(ROUTE *r, const char *domain, int budget_ms, int fl
     return (status);
 }
 
+/*
+ * After a rebuild that kept nothing: the stale answer of the domain, if it
+ * is still the one in the cache, waits ROUTE_REBUILD_RETRY_S before the
+ * next rebuild. Its lifetime in the cache (until + ROUTE_STALE_S) stays.
+ */
+static void route_answer_pause(ROUTE *r, const char *domain, int flags, char *tail, size_t tail_size)
+{
+    ROUTE_ANSWER_HEAD head;
+    time_t  now = clock_now();
+    size_t  len = 0;
+    char   *body = 0;
+
+    if (cache_answer_get(r->cache, domain, &head, sizeof(head), tail, tail_size, &len) != STATUS_OK
+	|| head.flags != flags || now < head.answer.until || now >= head.answer.until + ROUTE_STALE_S)
+	goto done;
+    head.retry_at = now + ROUTE_REBUILD_RETRY_S;
+    head.answer.kept = head.answer.stale = 0;
+    if ((body = malloc(sizeof(head) + len)) == 0)
+	goto done;
+    memcpy(body, &head, sizeof(head));
+    if (len)
+	memcpy(body + sizeof(head), tail, len);
+    if (cache_answer_put(r->cache, domain, body, sizeof(head) + len, head.answer.until + ROUTE_STALE_S) == STATUS_OK)
+	log_info("%s: background rebuild kept no answer; the expired one serves, next try in %d s",
+		 domain, ROUTE_REBUILD_RETRY_S);
+
+done:
+    free(body);
+}
+
 /* Background rebuild (route_refresh.c): the whole check, with its own budget. */
 
 void    route_answer_rebuild(ROUTE *r, const char *domain, int flags)
@@ -109,12 +147,18 @@ void    route_answer_rebuild(ROUTE *r, const char *domain, int flags)
     WHY     why;
     int     budget = r->opts.dns_timeout_ms * 3 + r->opts.fetch_timeout_ms
     + r->opts.probe_connect_timeout_ms + r->opts.probe_read_timeout_ms * 4;
+    int     status;
 
     why.text[0] = 0;
+    memset(&ans, 0, sizeof(ans));
     if ((flags & ROUTE_SOCKETMAP) && (reply = malloc(SOCKETMAP_REPLY_MAX + 1)) == 0)
-	return;
-    (void) route_answer_cold(r, domain, budget, flags | ROUTE_REBUILD, &ans, reply,
-			     reply ? SOCKETMAP_REPLY_MAX + 1 : 0, &why);
+	goto done;
+    status = route_answer_cold(r, domain, budget, flags | ROUTE_REBUILD, &ans, reply,
+			       reply ? SOCKETMAP_REPLY_MAX + 1 : 0, &why);
+    if (status != STATUS_OK || ans.verdict == VERDICT_TEMPORARY || ans.until <= ans.built)
+	route_answer_pause(r, domain, flags & ROUTE_ANSWER_FLAGS, reply, reply ? SOCKETMAP_REPLY_MAX + 1 : 0);
+
+done:
     free(reply);
 }
 
@@ -141,7 +185,8 @@ int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER 
 	if (now < ans->until)
 	    goto done;
 	/* Stale: one background rebuild, this lookup answers now. */
-	if (now < ans->until + ROUTE_STALE_S && route_refresh_enqueue(r, domain, ROUTE_POLICY_REBUILD, flags) == 0) {
+	if (now < ans->until + ROUTE_STALE_S
+	    && (now < head.retry_at || route_refresh_enqueue(r, domain, ROUTE_POLICY_REBUILD, flags) == 0)) {
 	    ans->stale = 1;
 	    goto done;
 	}

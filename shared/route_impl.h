@@ -98,6 +98,7 @@
 
 #define ROUTE_REBUILD		(1<<8)	/* route_check() from route_answer_rebuild() */
 #define ROUTE_STALE_S		300	/* an expired answer is served this long, rebuilding */
+#define ROUTE_REBUILD_RETRY_S	30	/* after a rebuild that kept nothing */
 #define ROUTE_ANSWER_MAX_S	86400	/* no answer lives longer */
 #define ROUTE_GONE_SLOTS	1024	/* "TXT record gone" lines remembered */
 #define ROUTE_GONE_LOG_S	86400	/* at most one such line a day per domain */

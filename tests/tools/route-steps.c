@@ -18,7 +18,9 @@
  *	=DOMAIN VERDICT kept=0|1 stale=0|1 reasons=R life=S same=N
  *	(life: seconds the answer may be kept, from when it was made; same:
  *	how many of the N answers had the first one's verdict and reasons;
- *	the flags are the last answer's).
+ *	the flags are the last answer's). "?rebuilds" prints
+ *	"rebuilds=N": the background answer rebuilds run so far (the
+ *	engine's stsfilter_refreshes_total{kind="rebuild"}).
  *	so that tests can watch the policy cache (RFC 8461 section 5.1)
  *	across changes of the world. With ROUTE_STEPS_HOSTS=1 in the
  *	environment, each check line is followed by one line per MX host:
@@ -33,6 +35,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "metrics.h"
 #include "route.h"
 #include "route_conf.h"
 #include "status.h"
@@ -63,6 +66,22 @@ static void answer_step(ROUTE *route, CONF *conf, const char *arg)
     }
     printf("=%s %s kept=%d stale=%d reasons=%s life=%ld same=%ld\n", domain, verdict_name(a.verdict), a.kept,
 	   a.stale, a.reasons, a.until > a.built ? (long) (a.until - a.built) : 0L, same);
+}
+
+/* "?rebuilds": the rebuild counter, from the engine's own metrics. */
+
+static void rebuilds_step(void)
+{
+    static char buf[65536];
+    const char *name = "stsfilter_refreshes_total{kind=\"rebuild\"} ";
+    size_t  len = 0;
+    char   *p;
+
+    if (metrics_render(buf, sizeof(buf), &len) != STATUS_OK || (p = strstr(buf, name)) == 0) {
+	printf("rebuilds=unknown\n");
+	return;
+    }
+    printf("rebuilds=%ld\n", atol(p + strlen(name)));
 }
 
 int     main(int argc, char **argv)
@@ -96,6 +115,10 @@ int     main(int argc, char **argv)
 	}
 	if (argv[i][0] == '=') {
 	    answer_step(route, conf, argv[i] + 1);
+	    continue;
+	}
+	if (strcmp(argv[i], "?rebuilds") == 0) {
+	    rebuilds_step();
 	    continue;
 	}
 	int     flags = argv[i][0] == '+' ? ROUTE_FIRST : 0;
