@@ -122,6 +122,7 @@ typedef struct MILTER_CTX {
     char    from[ACTION_RCPT_MAX + 1];	/* envelope sender, shown form */
     char    sasl[MILTER_SASL_MAX];	/* {auth_authen}, sanitized; "" */
     char    tag[ACTION_TAG_MAX + 1];	/* tag header value */
+    int     mta_shows_rcpt;		/* Sendmail: "<rcpt>... " before a reply */
 } MILTER_CTX;
 
 static const char milter_progname[] = "stsfilter-milter";
@@ -279,6 +280,23 @@ static const char *milter_qid(SMFICTX *ctx, MILTER_CTX *mc)
     return (mc->qid[0] ? mc->qid : "NOQUEUE");
 }
 
+/*
+ * Sendmail writes the recipient ("<rcpt>... ") before the text of a RCPT
+ * reply itself; Postfix sends the milter's text as it is. Sendmail is
+ * known by the macros of its default Milter.macros.connect: {if_name},
+ * which Postfix does not define, or v (its version: digits) when an
+ * admin asks for it; Postfix's v is "Postfix ...".
+ */
+static int milter_mta_shows_rcpt(SMFICTX *ctx)
+{
+    const char *v = smfi_getsymval(ctx, "v");
+    const char *ifname = smfi_getsymval(ctx, "{if_name}");
+
+    if (v && strncmp(v, "Postfix", 7) == 0)
+	return (0);
+    return ((ifname != 0 && *ifname != 0) || (v != 0 && *v >= '0' && *v <= '9'));
+}
+
 static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
     MILTER_CTX *mc;
@@ -302,6 +320,7 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostadd
     }
     if (mc->has_addr && netguard_format((struct sockaddr *) &mc->addr, mc->client, sizeof(mc->client)) < 0)
 	(void) str_copy(mc->client, sizeof(mc->client), "unknown");
+    mc->mta_shows_rcpt = milter_mta_shows_rcpt(ctx);
     if (smfi_setpriv(ctx, mc) != MI_SUCCESS) {
 	log_error("smfi_setpriv failed at connect from %s", mc->client);
 	free(mc);
@@ -417,7 +436,8 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 	v = &ans;
     }
     action_decide(conf, v ? v->verdict : ACTION_INTERNAL_ERROR, &act);
-    (void) action_reply(&act, v, shown_domain, rcpt, &reply);
+    /* The recipient appears once in the reply: Sendmail writes it itself. */
+    (void) action_reply(&act, v, shown_domain, (mc && mc->mta_shows_rcpt) ? "" : rcpt, &reply);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_decision(METRICS_MILTER, v ? verdict_name(v->verdict) : "internal-error", action_name(act.action), &t0, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
