@@ -53,13 +53,14 @@
 #define DOMAIN_INPUT_MAX	1024	/* refuse anything longer unread */
 #define DOMAIN_LABEL_MAX	63	/* RFC 1035 §2.3.4 */
 
-/* domain_ldh_check - RFC 1123 §2.1 host name syntax of a lowercased name */
-
-static int domain_ldh_check(const char *name, WHY *why)
+/*
+ * domain_ldh_check - lowercase name (len octets) in place and check the
+ * RFC 1123 §2.1 host name syntax, in one pass
+ */
+static int domain_ldh_check(char *name, size_t len, WHY *why)
 {
-    const char *p;
+    char   *p;
     const char *label = name;
-    size_t  len = strlen(name);
     int     numeric = 1;
     int     result = STATUS_INVAL;
 
@@ -98,6 +99,8 @@ static int domain_ldh_check(const char *name, WHY *why)
 	}
 	if (*p >= '0' && *p <= '9')
 	    continue;
+	if (*p >= 'A' && *p <= 'Z')
+	    *p = (char) (*p - 'A' + 'a');
 	numeric = 0;
 	/* RFC 1123 §2.1: letters, digits and hyphen (LDH). */
 	if (!((*p >= 'a' && *p <= 'z') || *p == '-')) {
@@ -124,9 +127,11 @@ int     domain_normalize(const char *in, char *out, size_t outsize, WHY *why)
     char   *ascii = 0;
     size_t  len;
     int     non_ascii = 0;
+    int     control = 0;
+    int     colon = 0;
     int     rc;
     int     result = STATUS_INVAL;
-    const char *p;
+    unsigned char c;
 
     if (out != 0 && outsize > 0)
 	out[0] = 0;
@@ -134,27 +139,32 @@ int     domain_normalize(const char *in, char *out, size_t outsize, WHY *why)
 	why_set(why, "no domain");
 	goto out;
     }
-    len = strnlen(in, DOMAIN_INPUT_MAX + 1);
+    /* One pass: copy (at most DOMAIN_INPUT_MAX octets) and classify. */
+    for (len = 0; len <= DOMAIN_INPUT_MAX && (c = (unsigned char) in[len]) != 0; len++) {
+	buf[len] = (char) c;
+	if (c >= 0x80)
+	    non_ascii = 1;
+	else if (c < 0x21 || c == 0x7f)
+	    control = 1;
+	else if (c == ':')
+	    colon = 1;
+    }
     if (len > DOMAIN_INPUT_MAX) {
 	why_set(why, "domain longer than %d characters", DOMAIN_MAX);
 	goto out;
     }
-    memcpy(buf, in, len + 1);
+    buf[len] = 0;
     /* RFC 5321 §4.1.3: an address literal ("[...]", IPv6 with ":") is not a domain. */
-    if (buf[0] == '[' || strchr(buf, ':') != 0) {
+    if (buf[0] == '[' || colon) {
 	why_set(why, "address literal, not a domain");
 	goto out;
     }
     /* RFC 1034 §3.1: one trailing dot is the root; it is dropped. */
     if (len > 1 && buf[len - 1] == '.')
 	buf[--len] = 0;
-    for (p = buf; *p; p++) {
-	if ((unsigned char) *p >= 0x80)
-	    non_ascii = 1;
-	else if ((unsigned char) *p < 0x21 || *p == 0x7f) {
-	    why_set(why, "space or control character in domain");
-	    goto out;
-	}
+    if (control) {
+	why_set(why, "space or control character in domain");
+	goto out;
     }
     if (non_ascii) {
 	/* RFC 5891 §5 (IDNA2008) with UTS #46 non-transitional mapping: U-labels to A-labels. */
@@ -167,15 +177,15 @@ int     domain_normalize(const char *in, char *out, size_t outsize, WHY *why)
 	    why_set(why, "domain longer than %d characters", DOMAIN_MAX);
 	    goto out;
 	}
+	len = strlen(buf);
     }
-    str_lower(buf);
-    if (domain_ldh_check(buf, why) != STATUS_OK)
+    if (domain_ldh_check(buf, len, why) != STATUS_OK)
 	goto out;
-    if (strlen(buf) >= outsize) {
+    if (len >= outsize) {
 	why_set(why, "domain does not fit the result buffer");
 	goto out;
     }
-    (void) str_copy(out, outsize, buf);
+    memcpy(out, buf, len + 1);
     result = STATUS_OK;
 
 out:
