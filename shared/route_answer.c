@@ -169,16 +169,33 @@ int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER 
     ROUTE_ANSWER_HEAD head;
     size_t  len = 0;
     time_t  now;
-    int     status;
+    int     status = STATUS_OK;
+    int     hit;
 
     memset(ans, 0, sizeof(*ans));
     if (reply && reply_size)
 	reply[0] = 0;
-    if ((status = domain_normalize(in, domain, sizeof(domain), why)) != STATUS_OK)
-	goto done;
     flags &= ROUTE_ANSWER_FLAGS;
-    if (cache_answer_get(r->cache, domain, &head, sizeof(head), (flags & ROUTE_SOCKETMAP) ? reply : 0,
-			 reply_size, &len) == STATUS_OK && head.flags == flags) {
+
+    /*
+     * Answers are kept under the normalized domain only, and the key is
+     * "a:" and the name, so a hit under the name as given means it is
+     * already normalized (the front ends pass rcpt_domain() or
+     * socketmap_key() output): the warm path does not normalize again.
+     * A miss normalizes, and looks again when that changed the name
+     * (then the answer metrics count both looks).
+     */
+    hit = (in != 0 && strnlen(in, DOMAIN_MAX + 1) <= DOMAIN_MAX
+	   && cache_answer_get(r->cache, in, &head, sizeof(head), (flags & ROUTE_SOCKETMAP) ? reply : 0,
+			       reply_size, &len) == STATUS_OK);
+    if (hit)
+	memcpy(domain, in, strlen(in) + 1);
+    else if ((status = domain_normalize(in, domain, sizeof(domain), why)) != STATUS_OK)
+	goto done;
+    else if (strcmp(domain, in) != 0)
+	hit = (cache_answer_get(r->cache, domain, &head, sizeof(head), (flags & ROUTE_SOCKETMAP) ? reply : 0,
+				reply_size, &len) == STATUS_OK);
+    if (hit && head.flags == flags) {
 	now = clock_now();
 	*ans = head.answer;
 	ans->kept = 1;

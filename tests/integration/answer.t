@@ -26,7 +26,7 @@ if [ "${1:-}" = --inside ]; then
     "!sleep 5" =tofu.test "!sleep 1" =tofu.test \
     "!$(txt 'v=STSv1; id=2')" "!sleep 5" =tofu.test "!sleep 1" \
     "!grep -c 'GET /.well-known' $STS_WORLD/https/access.log | sed 's/^/gets=/'" =tofu.test \
-    =absent.tofu.test =absent.tofu.test
+    =absent.tofu.test =absent.tofu.test =TOFU.Test. "=[192.0.2.1]"
   # A fresh engine and cache whose answer lives 3 s (the probe results'
   # lifetime); then the MX Postfix is paused (connections accepted, no
   # banner), so that the rebuild's probes time out: temporary.
@@ -52,7 +52,7 @@ check() {  # check DESCRIPTION LINE-NUMBER-OF-RESULT PATTERN...
   done
   echo "ok $n - $desc"
 }
-echo "1..18"
+echo "1..20"
 check "first answer: made by the engine, kept for the TXT recheck interval" 1 \
   '^=tofu.test ok kept=0 stale=0 reasons=- life=[34] '
 check "second answer: the kept one" 2 '^=tofu.test ok kept=1 stale=0 '
@@ -71,16 +71,18 @@ check "the background rebuild fetched the new id's policy" 9 '^gets=2$'
 check "then the rebuilt answer serves" 10 '^=tofu.test ok kept=1 stale=0 '
 check "a temporary verdict (new_domain_rate reached) ..." 11 '^=absent.tofu.test temporary kept=0 '
 check "... is never kept" 12 '^=absent.tofu.test temporary kept=0 '
-check "tarpit world: the first answer is kept for the probe results' 3 s" 13 '^=tofu.test ok kept=0 stale=0 reasons=- life=3 '
-r0=$(line 14 | sed -n 's/^rebuilds=//p')
-check "every MX a tarpit, answer expired: served stale, a rebuild queued" 15 '^=tofu.test ok kept=1 stale=1 '
+check "a name as typed (case, root dot) finds the normalized name's answer" 13 '^=TOFU.Test. ok kept=1 '
+check "an address literal is refused, not answered" 14 '^=\[192.0.2.1\] error address literal'
+check "tarpit world: the first answer is kept for the probe results' 3 s" 15 '^=tofu.test ok kept=0 stale=0 reasons=- life=3 '
+r0=$(line 16 | sed -n 's/^rebuilds=//p')
+check "every MX a tarpit, answer expired: served stale, a rebuild queued" 17 '^=tofu.test ok kept=1 stale=1 '
 n=$((n + 1))
 if grep -q 'tofu.test: background rebuild kept no answer; the expired one serves, next try in 30 s' "$out"; then
   echo "ok $n - the rebuild kept nothing and says when it tries again"
 else
   echo "not ok $n - the rebuild kept nothing and says when it tries again"; sed 's/^/#   /' "$out" | tail -n 16
 fi
-check "the expired answer still serves after the failed rebuild" 17 '^=tofu.test ok kept=1 stale=1 '
-check "two more lookups within 30 s queued no rebuild" 18 "^rebuilds=$((r0 + 1))\$"
-check "30 s later a lookup queues the next rebuild" 20 "^rebuilds=$((r0 + 2))\$"
+check "the expired answer still serves after the failed rebuild" 19 '^=tofu.test ok kept=1 stale=1 '
+check "two more lookups within 30 s queued no rebuild" 20 "^rebuilds=$((r0 + 1))\$"
+check "30 s later a lookup queues the next rebuild" 22 "^rebuilds=$((r0 + 2))\$"
 rm -f "$out"
