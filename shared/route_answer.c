@@ -59,17 +59,18 @@ typedef struct ROUTE_ANSWER_HEAD {
 #define ROUTE_ANSWER_FLAGS	(ROUTE_FIRST | ROUTE_CACHED | ROUTE_SOCKETMAP | ROUTE_SOCKETMAP_TLSRPT)
 
 /*
- * Make the answer from v and keep it when it may be reused. With
- * ROUTE_SOCKETMAP the reply is written into reply (the caller's) and kept
- * after the head.
+ * Make the answer from v and keep it when it may be reused: 1 when kept.
+ * With ROUTE_SOCKETMAP the reply is written into reply (the caller's) and
+ * kept after the head.
  */
-static void route_answer_make(ROUTE *r, const VERDICT *v, int flags, ANSWER *ans, char *reply,
-			              size_t reply_size)
+static int route_answer_make(ROUTE *r, const VERDICT *v, int flags, ANSWER *ans, char *reply,
+			             size_t reply_size)
 {
     ROUTE_ANSWER_HEAD *head = 0;
     const char *basis = "";
     size_t  len = 0;
     char   *body = 0;
+    int     kept = 0;
 
     answer_from_verdict(v, ans);
     if ((flags & ROUTE_SOCKETMAP) && reply && reply_size > 0) {
@@ -79,33 +80,50 @@ static void route_answer_make(ROUTE *r, const VERDICT *v, int flags, ANSWER *ans
 	ans->socketmap_len = len = strlen(reply);
     }
     if (ans->until <= ans->built || v->verdict == VERDICT_TEMPORARY)
-	return;
+	goto done;
     if (sizeof(*head) + len > CACHE_ANSWER_BODY_MAX || (body = malloc(sizeof(*head) + len)) == 0)
-	return;
+	goto done;
     head = (ROUTE_ANSWER_HEAD *) body;
     memset(head, 0, sizeof(*head));
     head->flags = flags & ROUTE_ANSWER_FLAGS;
     head->answer = *ans;
     if (len)
 	memcpy(body + sizeof(*head), reply, len);
-    if (cache_answer_put(r->cache, v->domain, body, sizeof(*head) + len, ans->until + ROUTE_STALE_S) != STATUS_OK)
+    if (cache_answer_put(r->cache, v->domain, body, sizeof(*head) + len, ans->until + ROUTE_STALE_S) == STATUS_OK)
+	kept = 1;
+    else
 	log_warn("%s: cannot keep the answer in memory", v->domain);
+
+done:
     free(body);
+    return (kept);
 }
 
-/* The cold path: the engine's whole check, then the answer. */
+/* The cold path: the engine's whole check, then the answer (*kept: 1 when kept). */
 
 static int route_answer_cold(ROUTE *r, const char *domain, int budget_ms, int flags, ANSWER *ans,
-			             char *reply, size_t reply_size, WHY *why)
+			             char *reply, size_t reply_size, int *kept, WHY *why)
 {
     VERDICT *v = 0;
     int     status;
 
+    *kept = 0;
     status = route_check(r, domain, budget_ms, flags & ~(ROUTE_SOCKETMAP | ROUTE_SOCKETMAP_TLSRPT), &v, why);
     if (status == STATUS_OK && v)
-	route_answer_make(r, v, flags, ans, reply, reply_size);
+	*kept = route_answer_make(r, v, flags, ans, reply, reply_size);
     verdict_free(&v);
     return (status);
+}
+
+/* The domain's kept answer made with flags: head, and the reply after it. */
+
+static int route_answer_find(ROUTE *r, const char *domain, int flags, ROUTE_ANSWER_HEAD *head, char *reply,
+			             size_t reply_size)
+{
+    size_t  len = 0;
+
+    return (cache_answer_get(r->cache, domain, head, sizeof(*head), (flags & ROUTE_SOCKETMAP) ? reply : 0,
+			     reply_size, &len) == STATUS_OK && head->flags == flags);
 }
 
 /*
@@ -147,15 +165,15 @@ void    route_answer_rebuild(ROUTE *r, const char *domain, int flags)
     WHY     why;
     int     budget = r->opts.dns_timeout_ms * 3 + r->opts.fetch_timeout_ms
     + r->opts.probe_connect_timeout_ms + r->opts.probe_read_timeout_ms * 4;
-    int     status;
+    int     kept = 0;
 
     why.text[0] = 0;
     memset(&ans, 0, sizeof(ans));
     if ((flags & ROUTE_SOCKETMAP) && (reply = malloc(SOCKETMAP_REPLY_MAX + 1)) == 0)
 	goto done;
-    status = route_answer_cold(r, domain, budget, flags | ROUTE_REBUILD, &ans, reply,
-			       reply ? SOCKETMAP_REPLY_MAX + 1 : 0, &why);
-    if (status != STATUS_OK || ans.verdict == VERDICT_TEMPORARY || ans.until <= ans.built)
+    (void) route_answer_cold(r, domain, budget, flags | ROUTE_REBUILD, &ans, reply,
+			     reply ? SOCKETMAP_REPLY_MAX + 1 : 0, &kept, &why);
+    if (!kept)
 	route_answer_pause(r, domain, flags & ROUTE_ANSWER_FLAGS, reply, reply ? SOCKETMAP_REPLY_MAX + 1 : 0);
 
 done:
@@ -166,11 +184,12 @@ int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER 
 		             size_t reply_size, WHY *why)
 {
     char    domain[DOMAIN_MAX + 1];
+    const char *name = domain;
     ROUTE_ANSWER_HEAD head;
-    size_t  len = 0;
     time_t  now;
     int     status = STATUS_OK;
     int     hit;
+    int     kept;
 
     memset(ans, 0, sizeof(*ans));
     if (reply && reply_size)
@@ -185,17 +204,14 @@ int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER 
      * A miss normalizes, and looks again when that changed the name
      * (then the answer metrics count both looks).
      */
-    hit = (in != 0 && strnlen(in, DOMAIN_MAX + 1) <= DOMAIN_MAX
-	   && cache_answer_get(r->cache, in, &head, sizeof(head), (flags & ROUTE_SOCKETMAP) ? reply : 0,
-			       reply_size, &len) == STATUS_OK);
-    if (hit)
-	memcpy(domain, in, strlen(in) + 1);
+    if ((hit = (in != 0 && strnlen(in, DOMAIN_MAX + 1) <= DOMAIN_MAX
+		&& route_answer_find(r, in, flags, &head, reply, reply_size))) != 0)
+	name = in;
     else if ((status = domain_normalize(in, domain, sizeof(domain), why)) != STATUS_OK)
 	goto done;
     else if (strcmp(domain, in) != 0)
-	hit = (cache_answer_get(r->cache, domain, &head, sizeof(head), (flags & ROUTE_SOCKETMAP) ? reply : 0,
-				reply_size, &len) == STATUS_OK);
-    if (hit && head.flags == flags) {
+	hit = route_answer_find(r, domain, flags, &head, reply, reply_size);
+    if (hit) {
 	now = clock_now();
 	*ans = head.answer;
 	ans->kept = 1;
@@ -203,7 +219,7 @@ int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER 
 	    goto done;
 	/* Stale: one background rebuild, this lookup answers now. */
 	if (now < ans->until + ROUTE_STALE_S
-	    && (now < head.retry_at || route_refresh_enqueue(r, domain, ROUTE_POLICY_REBUILD, flags) == 0)) {
+	    && (now < head.retry_at || route_refresh_enqueue(r, name, ROUTE_POLICY_REBUILD, flags) == 0)) {
 	    ans->stale = 1;
 	    goto done;
 	}
@@ -211,7 +227,7 @@ int     route_answer(ROUTE *r, const char *in, int budget_ms, int flags, ANSWER 
 	if (reply && reply_size)
 	    reply[0] = 0;
     }
-    status = route_answer_cold(r, domain, budget_ms, flags, ans, reply, reply_size, why);
+    status = route_answer_cold(r, name, budget_ms, flags, ans, reply, reply_size, &kept, why);
 
 done:
     return (status);
